@@ -2,8 +2,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const domains = ['core', 'plugin', 'aggregation', 'worker', 'results', 'status', 'dispatch', 'orchestration'];
-const k8sClient = { name: '@kubernetes/client-node', message: 'Only src/backends/kubernetes may talk to the Kubernetes client.' };
+const domains = [
+  'core',
+  'plugin',
+  'aggregation',
+  'worker',
+  'results',
+  'status',
+  'dispatch',
+  'orchestration',
+];
+const k8sClient = {
+  name: '@kubernetes/client-node',
+  message: 'Only src/backends/kubernetes may talk to the Kubernetes client.',
+};
 
 /** The architecture's import arrows: cli -> backends -> domains -> core, never back. */
 const arrows = (/** @type {string[]} */ forbidden, /** @type {string} */ why) => ({
@@ -22,21 +34,36 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bench/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bench/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use a string-literal union.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use a string-literal union.' },
+      ],
     },
   },
   {
     files: ['src/core/**/*.ts'],
-    rules: arrows([...domains.filter((d) => d !== 'core'), 'backends', 'cli', 'web'], 'core depends on nothing else in fathom.'),
+    rules: arrows(
+      [...domains.filter((d) => d !== 'core'), 'backends', 'cli', 'web'],
+      'core depends on nothing else in fathom.',
+    ),
   },
   {
     files: domains.filter((d) => d !== 'core').map((d) => `src/${d}/**/*.ts`),
-    rules: arrows(['backends', 'cli', 'web'], 'Domain code never imports a backend, the CLI or the web UI.'),
+    rules: arrows(
+      ['backends', 'cli', 'web'],
+      'Domain code never imports a backend, the CLI or the web UI.',
+    ),
   },
   {
     files: ['src/backends/local/**/*.ts'],
@@ -44,7 +71,19 @@ export default tseslint.config(
   },
   {
     files: ['src/backends/kubernetes/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)(cli|web|local)/', message: 'Backends do not import the CLI or each other.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(cli|web|local)/',
+              message: 'Backends do not import the CLI or each other.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src/cli/**/*.ts', 'src/web/**/*.ts'],

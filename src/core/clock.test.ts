@@ -40,6 +40,8 @@ describe('ManualClock', () => {
 
 describe('systemClock', () => {
   it('rejects an already-aborted sleep at once', async () => {
-    await expect(systemClock.sleep(60_000, AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+    await expect(systemClock.sleep(60_000, AbortSignal.abort(new Error('gone')))).rejects.toThrow(
+      'gone',
+    );
   });
 });

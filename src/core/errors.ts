@@ -20,28 +20,89 @@ export const errorCatalogue = {
   FATHOM_USAGE: { kind: 'input', summary: 'Unknown command, flag or argument.' },
   FATHOM_BAD_DURATION: { kind: 'input', summary: 'A duration flag is not like 90s, 5m or 1h30m.' },
   FATHOM_BAD_FLAG_VALUE: { kind: 'input', summary: 'A flag has a value outside what it accepts.' },
-  FATHOM_YAML_SYNTAX: { kind: 'input', summary: 'A YAML file does not parse; the message names file, line and column.' },
-  FATHOM_PLUGIN_INVALID: { kind: 'input', summary: 'A plugin definition breaks a rule; the message names file, line and field.' },
-  FATHOM_PLUGIN_NOT_FOUND: { kind: 'input', summary: 'A --plugin names no file, directory or built-in plugin.' },
-  FATHOM_PLUGIN_DUPLICATE: { kind: 'input', summary: 'Two plugins in one run share a plugin-name.' },
-  FATHOM_CONFIG_INVALID: { kind: 'input', summary: 'A configuration file or environment variable is invalid.' },
-  FATHOM_RESULT_UNEXPECTED: { kind: 'notAllowed', summary: 'An upload names a plugin and node the aggregator does not expect.' },
-  FATHOM_RESULT_DUPLICATE: { kind: 'conflict', summary: 'A result for that plugin and node was already received.' },
-  FATHOM_RESULT_TOO_LARGE: { kind: 'tooLarge', summary: 'An upload is larger than the aggregator accepts.' },
-  FATHOM_RESULT_BAD_ARCHIVE: { kind: 'input', summary: 'An uploaded tarball is corrupt or holds unsafe entries (.., absolute paths, links out, devices).' },
-  FATHOM_RESULT_BAD_NAME: { kind: 'input', summary: 'A plugin, node or file name from the network is not a safe path segment.' },
-  FATHOM_RESULT_WRITE_FAILED: { kind: 'internal', summary: 'The aggregator could not store a result; the sender may retry.' },
-  FATHOM_PROGRESS_INVALID: { kind: 'input', summary: 'A progress update is not a JSON object of the expected shape.' },
-  FATHOM_DONE_FILE_INVALID: { kind: 'input', summary: 'The done file names a path that is missing or outside the results directory.' },
-  FATHOM_UPLOAD_FAILED: { kind: 'unavailable', summary: 'The worker could not deliver its result to the aggregator after retrying.' },
-  FATHOM_TLS_INVALID: { kind: 'input', summary: 'A certificate or key is missing or cannot be parsed.' },
-  FATHOM_RUN_EXISTS: { kind: 'conflict', summary: 'A run already exists in that namespace; delete it first.' },
+  FATHOM_YAML_SYNTAX: {
+    kind: 'input',
+    summary: 'A YAML file does not parse; the message names file, line and column.',
+  },
+  FATHOM_PLUGIN_INVALID: {
+    kind: 'input',
+    summary: 'A plugin definition breaks a rule; the message names file, line and field.',
+  },
+  FATHOM_PLUGIN_NOT_FOUND: {
+    kind: 'input',
+    summary: 'A --plugin names no file, directory or built-in plugin.',
+  },
+  FATHOM_PLUGIN_DUPLICATE: {
+    kind: 'input',
+    summary: 'Two plugins in one run share a plugin-name.',
+  },
+  FATHOM_CONFIG_INVALID: {
+    kind: 'input',
+    summary: 'A configuration file or environment variable is invalid.',
+  },
+  FATHOM_RESULT_UNEXPECTED: {
+    kind: 'notAllowed',
+    summary: 'An upload names a plugin and node the aggregator does not expect.',
+  },
+  FATHOM_RESULT_DUPLICATE: {
+    kind: 'conflict',
+    summary: 'A result for that plugin and node was already received.',
+  },
+  FATHOM_RESULT_TOO_LARGE: {
+    kind: 'tooLarge',
+    summary: 'An upload is larger than the aggregator accepts.',
+  },
+  FATHOM_RESULT_BAD_ARCHIVE: {
+    kind: 'input',
+    summary:
+      'An uploaded tarball is corrupt or holds unsafe entries (.., absolute paths, links out, devices).',
+  },
+  FATHOM_RESULT_BAD_NAME: {
+    kind: 'input',
+    summary: 'A plugin, node or file name from the network is not a safe path segment.',
+  },
+  FATHOM_RESULT_WRITE_FAILED: {
+    kind: 'internal',
+    summary: 'The aggregator could not store a result; the sender may retry.',
+  },
+  FATHOM_PROGRESS_INVALID: {
+    kind: 'input',
+    summary: 'A progress update is not a JSON object of the expected shape.',
+  },
+  FATHOM_DONE_FILE_INVALID: {
+    kind: 'input',
+    summary: 'The done file names a path that is missing or outside the results directory.',
+  },
+  FATHOM_UPLOAD_FAILED: {
+    kind: 'unavailable',
+    summary: 'The worker could not deliver its result to the aggregator after retrying.',
+  },
+  FATHOM_TLS_INVALID: {
+    kind: 'input',
+    summary: 'A certificate or key is missing or cannot be parsed.',
+  },
+  FATHOM_RUN_EXISTS: {
+    kind: 'conflict',
+    summary: 'A run already exists in that namespace; delete it first.',
+  },
   FATHOM_RUN_NOT_FOUND: { kind: 'notFound', summary: 'No run exists in that namespace.' },
-  FATHOM_RUN_NOT_DONE: { kind: 'conflict', summary: 'The run has not produced its results tarball yet.' },
-  FATHOM_RUN_FAILED: { kind: 'failed', summary: 'The run completed but a plugin failed or timed out.' },
+  FATHOM_RUN_NOT_DONE: {
+    kind: 'conflict',
+    summary: 'The run has not produced its results tarball yet.',
+  },
+  FATHOM_RUN_FAILED: {
+    kind: 'failed',
+    summary: 'The run completed but a plugin failed or timed out.',
+  },
   FATHOM_TIMEOUT: { kind: 'timeout', summary: 'An operation did not finish within its --timeout.' },
-  FATHOM_PROCESS_FAILED: { kind: 'failed', summary: 'A local process could not be started or stopped.' },
-  FATHOM_INTERNAL: { kind: 'internal', summary: 'A bug in fathom: please report it with the message.' },
+  FATHOM_PROCESS_FAILED: {
+    kind: 'failed',
+    summary: 'A local process could not be started or stopped.',
+  },
+  FATHOM_INTERNAL: {
+    kind: 'internal',
+    summary: 'A bug in fathom: please report it with the message.',
+  },
 } as const satisfies Record<`FATHOM_${string}`, { kind: ErrorKind; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { certificateDnsNames, createRunCa } from './pki.js';
 
@@ -24,9 +25,15 @@ describe('per-run CA', () => {
     expect(certificateDnsNames(client.certPem)).toEqual(['node-inventory']);
 
     const srv = https.createServer(
-      { key: server.keyPem, cert: server.certPem, ca: ca.caPem, requestCert: true, rejectUnauthorized: true },
+      {
+        key: server.keyPem,
+        cert: server.certPem,
+        ca: ca.caPem,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
       (req, res) => {
-        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
         res.end(peer.subjectaltname);
       },
     );
@@ -41,7 +48,9 @@ describe('per-run CA', () => {
       await expect(get(port, { ca: ca.caPem })).rejects.toThrow();
       // A certificate from another run's CA is refused too.
       const other = await (await createRunCa()).clientCert('node-inventory');
-      await expect(get(port, { ca: ca.caPem, cert: other.certPem, key: other.keyPem })).rejects.toThrow();
+      await expect(
+        get(port, { ca: ca.caPem, cert: other.certPem, key: other.keyPem }),
+      ).rejects.toThrow();
     } finally {
       srv.close();
     }

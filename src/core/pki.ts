@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { FathomError } from './errors.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto);
 
 const ecdsa = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const HOUR = 3_600_000;
@@ -29,7 +29,7 @@ export interface CaOptions {
 }
 
 async function sec1Pem(key: CryptoKey): Promise<string> {
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey));
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
     .export({ type: 'sec1', format: 'pem' })
     .toString();
@@ -43,7 +43,7 @@ function serial(): string {
 }
 
 function generateKeys(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  return webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
 }
 
 /** Makes a fresh in-memory CA (ECDSA P-256), as Sonobuoy's aggregator does at start. */
@@ -61,12 +61,19 @@ export async function createRunCa(options: CaOptions = {}): Promise<RunCa> {
     keys: caKeys,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
 
-  async function leaf(cn: string, usage: x509.ExtendedKeyUsage, names: x509.JsonGeneralName[]): Promise<KeyPair> {
+  async function leaf(
+    cn: string,
+    usage: x509.ExtendedKeyUsage,
+    names: x509.JsonGeneralName[],
+  ): Promise<KeyPair> {
     const keys = await generateKeys();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
@@ -94,7 +101,7 @@ export async function createRunCa(options: CaOptions = {}): Promise<RunCa> {
       leaf(
         hosts[0] ?? 'localhost',
         x509.ExtendedKeyUsage.serverAuth,
-        hosts.map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h }) as x509.JsonGeneralName),
+        hosts.map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h })),
       ),
     clientCert: (plugin) =>
       leaf(plugin, x509.ExtendedKeyUsage.clientAuth, [{ type: 'dns', value: plugin }]),
