@@ -1,5 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
+const jsonReport = process.env.FATHOM_VITEST_JSON;
+
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -8,5 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // CI reads the counts from a JSON report (.ci/run), people read the default one.
+    reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
   },
 });

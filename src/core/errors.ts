@@ -65,9 +65,26 @@ export const errorCatalogue = {
     kind: 'internal',
     summary: 'The aggregator could not store a result; the sender may retry.',
   },
+  FATHOM_RESULTS_NOT_FOUND: {
+    kind: 'notFound',
+    summary: 'A results tarball or directory given to fathom does not exist.',
+  },
+  FATHOM_RESULTS_INVALID: {
+    kind: 'input',
+    summary:
+      'A results tarball or directory lacks what fathom reads (meta/info.json, plugins/<p>/sonobuoy_results.yaml) or holds it malformed.',
+  },
   FATHOM_PROGRESS_INVALID: {
     kind: 'input',
     summary: 'A progress update is not a JSON object of the expected shape.',
+  },
+  FATHOM_CLIENT_CERT_MISMATCH: {
+    kind: 'notAllowed',
+    summary: 'A client certificate was not issued for the plugin named in the URL.',
+  },
+  FATHOM_ROUTE_NOT_FOUND: {
+    kind: 'notFound',
+    summary: 'No aggregator route matches the request method and path.',
   },
   FATHOM_DONE_FILE_INVALID: {
     kind: 'input',

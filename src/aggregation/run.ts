@@ -1,0 +1,290 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { messageOf } from '../core/errors.js';
+import { createRunCa } from '../core/pki.js';
+import { VERSION } from '../core/version.js';
+import { expectedResults, nodeMatches } from '../plugin/expected.js';
+import type { ClusterNode, ExpectedResult, PluginDefinition } from '../plugin/types.js';
+import { createAggregator, type Aggregator } from './aggregator.js';
+import { CoalescingPublisher } from './publisher.js';
+import type { PluginRuntime } from './runtime.js';
+import { startAggregationServer } from './server.js';
+import { TIMEOUT_ERROR_MESSAGE, type RunPhase, type RunStatus, type TarInfo } from './types.js';
+
+/** Settings of one run, as the user chose them. */
+export interface RunConfig {
+  readonly uuid: string;
+  readonly namespace: string;
+  /** Per-plugin time to wait for results; 0 waits forever. */
+  readonly timeoutMs: number;
+  readonly bindHost: string;
+  readonly bindPort: number;
+  /** The host workers dial; it is also the server certificate's subject alternative name. */
+  readonly advertiseHost: string;
+  readonly maxResultBytes?: number;
+}
+
+/** A post-processed plugin: its verdict per node (`global` for a Job). */
+export type PluginVerdicts = (node: string) => { status: string; counts: Record<string, number> };
+
+export interface RunAggregationOptions {
+  readonly runtime: PluginRuntime;
+  readonly plugins: readonly PluginDefinition[];
+  readonly config: RunConfig;
+  /** The results tree: becomes the tarball. */
+  readonly outputDir: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+  /** Where status snapshots go: a file for the local backend, a pod annotation on Kubernetes. */
+  publish(status: RunStatus): Promise<void>;
+  /** Turns a plugin's raw results into its verdicts (writes sonobuoy_results.yaml). */
+  postProcess?(root: string, plugin: PluginDefinition): Promise<PluginVerdicts>;
+  /** Packs the results tree; returns the tarball's facts. */
+  pack(root: string): Promise<TarInfo>;
+}
+
+export interface RunOutcome {
+  readonly status: RunStatus;
+  readonly tarInfo: TarInfo;
+}
+
+const emptyTarInfo: TarInfo = { name: '', created: '0001-01-01T00:00:00Z', sha256: '', size: 0 };
+
+/**
+ * Runs plugins and gathers their results, as Sonobuoy's aggregator does: expect results, serve
+ * uploads over mutual TLS, launch the plugins group by group, turn Monitor problems and timeouts
+ * into error results, then post-process and pack everything into one tarball.
+ */
+export async function runAggregation(options: RunAggregationOptions): Promise<RunOutcome> {
+  const { runtime, plugins, config, outputDir, clock, logger } = options;
+  const nodes = await runtime.listNodes();
+  const expected = plugins.flatMap((p) => expectedResults(p, nodes));
+  await mkdir(outputDir, { recursive: true });
+  const aggregator = createAggregator({
+    outputDir,
+    expected,
+    clock,
+    ...(config.maxResultBytes ? { maxResultBytes: config.maxResultBytes } : {}),
+  });
+
+  let phase: RunPhase = 'running';
+  let tarInfo = emptyTarInfo;
+  const verdicts = new Map<string, PluginVerdicts>();
+  const snapshot = (): RunStatus => ({
+    plugins: aggregator.entries().map((e) => {
+      const v = verdicts.get(e.plugin)?.(e.node);
+      return v ? { ...e, 'result-status': v.status, 'result-counts': v.counts } : e;
+    }),
+    status: phase,
+    'tar-info': tarInfo,
+  });
+  const publisher = new CoalescingPublisher(options.publish, (err) =>
+    logger.warn({ err }, 'could not publish status'),
+  );
+  const unsubscribe = aggregator.onChange(() => void publisher.push(snapshot()));
+  await publisher.push(snapshot());
+
+  const ca = await createRunCa({ now: clock.now() });
+  const hosts = [...new Set([config.advertiseHost, '127.0.0.1', 'localhost'])];
+  const server = await startAggregationServer({
+    aggregator,
+    tls: { caPem: ca.caPem, ...(await ca.serverCert(hosts)) },
+    host: config.bindHost,
+    port: config.bindPort,
+    logger,
+  });
+  const aggregatorUrl = `https://${urlHost(config.advertiseHost)}:${server.port}`;
+  logger.info({ url: aggregatorUrl, expected: expected.length }, 'aggregator listening');
+
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const watchers: Promise<void>[] = [];
+  try {
+    for (const group of orderGroups(plugins)) {
+      for (const plugin of group) {
+        const pluginExpected = expected.filter((e) => e.plugin === plugin.name);
+        watchers.push(
+          launchAndWatch(plugin, pluginExpected, nodes, {
+            runtime,
+            aggregator,
+            clock,
+            logger,
+            signal: stop.signal,
+            timeoutMs: config.timeoutMs,
+            context: { runId: config.uuid, aggregatorUrl, caPem: ca.caPem },
+            clientCert: () => ca.clientCert(plugin.name),
+          }),
+        );
+      }
+      const names = new Set(group.map((p) => p.name));
+      await waitUntil(
+        aggregator,
+        () => !aggregator.pending().some((e) => names.has(e.plugin)),
+        stop.signal,
+      );
+    }
+  } finally {
+    stop.abort();
+    options.signal?.removeEventListener('abort', onAbort);
+    await Promise.allSettled(watchers);
+    await server.close();
+    await Promise.allSettled(plugins.filter((p) => !p.skipCleanup).map((p) => runtime.cleanup(p)));
+  }
+  options.signal?.throwIfAborted();
+
+  phase = 'post-processing';
+  await publisher.push(snapshot());
+  for (const plugin of plugins) {
+    if (!options.postProcess) break;
+    try {
+      verdicts.set(plugin.name, await options.postProcess(outputDir, plugin));
+    } catch (err) {
+      logger.error({ err, plugin: plugin.name }, 'post-processing failed');
+    }
+  }
+  await writeMeta(outputDir, plugins, config, nodes);
+  tarInfo = await options.pack(outputDir);
+  phase = 'complete';
+  unsubscribe();
+  const status = snapshot();
+  await publisher.push(status);
+  return { status, tarInfo };
+}
+
+interface WatchDeps {
+  runtime: PluginRuntime;
+  aggregator: Aggregator;
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal;
+  timeoutMs: number;
+  context: { runId: string; aggregatorUrl: string; caPem: string };
+  clientCert(): ReturnType<Awaited<ReturnType<typeof createRunCa>>['clientCert']>;
+}
+
+async function launchAndWatch(
+  plugin: PluginDefinition,
+  expected: readonly ExpectedResult[],
+  nodes: readonly ClusterNode[],
+  deps: WatchDeps,
+): Promise<void> {
+  const { runtime, aggregator, clock, logger, signal } = deps;
+  const fail = async (node: string, error: string, details?: Readonly<Record<string, unknown>>) => {
+    if (await aggregator.recordError(plugin.name, node, { error, ...details })) {
+      logger.warn({ plugin: plugin.name, node, error }, 'plugin error result');
+    }
+  };
+  try {
+    await runtime.launch(plugin, {
+      ...deps.context,
+      clientCert: await deps.clientCert(),
+      nodes: nodes.filter((n) => nodeMatches(plugin, n)),
+    });
+  } catch (err) {
+    // Sonobuoy drops a DaemonSet's launch error and waits for the timeout; fathom records it at once.
+    const error = `Failed to launch plugin ${plugin.name}: ${messageOf(err)}`;
+    for (const e of expected) await fail(e.node, error);
+    return;
+  }
+  const timeout = async (): Promise<void> => {
+    if (deps.timeoutMs <= 0) return;
+    await clock.sleep(deps.timeoutMs, signal);
+    const late = aggregator.pending().filter((e) => e.plugin === plugin.name);
+    if (late.length) logger.warn({ plugin: plugin.name }, 'Timeout occurred when running plugins');
+    for (const e of late) await fail(e.node, TIMEOUT_ERROR_MESSAGE);
+  };
+  const monitor = async (): Promise<void> => {
+    for await (const problem of runtime.monitor(plugin, expected, signal)) {
+      await fail(problem.node, problem.error, problem.details);
+    }
+  };
+  await Promise.allSettled([timeout(), monitor()]);
+}
+
+/** Resolves once `done()` holds, re-checking after every aggregator change. */
+function waitUntil(
+  aggregator: Aggregator,
+  done: () => boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!done()) return;
+      cleanup();
+      resolve();
+    };
+    const onAbort = (): void => {
+      cleanup();
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    const unsubscribe = aggregator.onChange(check);
+    const cleanup = (): void => {
+      unsubscribe();
+      signal.removeEventListener('abort', onAbort);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    check();
+  });
+}
+
+/** Plugins run in groups by ascending `order`; a group starts when the previous one is done. */
+export function orderGroups(plugins: readonly PluginDefinition[]): PluginDefinition[][] {
+  const byOrder = new Map<number, PluginDefinition[]>();
+  for (const p of plugins) byOrder.set(p.order, [...(byOrder.get(p.order) ?? []), p]);
+  return [...byOrder.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, group]) => group.sort((a, b) => a.name.localeCompare(b.name)));
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function writeMeta(
+  root: string,
+  plugins: readonly PluginDefinition[],
+  config: RunConfig,
+  nodes: readonly ClusterNode[],
+): Promise<void> {
+  const meta = join(root, 'meta');
+  await mkdir(meta, { recursive: true });
+  const sonobuoyConfig = {
+    Description: 'DEFAULT',
+    UUID: config.uuid,
+    Version: `fathom-${VERSION}`,
+    ResultsDir: root,
+    Namespace: config.namespace,
+    Plugins: plugins.map((p) => ({ name: p.name })),
+    Server: {
+      bindaddress: config.bindHost,
+      bindport: config.bindPort,
+      advertiseaddress: config.advertiseHost,
+      timeoutseconds: Math.round(config.timeoutMs / 1000),
+    },
+    ProgressUpdatesPort: '8099',
+  };
+  await writeJson(join(meta, 'config.json'), sonobuoyConfig);
+  await writeJson(join(meta, 'info.json'), { plugins: plugins.map((p) => p.name) });
+  await writeJson(join(meta, 'nodes.json'), nodes);
+  for (const p of plugins) {
+    await mkdir(join(root, 'plugins', p.name), { recursive: true });
+    await writeJson(join(root, 'plugins', p.name, 'definition.json'), {
+      Definition: p.manifest,
+      SessionID: config.uuid,
+      Namespace: config.namespace,
+      SonobuoyImage: '',
+      CleanedUp: !p.skipCleanup,
+      ImagePullPolicy: 'IfNotPresent',
+      ImagePullSecrets: '',
+      CustomAnnotations: null,
+    });
+  }
+}
+
+function writeJson(path: string, value: unknown): Promise<void> {
+  return writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}

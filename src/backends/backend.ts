@@ -1,0 +1,49 @@
+import type { RunStatus } from '../aggregation/types.js';
+import type { PluginDefinition } from '../plugin/types.js';
+
+export type BackendName = 'local' | 'kubernetes';
+
+/** What the user asked for, validated. */
+export interface RunSpec {
+  readonly namespace: string;
+  readonly plugins: readonly PluginDefinition[];
+  /** Per-plugin result timeout; 0 = none. */
+  readonly timeoutMs: number;
+}
+
+export interface RunInfo {
+  readonly namespace: string;
+  readonly uuid: string;
+  readonly backend: BackendName;
+  readonly createdAt: string;
+}
+
+export interface LogLine {
+  /** `aggregator`, or `<plugin>/<node>/<container>`. */
+  readonly source: string;
+  readonly line: string;
+}
+
+export interface LogOptions {
+  readonly plugin?: string;
+  readonly follow?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Where runs happen. The CLI drives every backend through this contract and cannot tell them apart.
+ */
+export interface Backend {
+  readonly name: BackendName;
+  /** Creates the run and returns once it is started; results keep coming in the background. */
+  start(spec: RunSpec): Promise<RunInfo>;
+  /** The run's status document; FATHOM_RUN_NOT_FOUND when there is no run. */
+  status(namespace: string): Promise<RunStatus>;
+  /** Status snapshots as they change, until the run completes or `signal` aborts. */
+  watch(namespace: string, signal?: AbortSignal): AsyncIterable<RunStatus>;
+  /** Copies the results tarball into `destDir`; returns its path. */
+  retrieve(namespace: string, destDir: string): Promise<string>;
+  /** Stops everything the run started and removes its state. */
+  delete(namespace: string, options?: { wait?: boolean }): Promise<void>;
+  logs(namespace: string, options?: LogOptions): AsyncIterable<LogLine>;
+}

@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { openSync, closeSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { RunStatus } from '../../aggregation/types.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { FathomError } from '../../core/errors.js';
+import { PACKAGE_ROOT } from '../../core/version.js';
+import type { Backend, LogLine, LogOptions, RunInfo, RunSpec } from '../backend.js';
+import type { LocalClusterConfig } from './cluster.js';
+import { signalGroup } from './pod.js';
+import { files, isAlive, readRecord, readStatus, runDirOf, type LocalRunRecord } from './store.js';
+
+export interface LocalBackendOptions {
+  readonly home: string;
+  readonly cluster: LocalClusterConfig;
+  readonly clock?: Clock;
+  /** How often `watch` and `logs --follow` look at the run's files. */
+  readonly pollMs?: number;
+  readonly terminatedGraceMs?: number;
+}
+
+/** Runs on this machine: an aggregator process per namespace, plugins and workers as processes. */
+export class LocalBackend implements Backend {
+  readonly name = 'local';
+  readonly #clock: Clock;
+
+  constructor(private readonly options: LocalBackendOptions) {
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  async start(spec: RunSpec): Promise<RunInfo> {
+    const dir = runDirOf(this.options.home, spec.namespace);
+    await mkdir(join(this.options.home, 'runs'), { recursive: true });
+    try {
+      await mkdir(dir); // exclusive: one run per namespace, as in Sonobuoy
+    } catch {
+      throw new FathomError(
+        'FATHOM_RUN_EXISTS',
+        `a run already exists in namespace "${spec.namespace}": run \`fathom delete -n ${spec.namespace}\` first`,
+      );
+    }
+    const record: LocalRunRecord = {
+      uuid: randomUUID(),
+      namespace: spec.namespace,
+      createdAt: new Date(this.#clock.now()).toISOString(),
+      timeoutMs: spec.timeoutMs,
+      terminatedGraceMs: this.options.terminatedGraceMs ?? 10_000,
+      nodes: this.options.cluster.nodes,
+      plugins: spec.plugins,
+    };
+    await writeFile(join(dir, files.record), JSON.stringify(record, null, 2));
+    const log = openSync(join(dir, 'aggregator.stderr'), 'a');
+    try {
+      const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'fathom.js'), '__aggregate', dir], {
+        detached: true,
+        stdio: ['ignore', log, log],
+      });
+      await writeFile(join(dir, files.daemonPid), String(child.pid ?? ''));
+      child.unref();
+    } finally {
+      closeSync(log);
+    }
+    return { namespace: spec.namespace, uuid: record.uuid, backend: 'local', createdAt: record.createdAt };
+  }
+
+  async status(namespace: string): Promise<RunStatus> {
+    const dir = runDirOf(this.options.home, namespace);
+    await readRecord(dir, namespace);
+    const status = await readStatus(dir);
+    const alive = isAlive(await this.#daemonPid(dir));
+    if (status && (status.status === 'complete' || alive)) return status;
+    // The aggregator is gone before finishing: Sonobuoy's "failed" (the aggregator itself failed).
+    return { plugins: status?.plugins ?? [], status: alive ? 'running' : 'failed', 'tar-info': emptyTar };
+  }
+
+  async *watch(namespace: string, signal?: AbortSignal): AsyncIterable<RunStatus> {
+    let last = '';
+    for (;;) {
+      const status = await this.status(namespace);
+      const text = JSON.stringify(status);
+      if (text !== last) {
+        last = text;
+        yield status;
+      }
+      if (status.status === 'complete' || status.status === 'failed') return;
+      await this.#clock.sleep(this.options.pollMs ?? 200, signal);
+    }
+  }
+
+  async retrieve(namespace: string, destDir: string): Promise<string> {
+    const status = await this.status(namespace);
+    const name = status['tar-info'].name;
+    if (status.status !== 'complete' || !name) {
+      throw new FathomError('FATHOM_RUN_NOT_DONE', `the run in namespace "${namespace}" has no results yet (status: ${status.status})`);
+    }
+    await mkdir(destDir, { recursive: true });
+    const dest = resolve(destDir, name);
+    await copyFile(join(runDirOf(this.options.home, namespace), name), dest);
+    return dest;
+  }
+
+  async delete(namespace: string): Promise<void> {
+    const dir = runDirOf(this.options.home, namespace);
+    await readRecord(dir, namespace);
+    const daemon = await this.#daemonPid(dir);
+    if (isAlive(daemon)) {
+      process.kill(daemon!, 'SIGTERM');
+      // The aggregator stops its plugins on SIGTERM; give it a moment, then force.
+      for (let i = 0; i < 50 && isAlive(daemon); i++) await this.#clock.sleep(100);
+      signalGroup(daemon, 'SIGKILL');
+    }
+    // Anything still recorded (the aggregator may have died before cleaning up).
+    const pids = await readdir(join(dir, files.pids)).catch(() => [] as string[]);
+    for (const pid of pids) signalGroup(Number(pid), 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async *logs(namespace: string, options: LogOptions = {}): AsyncIterable<LogLine> {
+    const dir = runDirOf(this.options.home, namespace);
+    await readRecord(dir, namespace);
+    const offsets = new Map<string, number>();
+    for (;;) {
+      for (const [source, path] of await logFiles(dir, options.plugin)) {
+        const text = await readFile(path, 'utf8').catch(() => '');
+        const from = offsets.get(path) ?? 0;
+        const end = text.lastIndexOf('\n') + 1;
+        if (end <= from) continue;
+        offsets.set(path, end);
+        for (const line of text.slice(from, end - 1).split('\n')) yield { source, line };
+      }
+      if (!options.follow || options.signal?.aborted) return;
+      const status = await this.status(namespace);
+      if (status.status === 'complete' || status.status === 'failed') return;
+      await this.#clock.sleep(this.options.pollMs ?? 200, options.signal).catch(() => undefined);
+    }
+  }
+
+  async #daemonPid(dir: string): Promise<number | undefined> {
+    const text = await readFile(join(dir, files.daemonPid), 'utf8').catch(() => '');
+    return Number(text) || undefined;
+  }
+}
+
+const emptyTar = { name: '', created: '0001-01-01T00:00:00Z', sha256: '', size: 0 };
+
+async function logFiles(dir: string, plugin?: string): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  if (!plugin || plugin === 'fathom' || plugin === 'sonobuoy') out.push(['aggregator', join(dir, files.log)]);
+  const podsDir = join(dir, files.pods);
+  const plugins = await readdir(podsDir).catch(() => [] as string[]);
+  for (const p of plugins.sort()) {
+    if (plugin && plugin !== p) continue;
+    for (const node of (await readdir(join(podsDir, p)).catch(() => [] as string[])).sort()) {
+      for (const container of ['plugin', 'sonobuoy-worker']) {
+        const path = join(podsDir, p, node, `${container}.log`);
+        if (await stat(path).then(() => true, () => false)) out.push([`${p}/${node}/${container}`, path]);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { runAggregation } from '../../aggregation/run.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { PACKAGE_ROOT } from '../../core/version.js';
+import { tarballName, writeResultsTarball } from '../../results/tarball.js';
+import { LocalPluginRuntime } from './runtime.js';
+import { files, readRecord, writeJsonAtomic } from './store.js';
+
+/**
+ * The local aggregator: what Sonobuoy's aggregator pod does, as a detached process that owns
+ * one run directory. It exits when the run is complete or when it is told to stop.
+ */
+export async function runLocalAggregator(runDir: string, clock: Clock = systemClock): Promise<number> {
+  await writeFile(join(runDir, files.daemonPid), String(process.pid));
+  const record = await readRecord(runDir, '?');
+  const logger = pino({ base: { run: record.uuid } }, pino.destination({ dest: join(runDir, files.log), sync: true }));
+  const stop = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort(new Error(`stopped by ${sig}`)));
+  const runtime = new LocalPluginRuntime({
+    runDir,
+    nodes: record.nodes,
+    workerCommand: [process.execPath, join(PACKAGE_ROOT, 'bin', 'fathom.js')],
+    clock,
+    logger,
+    terminatedGraceMs: record.terminatedGraceMs,
+    workerPollInterval: '100ms',
+  });
+  try {
+    const outcome = await runAggregation({
+      runtime,
+      plugins: record.plugins,
+      config: {
+        uuid: record.uuid,
+        namespace: record.namespace,
+        timeoutMs: record.timeoutMs,
+        bindHost: '127.0.0.1',
+        bindPort: 0,
+        advertiseHost: '127.0.0.1',
+      },
+      outputDir: join(runDir, files.results),
+      clock,
+      logger,
+      signal: stop.signal,
+      publish: (status) => writeJsonAtomic(join(runDir, files.status), status),
+      pack: async (root) => {
+        await copyFile(join(runDir, files.log), join(root, 'meta', 'run.log'));
+        const created = new Date(clock.now());
+        const name = tarballName(created, record.uuid);
+        const { sha256, size } = await writeResultsTarball(root, join(runDir, name));
+        return { name, created: created.toISOString().replace(/\.\d+Z$/, 'Z'), sha256, size };
+      },
+    });
+    logger.info({ tarball: outcome.tarInfo.name }, 'run complete');
+    return 0;
+  } catch (err) {
+    logger.error({ err }, 'run stopped');
+    return 1;
+  } finally {
+    runtime.close();
+    logger.flush();
+  }
+}

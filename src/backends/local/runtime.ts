@@ -1,0 +1,196 @@
+import { createServer } from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { LaunchContext, MonitorError, PluginRuntime } from '../../aggregation/runtime.js';
+import type { Clock } from '../../core/clock.js';
+import { FathomError } from '../../core/errors.js';
+import { AsyncQueue } from '../../core/queue.js';
+import { nodeMatches } from '../../plugin/expected.js';
+import { GLOBAL_NODE, type ClusterNode, type ExpectedResult, type PluginDefinition } from '../../plugin/types.js';
+import { LocalPod, type ContainerState, type PodEvent } from './pod.js';
+
+export interface LocalRuntimeOptions {
+  readonly runDir: string;
+  readonly nodes: readonly ClusterNode[];
+  /** How to start `fathom worker`: the node binary and the CLI entry script. */
+  readonly workerCommand: readonly [string, ...string[]];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How long a terminated container may go without a result before it is an error (Sonobuoy: 5 min). */
+  readonly terminatedGraceMs: number;
+  /** Passed to the worker: how often it looks for the done file. */
+  readonly workerPollInterval: string;
+}
+
+const WORKER = 'sonobuoy-worker';
+const PLUGIN = 'plugin';
+
+/** Runs each plugin container and its worker as local processes on simulated nodes. */
+export class LocalPluginRuntime implements PluginRuntime {
+  readonly #pods = new Map<string, LocalPod[]>();
+  readonly #problems = new Map<string, AsyncQueue<MonitorError>>();
+  /** Aborted on cleanup, so pending grace timers do not outlive the run. */
+  readonly #stopped = new AbortController();
+
+  constructor(private readonly options: LocalRuntimeOptions) {}
+
+  /** Cancels pending grace timers once every plugin is cleaned up. */
+  close(): void {
+    this.#stopped.abort();
+  }
+
+  listNodes(): Promise<ClusterNode[]> {
+    return Promise.resolve([...this.options.nodes]);
+  }
+
+  async launch(plugin: PluginDefinition, context: LaunchContext): Promise<void> {
+    const problems = this.#queue(plugin.name);
+    if (plugin.container.command.length === 0) {
+      throw new FathomError(
+        'FATHOM_PLUGIN_INVALID',
+        `${plugin.source.file}: spec.command is empty: the local backend runs commands, not an image's entrypoint`,
+      );
+    }
+    const placements =
+      plugin.driver === 'Job'
+        ? [{ node: this.options.nodes.find((n) => nodeMatches(plugin, n)), key: GLOBAL_NODE }]
+        : context.nodes.map((n) => ({ node: n, key: n.name }));
+    const pods: LocalPod[] = [];
+    this.#pods.set(plugin.name, pods);
+    for (const { node, key } of placements) {
+      if (!node) {
+        const total = this.options.nodes.length;
+        problems.push({
+          node: key,
+          error: `Can't schedule pod: 0/${total} nodes are available: ${total} node(s) didn't match Pod's node affinity/selector.`,
+        });
+        continue;
+      }
+      const pod = await this.#startPod(plugin, context, node, key);
+      pods.push(pod);
+      this.#watchPod(pod, key, problems);
+    }
+  }
+
+  async *monitor(
+    plugin: PluginDefinition,
+    _expected: readonly ExpectedResult[],
+    signal: AbortSignal,
+  ): AsyncIterable<MonitorError> {
+    yield* this.#queue(plugin.name).drain(signal);
+  }
+
+  async cleanup(plugin: PluginDefinition): Promise<void> {
+    const pods = this.#pods.get(plugin.name) ?? [];
+    this.#queue(plugin.name).end();
+    await Promise.all(pods.map((p) => p.stop(2000, (ms) => this.options.clock.sleep(ms))));
+  }
+
+  #queue(plugin: string): AsyncQueue<MonitorError> {
+    let q = this.#problems.get(plugin);
+    if (!q) this.#problems.set(plugin, (q = new AsyncQueue()));
+    return q;
+  }
+
+  async #startPod(plugin: PluginDefinition, ctx: LaunchContext, node: ClusterNode, key: string): Promise<LocalPod> {
+    const name = `fathom-${plugin.name}-${plugin.driver === 'Job' ? 'job' : node.name}`;
+    const dir = join(this.options.runDir, 'pods', plugin.name, key);
+    const pod = new LocalPod(name, node.name, dir, join(this.options.runDir, 'pids'));
+    const results = join(dir, 'results');
+    const config = join(dir, 'config');
+    const work = join(dir, 'work');
+    await Promise.all([results, config, work].map((d) => mkdir(d, { recursive: true })));
+    for (const [file, contents] of Object.entries(plugin.configMap)) {
+      await writeFile(join(config, file), contents);
+    }
+    const progressPort = await freePort();
+    const pluginDir = plugin.source.file.startsWith('<') ? process.cwd() : dirname(resolve(plugin.source.file));
+    const base: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? work,
+      TMPDIR: work,
+      SONOBUOY: 'true',
+      SONOBUOY_K8S_VERSION: '',
+      SONOBUOY_RESULTS_DIR: results,
+      RESULTS_DIR: results,
+      SONOBUOY_CONFIG_DIR: config,
+      SONOBUOY_PROGRESS_PORT: String(progressPort),
+      NODE_NAME: node.name,
+      FATHOM_PLUGIN_DIR: pluginDir,
+    };
+    const pluginEnv = Object.fromEntries(plugin.container.env.map((e) => [e.name, e.value]));
+    const [command, ...commandArgs] = plugin.container.command;
+    const cwd = plugin.container.workingDir && isAbsolute(plugin.container.workingDir) ? plugin.container.workingDir : work;
+    await pod.start({
+      name: PLUGIN,
+      command: /^\.\.?\//.test(command!) ? resolve(pluginDir, command!) : command!,
+      args: [...commandArgs, ...plugin.container.args],
+      env: { ...base, ...pluginEnv },
+      cwd,
+    });
+    const [exe, ...entry] = this.options.workerCommand;
+    await pod.start({
+      name: WORKER,
+      command: exe,
+      args: [...entry, 'worker', plugin.driver === 'Job' ? 'global' : 'single-node', '--sleep', '0'],
+      env: {
+        ...pluginEnv,
+        ...base,
+        AGGREGATOR_URL: ctx.aggregatorUrl,
+        RESULT_TYPE: plugin.name,
+        CA_CERT: ctx.caPem,
+        CLIENT_CERT: ctx.clientCert.certPem,
+        CLIENT_KEY: ctx.clientCert.keyPem,
+        SONOBUOY_DONE_FILE_DELAY: '0s',
+        FATHOM_POLL_INTERVAL: this.options.workerPollInterval,
+        FATHOM_POD_STATUS_FILE: pod.statusFile,
+      },
+      cwd: work,
+    });
+    this.options.logger.info({ pod: name, node: node.name }, 'pod started');
+    return pod;
+  }
+
+  /** A container that ends and is not followed by a result within the grace period is an error. */
+  #watchPod(pod: LocalPod, key: string, problems: AsyncQueue<MonitorError>): void {
+    const report = (e: PodEvent): void => {
+      if (e.state.state !== 'terminated') return;
+      const state = e.state;
+      this.options.clock.sleep(this.options.terminatedGraceMs, this.#stopped.signal).then(
+        () =>
+          problems.push({
+            node: key,
+            error: terminatedMessage(e.container, state),
+            details: { pod: { name: pod.name, node: pod.node, containers: Object.fromEntries(pod.states) } },
+          }),
+        () => undefined, // the run ended first
+      );
+    };
+    pod.onEvent(report);
+    for (const [container, state] of pod.states) report({ container, state });
+  }
+}
+
+/** Sonobuoy's wording for a container that stopped without results. */
+export function terminatedMessage(container: string, s: Extract<ContainerState, { state: 'terminated' }>): string {
+  const code = s.exitCode ?? (s.signal ? 128 + signalNumber(s.signal) : 128);
+  return `Container ${container} is in a terminated state (exit code ${code}) due to reason: ${s.reason}: ${s.message}`;
+}
+
+function signalNumber(signal: string): number {
+  const numbers: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGSEGV: 11, SIGABRT: 6 };
+  return numbers[signal] ?? 0;
+}
+
+/** A free loopback port for a pod's progress relay: pods here share one network, unlike Kubernetes pods. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

@@ -1,0 +1,79 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { RunStatus } from '../../aggregation/types.js';
+import { FathomError } from '../../core/errors.js';
+import type { ClusterNode, PluginDefinition } from '../../plugin/types.js';
+
+/** Everything the aggregator process needs to run, written by `fathom run` before it starts. */
+export interface LocalRunRecord {
+  readonly uuid: string;
+  readonly namespace: string;
+  readonly createdAt: string;
+  readonly timeoutMs: number;
+  readonly terminatedGraceMs: number;
+  readonly nodes: readonly ClusterNode[];
+  readonly plugins: readonly PluginDefinition[];
+}
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Where local runs keep their state: $FATHOM_HOME, else $XDG_STATE_HOME/fathom, else ~/.local/state/fathom. */
+export function fathomHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.FATHOM_HOME) return env.FATHOM_HOME;
+  return join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'fathom');
+}
+
+/** The run directory of a namespace; the namespace becomes a path, so it must be a DNS label. */
+export function runDirOf(home: string, namespace: string): string {
+  if (!dnsLabel.test(namespace)) {
+    throw new FathomError(
+      'FATHOM_BAD_FLAG_VALUE',
+      `--namespace "${namespace}" must be a DNS label (lower-case letters, digits and '-', at most 63)`,
+    );
+  }
+  return join(home, 'runs', namespace);
+}
+
+export const files = {
+  record: 'run.json',
+  status: 'status.json',
+  daemonPid: 'aggregator.pid',
+  log: 'aggregator.log',
+  results: 'results',
+  pids: 'pids',
+  pods: 'pods',
+} as const;
+
+export async function readRecord(dir: string, namespace: string): Promise<LocalRunRecord> {
+  try {
+    return JSON.parse(await readFile(join(dir, files.record), 'utf8')) as LocalRunRecord;
+  } catch (cause) {
+    throw new FathomError('FATHOM_RUN_NOT_FOUND', `no run in namespace "${namespace}"`, { cause });
+  }
+}
+
+export async function readStatus(dir: string): Promise<RunStatus | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, files.status), 'utf8')) as RunStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces a JSON file atomically, so a reader in another terminal never sees half of it. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(value, null, 2));
+  await rename(tmp, path);
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

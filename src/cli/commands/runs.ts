@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { FathomError } from '../../core/errors.js';
+import { openBackend, type ClusterOptions, type Io } from '../context.js';
+import { applyFlags, clusterFlags, outputFlag } from '../flags.js';
+import { renderStatus, type OutputFormat } from '../reporters/status.js';
+
+/** status, retrieve, delete and logs: the commands that act on an existing run. */
+export function registerRunCommands(program: Command, io: Io): void {
+  applyFlags(
+    program
+      .command('status')
+      .description("show each plugin's status and progress (works while the run goes on)")
+      .option('--show-all', 'one row per plugin and node')
+      .action(async (options: ClusterOptions & { output: OutputFormat; showAll?: boolean }) => {
+        const backend = await openBackend(options, io);
+        const status = await backend.status(options.namespace);
+        io.out(renderStatus(status, options.output, { namespace: options.namespace, showAll: options.showAll ?? false }));
+        if (status.status === 'failed') {
+          throw new FathomError('FATHOM_RUN_FAILED', `the run in namespace "${options.namespace}" failed`);
+        }
+      }),
+    [...clusterFlags, outputFlag],
+  );
+
+  applyFlags(
+    program
+      .command('retrieve')
+      .argument('[dir]', 'directory to write the results tarball into', '.')
+      .description("copy the run's results tarball here and print its path")
+      .action(async (dir: string, options: ClusterOptions) => {
+        const backend = await openBackend(options, io);
+        io.out(`${await backend.retrieve(options.namespace, dir)}\n`);
+      }),
+    clusterFlags,
+  );
+
+  applyFlags(
+    program
+      .command('delete')
+      .description('stop everything the run started and remove its state')
+      .option('--wait', 'return only once everything is gone (the local backend always does)')
+      .action(async (options: ClusterOptions & { wait?: boolean }) => {
+        const backend = await openBackend(options, io);
+        await backend.delete(options.namespace, { wait: options.wait ?? false });
+        io.err(`Deleted the run in namespace "${options.namespace}".\n`);
+      }),
+    clusterFlags,
+  );
+
+  applyFlags(
+    program
+      .command('logs')
+      .description('print the logs of the aggregator and of every plugin container')
+      .option('-p, --plugin <name>', 'only this plugin (fathom = the aggregator)')
+      .option('-f, --follow', 'keep printing until the run ends')
+      .action(async (options: ClusterOptions & { plugin?: string; follow?: boolean }) => {
+        const backend = await openBackend(options, io);
+        const stop = new AbortController();
+        const onSigint = (): void => stop.abort();
+        process.once('SIGINT', onSigint);
+        try {
+          for await (const { source, line } of backend.logs(options.namespace, {
+            ...(options.plugin ? { plugin: options.plugin } : {}),
+            follow: options.follow ?? false,
+            signal: stop.signal,
+          })) {
+            io.out(`[${source}] ${line}\n`);
+          }
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+      }),
+    clusterFlags,
+  );
+}

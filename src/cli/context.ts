@@ -1,0 +1,57 @@
+import type { Backend } from '../backends/backend.js';
+import { FathomError } from '../core/errors.js';
+import { PACKAGE_ROOT } from '../core/version.js';
+import { join } from 'node:path';
+
+/** Where the CLI writes: injected so commands can be run and read in tests. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readonly isTTY: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  isTTY: Boolean(process.stdout.isTTY) && !process.env.CI,
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+/** Flags shared by the commands that reach a cluster. */
+export interface ClusterOptions {
+  namespace: string;
+  backend: 'local' | 'kubernetes';
+  kubeconfig?: string;
+  context?: string;
+  nodes?: number;
+  clusterConfig?: string;
+  terminatedGrace?: number;
+}
+
+export const examplePluginsDir = join(PACKAGE_ROOT, 'plugins');
+
+/** Builds the backend the flags name. Loaded lazily: the worker must start fast. */
+export async function openBackend(options: ClusterOptions, io: Io): Promise<Backend> {
+  if (options.backend === 'kubernetes') {
+    throw new FathomError(
+      'FATHOM_BAD_FLAG_VALUE',
+      '--backend kubernetes: not available in this version; use the local backend',
+    );
+  }
+  const [{ LocalBackend }, cluster, { fathomHome }] = await Promise.all([
+    import('../backends/local/backend.js'),
+    import('../backends/local/cluster.js'),
+    import('../backends/local/store.js'),
+  ]);
+  const config = options.clusterConfig
+    ? await cluster.loadClusterFile(options.clusterConfig)
+    : cluster.defaultCluster(options.nodes ?? 3);
+  return new LocalBackend({
+    home: fathomHome(io.env),
+    cluster: config,
+    ...(options.terminatedGrace !== undefined ? { terminatedGraceMs: options.terminatedGrace } : {}),
+  });
+}

@@ -1,0 +1,85 @@
+import { Option, type Command } from 'commander';
+import { parseDuration } from '../core/duration.js';
+import { FathomError } from '../core/errors.js';
+
+/** A flag declared as data: commands pick the sets they take, and help stays in one place. */
+export interface FlagSpec {
+  readonly flags: string;
+  readonly description: string;
+  readonly default?: string | boolean | string[];
+  readonly choices?: readonly string[];
+  readonly parse?: (value: string, previous: unknown) => unknown;
+  readonly hidden?: boolean;
+  readonly env?: string;
+}
+
+const repeatable = (value: string, previous: unknown): string[] => [
+  ...(Array.isArray(previous) ? (previous as string[]) : []),
+  value,
+];
+
+function duration(flag: string) {
+  return (value: string): number => parseDuration(value, flag);
+}
+
+function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1) {
+      throw new FathomError('FATHOM_BAD_FLAG_VALUE', `${flag}: expected a whole number above 0, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Flags every command that reaches a cluster takes, as kubectl spells them. */
+export const clusterFlags: readonly FlagSpec[] = [
+  { flags: '-n, --namespace <name>', description: 'namespace of the run (one run per namespace)', default: 'fathom' },
+  { flags: '--backend <name>', description: 'where runs happen', choices: ['local', 'kubernetes'], default: 'local', env: 'FATHOM_BACKEND' },
+  { flags: '--kubeconfig <file>', description: 'kubeconfig file (kubernetes backend; default $KUBECONFIG or ~/.kube/config)' },
+  { flags: '--context <name>', description: 'kubeconfig context (kubernetes backend)' },
+];
+
+export const outputFlag: FlagSpec = {
+  flags: '-o, --output <format>',
+  description: 'output format',
+  choices: ['table', 'json', 'yaml'],
+  default: 'table',
+};
+
+export const localClusterFlags: readonly FlagSpec[] = [
+  { flags: '--nodes <count>', description: 'simulated nodes of the local backend', default: '3', parse: positiveInt('--nodes') },
+  { flags: '--cluster-config <file>', description: 'YAML file listing local nodes and their labels' },
+  {
+    flags: '--terminated-grace <duration>',
+    description: 'how long a stopped plugin may go without results before it is an error',
+    default: '10s',
+    parse: duration('--terminated-grace'),
+    hidden: true,
+  },
+];
+
+export const runFlags: readonly FlagSpec[] = [
+  {
+    flags: '-p, --plugin <file|dir|name>',
+    description: 'plugin to run: a YAML file, a directory of them, or an example plugin name (repeatable)',
+    parse: repeatable,
+  },
+  { flags: '--plugin-env <plugin.KEY=VALUE>', description: 'set (or, with an empty value, remove) a plugin env var (repeatable)', parse: repeatable },
+  { flags: '--timeout <duration>', description: 'how long each plugin may take to report (0 = no limit)', default: '6h', parse: duration('--timeout') },
+  { flags: '--wait [duration]', description: 'wait for the run to finish, at most this long (default: no limit)', parse: duration('--wait') },
+];
+
+/** Adds declared flags to a command. */
+export function applyFlags(command: Command, specs: readonly FlagSpec[]): Command {
+  for (const spec of specs) {
+    const option = new Option(spec.flags, spec.description);
+    if (spec.default !== undefined) option.default(spec.parse && typeof spec.default === 'string' ? spec.parse(spec.default, undefined) : spec.default, String(spec.default));
+    if (spec.choices) option.choices(spec.choices);
+    if (spec.parse) option.argParser(spec.parse);
+    if (spec.env) option.env(spec.env);
+    if (spec.hidden) option.hideHelp();
+    command.addOption(option);
+  }
+  return command;
+}

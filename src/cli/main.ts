@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { exitCodeOf, FathomError, messageOf } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import { registerGen } from './commands/gen.js';
+import { registerInternal } from './commands/internal.js';
+import { registerRun } from './commands/run.js';
+import { registerRunCommands } from './commands/runs.js';
+import { processIo, type Io } from './context.js';
+
+/** Builds the command tree. Every command writes through `io` and throws FathomErrors. */
+export function buildProgram(io: Io): Command {
+  const program = new Command('fathom')
+    .description('Run tests and diagnostics on every node of a cluster and bring every result home.')
+    .version(VERSION)
+    .showSuggestionAfterError()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => undefined })
+    .exitOverride();
+  registerRun(program, io);
+  registerRunCommands(program, io);
+  registerGen(program, io);
+  registerInternal(program, io);
+  for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => undefined });
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad input (nothing started). */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0; // --help, --version
+      io.err(`error: ${err.message.replace(/^error: /, '')}\n`);
+      return 2;
+    }
+    io.err(`error: ${messageOf(err)}\n`);
+    if (!(err instanceof FathomError) && io.env.FATHOM_DEBUG) io.err(`${(err as Error).stack ?? ''}\n`);
+    return exitCodeOf(err);
+  }
+}

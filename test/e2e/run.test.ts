@@ -1,0 +1,132 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tar from 'tar';
+import { fathom, tempDir } from '../support/cli.js';
+
+const jobPlugin = `
+sonobuoy-config:
+  driver: Job
+  plugin-name: e2e-junit
+  result-format: junit
+spec:
+  name: plugin
+  image: busybox:1.36
+  command: [sh, -c]
+  args:
+    - |
+      cat > "$RESULTS_DIR/junit.xml" <<XML
+      <testsuite name="e2e"><testcase name="passes"/><testcase name="fails"><failure message="boom">stack</failure></testcase></testsuite>
+      XML
+      echo "$RESULTS_DIR/junit.xml" > "$RESULTS_DIR/done"
+`;
+
+const daemonSetPlugin = `
+sonobuoy-config:
+  driver: DaemonSet
+  plugin-name: e2e-nodes
+  result-format: raw
+spec:
+  name: plugin
+  image: busybox:1.36
+  command: [sh, -c, 'mkdir -p "$RESULTS_DIR/out" && echo "hello from $NODE_NAME" > "$RESULTS_DIR/out/hello.txt" && echo "$PLUGIN_GREETING" > "$RESULTS_DIR/out/env.txt" && echo "$RESULTS_DIR/out" > "$RESULTS_DIR/done"']
+  env:
+    - name: PLUGIN_GREETING
+      value: from-yaml
+`;
+
+async function tree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(relative(dir, join(e.parentPath, e.name)));
+  }
+  return out.sort();
+}
+
+describe('fathom run --wait on the local backend', () => {
+  let home: string;
+  let plugins: string;
+  let out: string;
+  const env = (): NodeJS.ProcessEnv => ({ FATHOM_HOME: home });
+
+  beforeAll(async () => {
+    home = await tempDir('home');
+    plugins = await tempDir('plugins');
+    out = await tempDir('out');
+    await writeFile(join(plugins, 'job.yaml'), jobPlugin);
+    await writeFile(join(plugins, 'ds.yaml'), daemonSetPlugin);
+  });
+  afterAll(async () => {
+    await fathom(['delete', '-n', 'e2e'], env());
+  });
+
+  it('runs a Job and a DaemonSet on 3 nodes and brings every result home', async () => {
+    const run = await fathom(
+      ['run', '--wait', '-p', plugins, '--nodes', '3', '-n', 'e2e', '--timeout', '2m', '--plugin-env', 'e2e-nodes.PLUGIN_GREETING=from-flag', '-o', 'json'],
+      env(),
+    );
+    expect(run.stderr).toContain('started in namespace "e2e"');
+    const status = JSON.parse(run.stdout) as { status: string; plugins: { plugin: string; node: string; status: string }[] };
+    expect(status.status).toBe('complete');
+    expect(status.plugins.map((p) => `${p.plugin}/${p.node}:${p.status}`).sort()).toEqual([
+      'e2e-junit/global:complete',
+      'e2e-nodes/node-1:complete',
+      'e2e-nodes/node-2:complete',
+      'e2e-nodes/node-3:complete',
+    ]);
+    // The junit plugin reports a failing test, so the run fails.
+    expect(run.code).toBe(1);
+
+    const retrieved = await fathom(['retrieve', out, '-n', 'e2e'], env());
+    expect(retrieved.code).toBe(0);
+    const tarball = retrieved.stdout.trim();
+    expect(tarball).toMatch(/\/\d{12}_sonobuoy_[0-9a-f-]{36}\.tar\.gz$/);
+    const extracted = await tempDir('extract');
+    await tar.x({ file: tarball, cwd: extracted });
+    const files = await tree(extracted);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'meta/config.json',
+        'meta/info.json',
+        'meta/run.log',
+        'plugins/e2e-junit/definition.json',
+        'plugins/e2e-junit/results/global/junit.xml',
+        'plugins/e2e-nodes/definition.json',
+        ...['node-1', 'node-2', 'node-3'].flatMap((n) => [
+          `plugins/e2e-nodes/results/${n}/hello.txt`,
+          `plugins/e2e-nodes/results/${n}/env.txt`,
+        ]),
+      ]),
+    );
+    expect(await readFile(join(extracted, 'plugins/e2e-nodes/results/node-2/hello.txt'), 'utf8')).toBe('hello from node-2\n');
+    expect(await readFile(join(extracted, 'plugins/e2e-nodes/results/node-1/env.txt'), 'utf8')).toBe('from-flag\n');
+    expect(JSON.parse(await readFile(join(extracted, 'meta/info.json'), 'utf8'))).toEqual({ plugins: ['e2e-junit', 'e2e-nodes'] });
+    expect(await readFile(join(extracted, 'plugins/e2e-junit/results/global/junit.xml'), 'utf8')).toContain('<testcase name="passes"/>');
+  });
+
+  it('refuses a second run in the same namespace, and shows status from another process', async () => {
+    const again = await fathom(['run', '-p', plugins, '-n', 'e2e'], env());
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error: a run already exists in namespace "e2e"/m);
+    const status = await fathom(['status', '-n', 'e2e', '--show-all'], env());
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/e2e-nodes\s+node-3\s+complete/);
+    expect(status.stdout).toContain('Run complete');
+  });
+});
+
+describe('bad input starts nothing', () => {
+  it.each([
+    [['run', '--bogus'], /unknown option '--bogus'/],
+    [['run', '--timeout', '5 minutes'], /--timeout: invalid duration "5 minutes"/],
+    [['run', '--nodes', 'zero'], /--nodes: expected a whole number/],
+    [['run', '-p', '/nonexistent/plugin.yaml'], /nonexistent/],
+  ])('%j exits 2 with one line', async (args, message) => {
+    const home = await tempDir('bad');
+    const r = await fathom(args, { FATHOM_HOME: home });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(await readdir(home)).toEqual([]);
+  });
+});
