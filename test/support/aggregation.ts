@@ -13,10 +13,7 @@ import { Header, type HeaderData } from 'tar';
 import { ManualClock } from '../../src/core/clock.js';
 import { createRunCa, type KeyPair, type RunCa } from '../../src/core/pki.js';
 import { createAggregator, type Aggregator } from '../../src/aggregation/aggregator.js';
-import {
-  startAggregationServer,
-  type AggregationServer,
-} from '../../src/aggregation/server.js';
+import { startAggregationServer, type AggregationServer } from '../../src/aggregation/server.js';
 import type { ExpectedResult } from '../../src/plugin/types.js';
 
 export interface TarItem extends HeaderData {
@@ -208,7 +205,11 @@ export class ServerFixture {
     });
     this.server = await startAggregationServer({
       aggregator: this.aggregator,
-      tls: { caPem: this.certs.ca.caPem, certPem: this.certs.server.certPem, keyPem: this.certs.server.keyPem },
+      tls: {
+        caPem: this.certs.ca.caPem,
+        certPem: this.certs.server.certPem,
+        keyPem: this.certs.server.keyPem,
+      },
     });
   }
 

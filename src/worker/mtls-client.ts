@@ -1,0 +1,97 @@
+import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** TLS material for talking to the aggregator: trust only the run CA, present the plugin's client cert. */
+export interface MtlsMaterial {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export interface MtlsRequest {
+  method: string;
+  /** Path (and query) appended to the base URL. */
+  path: string;
+  headers?: OutgoingHttpHeaders;
+  /** A stream is piped, never buffered; a Buffer or string is sent as is. */
+  body?: Readable | Buffer | string;
+  signal?: AbortSignal;
+}
+
+export interface MtlsResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** At most `maxResponseBytes`; the aggregator's answers are short. */
+  body: Buffer;
+}
+
+/** A small HTTPS client bound to one base URL; shared by the result upload and the progress relay. */
+export interface MtlsClient {
+  readonly baseUrl: string;
+  /** Resolves with any HTTP answer; rejects on connection, TLS or stream errors. */
+  request(req: MtlsRequest): Promise<MtlsResponse>;
+}
+
+const MAX_RESPONSE_BYTES = 1 << 20;
+
+class NodeMtlsClient implements MtlsClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly tls: MtlsMaterial,
+  ) {}
+
+  request(req: MtlsRequest): Promise<MtlsResponse> {
+    const url = new URL(req.path, this.baseUrl);
+    return new Promise<MtlsResponse>((resolve, reject) => {
+      let answered = false;
+      const out = httpsRequest(
+        url,
+        {
+          method: req.method,
+          headers: req.headers,
+          ca: this.tls.caPem,
+          cert: this.tls.certPem,
+          key: this.tls.keyPem,
+          // One connection per request: uploads are rare and this leaves no sockets behind.
+          agent: false,
+          signal: req.signal,
+        },
+        (res) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            if (size >= MAX_RESPONSE_BYTES) return;
+            chunks.push(chunk.subarray(0, MAX_RESPONSE_BYTES - size));
+            size += chunk.length;
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      out.on('error', reject);
+      const body = req.body;
+      if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+        out.end(body);
+      } else {
+        // An early answer (say 403) may cut the upload short; the answer is what counts then.
+        pipeline(body, out).catch((err: unknown) => {
+          if (!answered) reject(err instanceof Error ? err : new Error(String(err)));
+        });
+      }
+    });
+  }
+}
+
+/** Makes a client for `baseUrl` (https) that trusts only `tls.caPem` and authenticates with the client pair. */
+export function createMtlsClient(baseUrl: string, tls: MtlsMaterial): MtlsClient {
+  return new NodeMtlsClient(baseUrl, tls);
+}
