@@ -39,11 +39,11 @@ export interface RunAggregationOptions {
   readonly logger: Logger;
   readonly signal?: AbortSignal;
   /** Where status snapshots go: a file for the local backend, a pod annotation on Kubernetes. */
-  publish(status: RunStatus): Promise<void>;
+  readonly publish: (status: RunStatus) => Promise<void>;
   /** Turns a plugin's raw results into its verdicts (writes sonobuoy_results.yaml). */
-  postProcess?(root: string, plugin: PluginDefinition): Promise<PluginVerdicts>;
+  readonly postProcess?: (root: string, plugin: PluginDefinition) => Promise<PluginVerdicts>;
   /** Packs the results tree; returns the tarball's facts. */
-  pack(root: string): Promise<TarInfo>;
+  readonly pack: (root: string) => Promise<TarInfo>;
 }
 
 export interface RunOutcome {

@@ -42,11 +42,31 @@ export interface PluginDefinition {
   readonly container: PluginContainer;
   /** podSpec.nodeSelector (DaemonSets only run on matching nodes). */
   readonly nodeSelector: Readonly<Record<string, string>>;
+  /**
+   * podSpec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+   * (ORed). Absent or empty when the plugin sets none.
+   */
+  readonly requiredNodeAffinity?: readonly NodeSelectorTerm[];
   /** `config-map`: file name → contents, mounted at SONOBUOY_CONFIG_DIR. */
   readonly configMap: Readonly<Record<string, string>>;
   /** The definition as written (for definition.json and for the Kubernetes backend). */
   readonly manifest: Readonly<Record<string, unknown>>;
   readonly source: PluginSource;
+}
+
+export type NodeSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+
+/** One `matchExpressions` (label) or `matchFields` (`metadata.name`) entry of a node selector term. */
+export interface NodeSelectorRequirement {
+  readonly key: string;
+  readonly operator: NodeSelectorOperator;
+  readonly values: readonly string[];
+}
+
+/** A term of `requiredDuringSchedulingIgnoredDuringExecution`: its requirements are ANDed. */
+export interface NodeSelectorTerm {
+  readonly matchExpressions: readonly NodeSelectorRequirement[];
+  readonly matchFields: readonly NodeSelectorRequirement[];
 }
 
 /** A simulated or real node as the run sees it. */
