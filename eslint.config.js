@@ -35,7 +35,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bench/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', 'bench/*.js', '.ci/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -50,6 +50,11 @@ export default tseslint.config(
         { selector: 'TSEnumDeclaration', message: 'Use a string-literal union.' },
       ],
     },
+  },
+  {
+    // Plain scripts run by node directly: no type information to lint against.
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
   },
   {
     files: ['src/core/**/*.ts'],

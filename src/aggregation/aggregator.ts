@@ -149,7 +149,11 @@ class FileAggregator implements Aggregator {
       slot.status = 'complete';
       // A worker that cannot read its result sends `{"error": ...}` with no file name. Sonobuoy
       // stores that as a result named `result`; fathom records it as the error it is.
-      if (!archive && !result.filename && result.contentType?.startsWith('application/json')) {
+      if (
+        !archive &&
+        filename === DEFAULT_FILENAME &&
+        result.contentType?.startsWith('application/json')
+      ) {
         const reported = await workerReportedError(join(dest, DEFAULT_FILENAME));
         if (reported) {
           await rm(dest, { recursive: true, force: true });

@@ -9,6 +9,8 @@ export interface RunSpec {
   readonly plugins: readonly PluginDefinition[];
   /** Per-plugin result timeout; 0 = none. */
   readonly timeoutMs: number;
+  /** Largest upload accepted for one result. */
+  readonly maxResultBytes: number;
 }
 
 export interface RunInfo {

@@ -52,6 +52,8 @@ export async function openBackend(options: ClusterOptions, io: Io): Promise<Back
   return new LocalBackend({
     home: fathomHome(io.env),
     cluster: config,
-    ...(options.terminatedGrace !== undefined ? { terminatedGraceMs: options.terminatedGrace } : {}),
+    ...(options.terminatedGrace !== undefined
+      ? { terminatedGraceMs: options.terminatedGrace }
+      : {}),
   });
 }

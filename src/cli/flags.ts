@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../core/duration.js';
 import { FathomError } from '../core/errors.js';
+import { parseByteSize } from '../core/size.js';
 
 /** A flag declared as data: commands pick the sets they take, and help stays in one place. */
 export interface FlagSpec {
@@ -26,7 +27,10 @@ function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < 1) {
-      throw new FathomError('FATHOM_BAD_FLAG_VALUE', `${flag}: expected a whole number above 0, got "${value}"`);
+      throw new FathomError(
+        'FATHOM_BAD_FLAG_VALUE',
+        `${flag}: expected a whole number above 0, got "${value}"`,
+      );
     }
     return n;
   };
@@ -34,9 +38,22 @@ function positiveInt(flag: string) {
 
 /** Flags every command that reaches a cluster takes, as kubectl spells them. */
 export const clusterFlags: readonly FlagSpec[] = [
-  { flags: '-n, --namespace <name>', description: 'namespace of the run (one run per namespace)', default: 'fathom' },
-  { flags: '--backend <name>', description: 'where runs happen', choices: ['local', 'kubernetes'], default: 'local', env: 'FATHOM_BACKEND' },
-  { flags: '--kubeconfig <file>', description: 'kubeconfig file (kubernetes backend; default $KUBECONFIG or ~/.kube/config)' },
+  {
+    flags: '-n, --namespace <name>',
+    description: 'namespace of the run (one run per namespace)',
+    default: 'fathom',
+  },
+  {
+    flags: '--backend <name>',
+    description: 'where runs happen',
+    choices: ['local', 'kubernetes'],
+    default: 'local',
+    env: 'FATHOM_BACKEND',
+  },
+  {
+    flags: '--kubeconfig <file>',
+    description: 'kubeconfig file (kubernetes backend; default $KUBECONFIG or ~/.kube/config)',
+  },
   { flags: '--context <name>', description: 'kubeconfig context (kubernetes backend)' },
 ];
 
@@ -48,8 +65,16 @@ export const outputFlag: FlagSpec = {
 };
 
 export const localClusterFlags: readonly FlagSpec[] = [
-  { flags: '--nodes <count>', description: 'simulated nodes of the local backend', default: '3', parse: positiveInt('--nodes') },
-  { flags: '--cluster-config <file>', description: 'YAML file listing local nodes and their labels' },
+  {
+    flags: '--nodes <count>',
+    description: 'simulated nodes of the local backend',
+    default: '3',
+    parse: positiveInt('--nodes'),
+  },
+  {
+    flags: '--cluster-config <file>',
+    description: 'YAML file listing local nodes and their labels',
+  },
   {
     flags: '--terminated-grace <duration>',
     description: 'how long a stopped plugin may go without results before it is an error',
@@ -62,19 +87,45 @@ export const localClusterFlags: readonly FlagSpec[] = [
 export const runFlags: readonly FlagSpec[] = [
   {
     flags: '-p, --plugin <file|dir|name>',
-    description: 'plugin to run: a YAML file, a directory of them, or an example plugin name (repeatable)',
+    description:
+      'plugin to run: a YAML file, a directory of them, or an example plugin name (repeatable)',
     parse: repeatable,
   },
-  { flags: '--plugin-env <plugin.KEY=VALUE>', description: 'set (or, with an empty value, remove) a plugin env var (repeatable)', parse: repeatable },
-  { flags: '--timeout <duration>', description: 'how long each plugin may take to report (0 = no limit)', default: '6h', parse: duration('--timeout') },
-  { flags: '--wait [duration]', description: 'wait for the run to finish, at most this long (default: no limit)', parse: duration('--wait') },
+  {
+    flags: '--plugin-env <plugin.KEY=VALUE>',
+    description: 'set (or, with an empty value, remove) a plugin env var (repeatable)',
+    parse: repeatable,
+  },
+  {
+    flags: '--timeout <duration>',
+    description: 'how long each plugin may take to report (0 = no limit)',
+    default: '6h',
+    parse: duration('--timeout'),
+  },
+  {
+    flags: '--max-result-size <size>',
+    description: 'largest result the aggregator accepts from one plugin and node',
+    default: '10Gi',
+    parse: (v: string) => parseByteSize(v, '--max-result-size'),
+  },
+  {
+    flags: '--wait [duration]',
+    description: 'wait for the run to finish, at most this long (default: no limit)',
+    parse: duration('--wait'),
+  },
 ];
 
 /** Adds declared flags to a command. */
 export function applyFlags(command: Command, specs: readonly FlagSpec[]): Command {
   for (const spec of specs) {
     const option = new Option(spec.flags, spec.description);
-    if (spec.default !== undefined) option.default(spec.parse && typeof spec.default === 'string' ? spec.parse(spec.default, undefined) : spec.default, String(spec.default));
+    if (spec.default !== undefined)
+      option.default(
+        spec.parse && typeof spec.default === 'string'
+          ? spec.parse(spec.default, undefined)
+          : spec.default,
+        String(spec.default),
+      );
     if (spec.choices) option.choices(spec.choices);
     if (spec.parse) option.argParser(spec.parse);
     if (spec.env) option.env(spec.env);

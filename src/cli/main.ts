@@ -10,16 +10,23 @@ import { processIo, type Io } from './context.js';
 /** Builds the command tree. Every command writes through `io` and throws FathomErrors. */
 export function buildProgram(io: Io): Command {
   const program = new Command('fathom')
-    .description('Run tests and diagnostics on every node of a cluster and bring every result home.')
+    .description(
+      'Run tests and diagnostics on every node of a cluster and bring every result home.',
+    )
     .version(VERSION)
     .showSuggestionAfterError()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => undefined })
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: () => undefined,
+    })
     .exitOverride();
   registerRun(program, io);
   registerRunCommands(program, io);
   registerGen(program, io);
   registerInternal(program, io);
-  for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => undefined });
+  for (const c of program.commands)
+    c.exitOverride().configureOutput({ outputError: () => undefined });
   return program;
 }
 
@@ -35,7 +42,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return 2;
     }
     io.err(`error: ${messageOf(err)}\n`);
-    if (!(err instanceof FathomError) && io.env.FATHOM_DEBUG) io.err(`${(err as Error).stack ?? ''}\n`);
+    if (!(err instanceof FathomError) && io.env.FATHOM_DEBUG)
+      io.err(`${(err as Error).stack ?? ''}\n`);
     return exitCodeOf(err);
   }
 }

@@ -26,6 +26,8 @@ export interface WorkerConfig {
   readonly doneFileDelayMs: number;
   /** `FATHOM_POLL_INTERVAL`: how often the done file is looked for. */
   readonly pollIntervalMs: number;
+  /** `FATHOM_CONTAINER_CHECK_INTERVAL`: how often the no-done-file fallback looks at the other containers (Sonobuoy: 5s). */
+  readonly containerCheckIntervalMs: number;
   /** `FATHOM_POD_STATUS_FILE`: JSON container states for the no-done-file fallback. */
   readonly podStatusFile?: string;
   /** `SONOBUOY_WORKER_CONTAINER`: this container's name, ignored among the pod's containers. */
@@ -38,6 +40,8 @@ export const DEFAULT_RESULTS_DIR = '/tmp/sonobuoy/results';
 export const DEFAULT_PROGRESS_PORT = 8099;
 export const DEFAULT_DONE_FILE_DELAY_MS = 5_000;
 export const DEFAULT_POLL_INTERVAL_MS = 1_000;
+/** How often the no-done-file fallback looks at the other containers, as in Sonobuoy. */
+export const CONTAINER_CHECK_INTERVAL_MS = 5_000;
 export const DEFAULT_WORKER_CONTAINER = 'sonobuoy-worker';
 
 // Plugin and node names end up in URLs and, on the aggregator, in paths: keep them plain.
@@ -161,6 +165,12 @@ export function loadWorkerConfig(mode: WorkerMode, env: Env = process.env): Work
     progressPort: port(env),
     doneFileDelayMs: duration(env, 'SONOBUOY_DONE_FILE_DELAY', DEFAULT_DONE_FILE_DELAY_MS, true),
     pollIntervalMs: duration(env, 'FATHOM_POLL_INTERVAL', DEFAULT_POLL_INTERVAL_MS, false),
+    containerCheckIntervalMs: duration(
+      env,
+      'FATHOM_CONTAINER_CHECK_INTERVAL',
+      CONTAINER_CHECK_INTERVAL_MS,
+      false,
+    ),
     workerContainer: value(env, 'SONOBUOY_WORKER_CONTAINER')?.trim() ?? DEFAULT_WORKER_CONTAINER,
     ...(podStatusFile ? { podStatusFile: resolve(podStatusFile) } : {}),
   };

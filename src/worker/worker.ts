@@ -24,8 +24,7 @@ import type { ProgressRelay } from './progress-relay.js';
 import { DEFAULT_RETRY, contentDispositionFor, contentTypeFor, putWithRetry } from './upload.js';
 import type { RetryPolicy, UploadBody, UploadResult } from './upload.js';
 
-/** How often the no-done-file fallback looks at the other containers, as in Sonobuoy. */
-export const CONTAINER_CHECK_INTERVAL_MS = 5_000;
+export { CONTAINER_CHECK_INTERVAL_MS } from './config.js';
 
 export interface WorkerDeps {
   clock: Clock;
@@ -99,7 +98,7 @@ async function writeFallbackDoneFile(ctx: Context): Promise<void> {
 /** Resolves with the done file's trimmed contents once it has persisted for the done-file delay. */
 async function waitForDoneFile(ctx: Context): Promise<{ named: string; fallback: boolean }> {
   const { config, clock, signal, logger, states } = ctx;
-  let nextCheck = clock.now() + CONTAINER_CHECK_INTERVAL_MS;
+  let nextCheck = clock.now() + config.containerCheckIntervalMs;
   let othersDone = false;
   let fallback = false;
   logger.info({ doneFile: join(config.resultsDir, DONE_FILE) }, 'waiting for the done file');
@@ -113,7 +112,7 @@ async function waitForDoneFile(ctx: Context): Promise<{ named: string; fallback:
         if (named !== undefined) return { named, fallback };
         logger.debug({}, 'the done file was removed during the delay; waiting again');
       } else if (states && !fallback && clock.now() >= nextCheck) {
-        nextCheck = clock.now() + CONTAINER_CHECK_INTERVAL_MS;
+        nextCheck = clock.now() + config.containerCheckIntervalMs;
         if (othersDone) {
           // One more tick after seeing them finish, so a late done file still wins.
           await writeFallbackDoneFile(ctx);

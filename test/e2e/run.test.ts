@@ -2,6 +2,13 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tar from 'tar';
+import { parse } from 'yaml';
+
+interface Item {
+  name: string;
+  status: string;
+  items?: Item[];
+}
 import { fathom, tempDir } from '../support/cli.js';
 
 const jobPlugin = `
@@ -62,11 +69,29 @@ describe('fathom run --wait on the local backend', () => {
 
   it('runs a Job and a DaemonSet on 3 nodes and brings every result home', async () => {
     const run = await fathom(
-      ['run', '--wait', '-p', plugins, '--nodes', '3', '-n', 'e2e', '--timeout', '2m', '--plugin-env', 'e2e-nodes.PLUGIN_GREETING=from-flag', '-o', 'json'],
+      [
+        'run',
+        '--wait',
+        '-p',
+        plugins,
+        '--nodes',
+        '3',
+        '-n',
+        'e2e',
+        '--timeout',
+        '2m',
+        '--plugin-env',
+        'e2e-nodes.PLUGIN_GREETING=from-flag',
+        '-o',
+        'json',
+      ],
       env(),
     );
     expect(run.stderr).toContain('started in namespace "e2e"');
-    const status = JSON.parse(run.stdout) as { status: string; plugins: { plugin: string; node: string; status: string }[] };
+    const status = JSON.parse(run.stdout) as {
+      status: string;
+      plugins: { plugin: string; node: string; status: string }[];
+    };
     expect(status.status).toBe('complete');
     expect(status.plugins.map((p) => `${p.plugin}/${p.node}:${p.status}`).sort()).toEqual([
       'e2e-junit/global:complete',
@@ -98,10 +123,35 @@ describe('fathom run --wait on the local backend', () => {
         ]),
       ]),
     );
-    expect(await readFile(join(extracted, 'plugins/e2e-nodes/results/node-2/hello.txt'), 'utf8')).toBe('hello from node-2\n');
-    expect(await readFile(join(extracted, 'plugins/e2e-nodes/results/node-1/env.txt'), 'utf8')).toBe('from-flag\n');
-    expect(JSON.parse(await readFile(join(extracted, 'meta/info.json'), 'utf8'))).toEqual({ plugins: ['e2e-junit', 'e2e-nodes'] });
-    expect(await readFile(join(extracted, 'plugins/e2e-junit/results/global/junit.xml'), 'utf8')).toContain('<testcase name="passes"/>');
+    expect(
+      await readFile(join(extracted, 'plugins/e2e-nodes/results/node-2/hello.txt'), 'utf8'),
+    ).toBe('hello from node-2\n');
+    expect(
+      await readFile(join(extracted, 'plugins/e2e-nodes/results/node-1/env.txt'), 'utf8'),
+    ).toBe('from-flag\n');
+    expect(JSON.parse(await readFile(join(extracted, 'meta/info.json'), 'utf8'))).toEqual({
+      plugins: ['e2e-nodes', 'e2e-junit'],
+    });
+    expect(
+      await readFile(join(extracted, 'plugins/e2e-junit/results/global/junit.xml'), 'utf8'),
+    ).toContain('<testcase name="passes"/>');
+    // Post-processed into Sonobuoy's item tree: the failing test fails the plugin.
+    const junitTree = parse(
+      await readFile(join(extracted, 'plugins/e2e-junit/sonobuoy_results.yaml'), 'utf8'),
+    ) as Item;
+    expect(junitTree.status).toBe('failed');
+    expect(junitTree.items?.[0]?.items?.[0]?.items?.map((i) => `${i.name}:${i.status}`)).toEqual([
+      'passes:passed',
+      'fails:failed',
+    ]);
+    const nodes = parse(
+      await readFile(join(extracted, 'plugins/e2e-nodes/sonobuoy_results.yaml'), 'utf8'),
+    ) as Item;
+    expect(nodes.items?.map((i) => `${i.name}:${i.status}`)).toEqual([
+      'node-1:passed',
+      'node-2:passed',
+      'node-3:passed',
+    ]);
   });
 
   it('refuses a second run in the same namespace, and shows status from another process', async () => {

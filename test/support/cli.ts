@@ -13,12 +13,20 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a user would, in its own process, and waits for it to exit. */
-export function fathom(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<CliResult> {
+export function fathom(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = repoRoot,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [fathomBin, ...args],
-      { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: undefined, ...env }, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd,
+        env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

@@ -46,6 +46,7 @@ export class LocalBackend implements Backend {
       namespace: spec.namespace,
       createdAt: new Date(this.#clock.now()).toISOString(),
       timeoutMs: spec.timeoutMs,
+      maxResultBytes: spec.maxResultBytes,
       terminatedGraceMs: this.options.terminatedGraceMs ?? 10_000,
       nodes: this.options.cluster.nodes,
       plugins: spec.plugins,
@@ -53,16 +54,25 @@ export class LocalBackend implements Backend {
     await writeFile(join(dir, files.record), JSON.stringify(record, null, 2));
     const log = openSync(join(dir, 'aggregator.stderr'), 'a');
     try {
-      const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'fathom.js'), '__aggregate', dir], {
-        detached: true,
-        stdio: ['ignore', log, log],
-      });
+      const child = spawn(
+        process.execPath,
+        [join(PACKAGE_ROOT, 'bin', 'fathom.js'), '__aggregate', dir],
+        {
+          detached: true,
+          stdio: ['ignore', log, log],
+        },
+      );
       await writeFile(join(dir, files.daemonPid), String(child.pid ?? ''));
       child.unref();
     } finally {
       closeSync(log);
     }
-    return { namespace: spec.namespace, uuid: record.uuid, backend: 'local', createdAt: record.createdAt };
+    return {
+      namespace: spec.namespace,
+      uuid: record.uuid,
+      backend: 'local',
+      createdAt: record.createdAt,
+    };
   }
 
   async status(namespace: string): Promise<RunStatus> {
@@ -72,7 +82,11 @@ export class LocalBackend implements Backend {
     const alive = isAlive(await this.#daemonPid(dir));
     if (status && (status.status === 'complete' || alive)) return status;
     // The aggregator is gone before finishing: Sonobuoy's "failed" (the aggregator itself failed).
-    return { plugins: status?.plugins ?? [], status: alive ? 'running' : 'failed', 'tar-info': emptyTar };
+    return {
+      plugins: status?.plugins ?? [],
+      status: alive ? 'running' : 'failed',
+      'tar-info': emptyTar,
+    };
   }
 
   async *watch(namespace: string, signal?: AbortSignal): AsyncIterable<RunStatus> {
@@ -93,7 +107,10 @@ export class LocalBackend implements Backend {
     const status = await this.status(namespace);
     const name = status['tar-info'].name;
     if (status.status !== 'complete' || !name) {
-      throw new FathomError('FATHOM_RUN_NOT_DONE', `the run in namespace "${namespace}" has no results yet (status: ${status.status})`);
+      throw new FathomError(
+        'FATHOM_RUN_NOT_DONE',
+        `the run in namespace "${namespace}" has no results yet (status: ${status.status})`,
+      );
     }
     await mkdir(destDir, { recursive: true });
     const dest = resolve(destDir, name);
@@ -147,7 +164,8 @@ const emptyTar = { name: '', created: '0001-01-01T00:00:00Z', sha256: '', size: 
 
 async function logFiles(dir: string, plugin?: string): Promise<[string, string][]> {
   const out: [string, string][] = [];
-  if (!plugin || plugin === 'fathom' || plugin === 'sonobuoy') out.push(['aggregator', join(dir, files.log)]);
+  if (!plugin || plugin === 'fathom' || plugin === 'sonobuoy')
+    out.push(['aggregator', join(dir, files.log)]);
   const podsDir = join(dir, files.pods);
   const plugins = await readdir(podsDir).catch(() => [] as string[]);
   for (const p of plugins.sort()) {
@@ -155,7 +173,13 @@ async function logFiles(dir: string, plugin?: string): Promise<[string, string][
     for (const node of (await readdir(join(podsDir, p)).catch(() => [] as string[])).sort()) {
       for (const container of ['plugin', 'sonobuoy-worker']) {
         const path = join(podsDir, p, node, `${container}.log`);
-        if (await stat(path).then(() => true, () => false)) out.push([`${p}/${node}/${container}`, path]);
+        if (
+          await stat(path).then(
+            () => true,
+            () => false,
+          )
+        )
+          out.push([`${p}/${node}/${container}`, path]);
       }
     }
   }

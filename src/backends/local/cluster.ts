@@ -22,7 +22,10 @@ function defaultLabels(name: string): Record<string, string> {
 /** `count` nodes named node-1..node-N. */
 export function defaultCluster(count: number): LocalClusterConfig {
   if (!Number.isInteger(count) || count < 1 || count > 1000) {
-    throw new FathomError('FATHOM_BAD_FLAG_VALUE', `--nodes must be a whole number from 1 to 1000, not ${count}`);
+    throw new FathomError(
+      'FATHOM_BAD_FLAG_VALUE',
+      `--nodes must be a whole number from 1 to 1000, not ${count}`,
+    );
   }
   const nodes = Array.from({ length: count }, (_, i) => {
     const name = `node-${i + 1}`;
@@ -47,10 +50,15 @@ export async function loadClusterFile(file: string): Promise<LocalClusterConfig>
   const first = doc.errors[0];
   if (first) {
     const [line, col] = first.linePos?.[0] ? [first.linePos[0].line, first.linePos[0].col] : [1, 1];
-    throw new FathomError('FATHOM_YAML_SYNTAX', `${file}:${line}:${col}: ${first.message.split('\n')[0]}`);
+    throw new FathomError(
+      'FATHOM_YAML_SYNTAX',
+      `${file}:${line}:${col}: ${first.message.split('\n')[0]}`,
+    );
   }
   const bad = (field: string, why: string): FathomError =>
-    new FathomError('FATHOM_CONFIG_INVALID', `${file}: ${field} ${why}`, { details: { file, field } });
+    new FathomError('FATHOM_CONFIG_INVALID', `${file}: ${field} ${why}`, {
+      details: { file, field },
+    });
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const list = (raw as { nodes?: unknown } | null)?.nodes;
   if (!Array.isArray(list) || list.length === 0) throw bad('nodes', 'must be a non-empty list');
@@ -63,11 +71,15 @@ export async function loadClusterFile(file: string): Promise<LocalClusterConfig>
     if (seen.has(e.name)) throw bad(`nodes[${i}].name`, `repeats "${e.name}"`);
     seen.add(e.name);
     const labels = e.labels ?? {};
-    if (typeof labels !== 'object' || Array.isArray(labels)) throw bad(`nodes[${i}].labels`, 'must be a map');
+    if (typeof labels !== 'object' || Array.isArray(labels))
+      throw bad(`nodes[${i}].labels`, 'must be a map');
     for (const [k, v] of Object.entries(labels)) {
       if (typeof v !== 'string') throw bad(`nodes[${i}].labels.${k}`, 'must be a string');
     }
-    return { name: e.name, labels: { ...defaultLabels(e.name), ...(labels as Record<string, string>) } };
+    return {
+      name: e.name,
+      labels: { ...defaultLabels(e.name), ...(labels as Record<string, string>) },
+    };
   });
   return { nodes };
 }

@@ -1,9 +1,11 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { runAggregation } from '../../aggregation/run.js';
+import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { PACKAGE_ROOT } from '../../core/version.js';
+import type { PluginDefinition } from '../../plugin/types.js';
+import { postProcessPlugin, summarize, writePluginResults } from '../../results/index.js';
 import { tarballName, writeResultsTarball } from '../../results/tarball.js';
 import { LocalPluginRuntime } from './runtime.js';
 import { files, readRecord, writeJsonAtomic } from './store.js';
@@ -12,12 +14,19 @@ import { files, readRecord, writeJsonAtomic } from './store.js';
  * The local aggregator: what Sonobuoy's aggregator pod does, as a detached process that owns
  * one run directory. It exits when the run is complete or when it is told to stop.
  */
-export async function runLocalAggregator(runDir: string, clock: Clock = systemClock): Promise<number> {
+export async function runLocalAggregator(
+  runDir: string,
+  clock: Clock = systemClock,
+): Promise<number> {
   await writeFile(join(runDir, files.daemonPid), String(process.pid));
   const record = await readRecord(runDir, '?');
-  const logger = pino({ base: { run: record.uuid } }, pino.destination({ dest: join(runDir, files.log), sync: true }));
+  const logger = pino(
+    { base: { run: record.uuid } },
+    pino.destination({ dest: join(runDir, files.log), sync: true }),
+  );
   const stop = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort(new Error(`stopped by ${sig}`)));
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.once(sig, () => stop.abort(new Error(`stopped by ${sig}`)));
   const runtime = new LocalPluginRuntime({
     runDir,
     nodes: record.nodes,
@@ -35,6 +44,7 @@ export async function runLocalAggregator(runDir: string, clock: Clock = systemCl
         uuid: record.uuid,
         namespace: record.namespace,
         timeoutMs: record.timeoutMs,
+        maxResultBytes: record.maxResultBytes,
         bindHost: '127.0.0.1',
         bindPort: 0,
         advertiseHost: '127.0.0.1',
@@ -44,6 +54,7 @@ export async function runLocalAggregator(runDir: string, clock: Clock = systemCl
       logger,
       signal: stop.signal,
       publish: (status) => writeJsonAtomic(join(runDir, files.status), status),
+      postProcess,
       pack: async (root) => {
         await copyFile(join(runDir, files.log), join(root, 'meta', 'run.log'));
         const created = new Date(clock.now());
@@ -61,4 +72,11 @@ export async function runLocalAggregator(runDir: string, clock: Clock = systemCl
     runtime.close();
     logger.flush();
   }
+}
+
+/** Writes sonobuoy_results.yaml and gives the verdict per node (the whole tree for a Job). */
+async function postProcess(root: string, plugin: PluginDefinition): Promise<PluginVerdicts> {
+  const item = await postProcessPlugin(root, plugin);
+  await writePluginResults(root, plugin, item);
+  return (node) => summarize(item, plugin.driver === 'Job' ? undefined : node);
 }

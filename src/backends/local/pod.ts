@@ -74,10 +74,7 @@ export class LocalPod {
         message: `${spec.command}: ${err.code === 'ENOENT' ? 'no such file or command' : err.message}`,
       });
     });
-    if (child.pid === undefined) return;
-    const pidFile = join(this.pidDir, String(child.pid));
-    await writeFile(pidFile, `${this.name}/${spec.name}\n`);
-    this.#set(spec.name, { state: 'running', pid: child.pid });
+    // Listen before any await: a command that fails fast must not exit unobserved.
     child.once('exit', (code, signal) => {
       void this.#lastLine(spec.name).then((message) =>
         this.#set(spec.name, {
@@ -89,11 +86,16 @@ export class LocalPod {
         }),
       );
     });
+    if (child.pid === undefined) return;
+    this.#set(spec.name, { state: 'running', pid: child.pid });
+    await writeFile(join(this.pidDir, String(child.pid)), `${this.name}/${spec.name}\n`);
   }
 
   /** Stops every container's process group: SIGTERM, then SIGKILL after the grace period. */
   async stop(graceMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
-    const live = [...this.#children.values()].filter((c) => c.exitCode === null && c.signalCode === null);
+    const live = [...this.#children.values()].filter(
+      (c) => c.exitCode === null && c.signalCode === null,
+    );
     for (const c of live) signalGroup(c.pid, 'SIGTERM');
     if (live.length) await Promise.race([Promise.all(live.map(exited)), sleep(graceMs)]);
     for (const c of live) signalGroup(c.pid, 'SIGKILL');

@@ -7,7 +7,12 @@ import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import { AsyncQueue } from '../../core/queue.js';
 import { nodeMatches } from '../../plugin/expected.js';
-import { GLOBAL_NODE, type ClusterNode, type ExpectedResult, type PluginDefinition } from '../../plugin/types.js';
+import {
+  GLOBAL_NODE,
+  type ClusterNode,
+  type ExpectedResult,
+  type PluginDefinition,
+} from '../../plugin/types.js';
 import { LocalPod, type ContainerState, type PodEvent } from './pod.js';
 
 export interface LocalRuntimeOptions {
@@ -93,7 +98,12 @@ export class LocalPluginRuntime implements PluginRuntime {
     return q;
   }
 
-  async #startPod(plugin: PluginDefinition, ctx: LaunchContext, node: ClusterNode, key: string): Promise<LocalPod> {
+  async #startPod(
+    plugin: PluginDefinition,
+    ctx: LaunchContext,
+    node: ClusterNode,
+    key: string,
+  ): Promise<LocalPod> {
     const name = `fathom-${plugin.name}-${plugin.driver === 'Job' ? 'job' : node.name}`;
     const dir = join(this.options.runDir, 'pods', plugin.name, key);
     const pod = new LocalPod(name, node.name, dir, join(this.options.runDir, 'pids'));
@@ -105,7 +115,9 @@ export class LocalPluginRuntime implements PluginRuntime {
       await writeFile(join(config, file), contents);
     }
     const progressPort = await freePort();
-    const pluginDir = plugin.source.file.startsWith('<') ? process.cwd() : dirname(resolve(plugin.source.file));
+    const pluginDir = plugin.source.file.startsWith('<')
+      ? process.cwd()
+      : dirname(resolve(plugin.source.file));
     const base: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? work,
@@ -121,7 +133,10 @@ export class LocalPluginRuntime implements PluginRuntime {
     };
     const pluginEnv = Object.fromEntries(plugin.container.env.map((e) => [e.name, e.value]));
     const [command, ...commandArgs] = plugin.container.command;
-    const cwd = plugin.container.workingDir && isAbsolute(plugin.container.workingDir) ? plugin.container.workingDir : work;
+    const cwd =
+      plugin.container.workingDir && isAbsolute(plugin.container.workingDir)
+        ? plugin.container.workingDir
+        : work;
     await pod.start({
       name: PLUGIN,
       command: /^\.\.?\//.test(command!) ? resolve(pluginDir, command!) : command!,
@@ -133,7 +148,13 @@ export class LocalPluginRuntime implements PluginRuntime {
     await pod.start({
       name: WORKER,
       command: exe,
-      args: [...entry, 'worker', plugin.driver === 'Job' ? 'global' : 'single-node', '--sleep', '0'],
+      args: [
+        ...entry,
+        'worker',
+        plugin.driver === 'Job' ? 'global' : 'single-node',
+        '--sleep',
+        '0',
+      ],
       env: {
         ...pluginEnv,
         ...base,
@@ -144,6 +165,7 @@ export class LocalPluginRuntime implements PluginRuntime {
         CLIENT_KEY: ctx.clientCert.keyPem,
         SONOBUOY_DONE_FILE_DELAY: '0s',
         FATHOM_POLL_INTERVAL: this.options.workerPollInterval,
+        FATHOM_CONTAINER_CHECK_INTERVAL: this.options.workerPollInterval,
         FATHOM_POD_STATUS_FILE: pod.statusFile,
       },
       cwd: work,
@@ -152,17 +174,23 @@ export class LocalPluginRuntime implements PluginRuntime {
     return pod;
   }
 
-  /** A container that ends and is not followed by a result within the grace period is an error. */
+  /**
+   * A container that ends and is not followed by a result within the grace period is an error.
+   * The worker gets no grace: it exits only after its upload was answered, or after giving up.
+   */
   #watchPod(pod: LocalPod, key: string, problems: AsyncQueue<MonitorError>): void {
     const report = (e: PodEvent): void => {
       if (e.state.state !== 'terminated') return;
       const state = e.state;
-      this.options.clock.sleep(this.options.terminatedGraceMs, this.#stopped.signal).then(
+      const grace = e.container === WORKER ? 0 : this.options.terminatedGraceMs;
+      this.options.clock.sleep(grace, this.#stopped.signal).then(
         () =>
           problems.push({
             node: key,
             error: terminatedMessage(e.container, state),
-            details: { pod: { name: pod.name, node: pod.node, containers: Object.fromEntries(pod.states) } },
+            details: {
+              pod: { name: pod.name, node: pod.node, containers: Object.fromEntries(pod.states) },
+            },
           }),
         () => undefined, // the run ended first
       );
@@ -173,13 +201,22 @@ export class LocalPluginRuntime implements PluginRuntime {
 }
 
 /** Sonobuoy's wording for a container that stopped without results. */
-export function terminatedMessage(container: string, s: Extract<ContainerState, { state: 'terminated' }>): string {
+export function terminatedMessage(
+  container: string,
+  s: Extract<ContainerState, { state: 'terminated' }>,
+): string {
   const code = s.exitCode ?? (s.signal ? 128 + signalNumber(s.signal) : 128);
   return `Container ${container} is in a terminated state (exit code ${code}) due to reason: ${s.reason}: ${s.message}`;
 }
 
 function signalNumber(signal: string): number {
-  const numbers: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGSEGV: 11, SIGABRT: 6 };
+  const numbers: Record<string, number> = {
+    SIGKILL: 9,
+    SIGTERM: 15,
+    SIGINT: 2,
+    SIGSEGV: 11,
+    SIGABRT: 6,
+  };
   return numbers[signal] ?? 0;
 }
 

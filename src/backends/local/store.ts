@@ -11,6 +11,7 @@ export interface LocalRunRecord {
   readonly namespace: string;
   readonly createdAt: string;
   readonly timeoutMs: number;
+  readonly maxResultBytes: number;
   readonly terminatedGraceMs: number;
   readonly nodes: readonly ClusterNode[];
   readonly plugins: readonly PluginDefinition[];

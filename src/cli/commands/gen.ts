@@ -21,23 +21,38 @@ export function registerGen(program: Command, io: Io): void {
     .option('-u, --url <url>', 'source URL')
     .option('--node-selector <k=v>', 'only run on nodes with this label (repeatable)', collect)
     .option('--show-default-podspec', "include the driver's default podSpec")
-    .action(async (o: { name: string; image?: string; type: string; format: string; cmd?: string[]; arg?: string[]; env?: string[]; configmap?: string[]; description?: string; url?: string; nodeSelector?: string[]; showDefaultPodspec?: boolean }) => {
-      io.out(
-        await generatePluginDefinition({
-          name: o.name,
-          type: o.type,
-          format: o.format,
-          cwd: io.cwd,
-          ...(o.image ? { image: o.image } : {}),
-          ...(o.cmd ? { cmd: o.cmd } : {}),
-          ...(o.arg ? { args: o.arg } : {}),
-          ...(o.env ? { env: o.env } : {}),
-          ...(o.configmap ? { configmap: o.configmap } : {}),
-          ...(o.description ? { description: o.description } : {}),
-          ...(o.url ? { url: o.url } : {}),
-          ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
-          ...(o.showDefaultPodspec ? { showDefaultPodspec: true } : {}),
-        }),
-      );
-    });
+    .action(
+      async (o: {
+        name: string;
+        image?: string;
+        type: string;
+        format: string;
+        cmd?: string[];
+        arg?: string[];
+        env?: string[];
+        configmap?: string[];
+        description?: string;
+        url?: string;
+        nodeSelector?: string[];
+        showDefaultPodspec?: boolean;
+      }) => {
+        io.out(
+          await generatePluginDefinition({
+            name: o.name,
+            type: o.type,
+            format: o.format,
+            cwd: io.cwd,
+            ...(o.image ? { image: o.image } : {}),
+            ...(o.cmd ? { cmd: o.cmd } : {}),
+            ...(o.arg ? { args: o.arg } : {}),
+            ...(o.env ? { env: o.env } : {}),
+            ...(o.configmap ? { configmap: o.configmap } : {}),
+            ...(o.description ? { description: o.description } : {}),
+            ...(o.url ? { url: o.url } : {}),
+            ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}),
+            ...(o.showDefaultPodspec ? { showDefaultPodspec: true } : {}),
+          }),
+        );
+      },
+    );
 }

@@ -9,11 +9,17 @@ export function registerInternal(program: Command, io: Io): void {
     .description('the sidecar beside each plugin: waits for its done file and uploads its results')
     .argument('<mode>', 'global (a Job plugin) or single-node (a DaemonSet pod)')
     .addOption(
-      new Option('--sleep <seconds>', 'after uploading, stay this long (-1 = until stopped, as Sonobuoy\'s DaemonSet worker)').argParser(Number),
+      new Option(
+        '--sleep <seconds>',
+        "after uploading, stay this long (-1 = until stopped, as Sonobuoy's DaemonSet worker)",
+      ).argParser(Number),
     )
     .action(async (mode: string, options: { sleep?: number }) => {
       if (mode !== 'global' && mode !== 'single-node') {
-        throw new FathomError('FATHOM_USAGE', `worker mode must be global or single-node, not "${mode}"`);
+        throw new FathomError(
+          'FATHOM_USAGE',
+          `worker mode must be global or single-node, not "${mode}"`,
+        );
       }
       const [{ loadWorkerConfig }, { runWorker }, { systemClock }, { pino }] = await Promise.all([
         import('../../worker/config.js'),
@@ -22,14 +28,23 @@ export function registerInternal(program: Command, io: Io): void {
         import('pino'),
       ]);
       const config = loadWorkerConfig(mode, io.env);
-      const logger = pino({ base: { plugin: config.pluginName, node: config.nodeName || 'global' } }, pino.destination(2));
+      const logger = pino(
+        { base: { plugin: config.pluginName, node: config.nodeName || 'global' } },
+        pino.destination(2),
+      );
       const stop = new AbortController();
       for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
       const sleep = options.sleep ?? (mode === 'single-node' ? -1 : 0);
-      const outcome = await runWorker(config, { clock: systemClock, signal: stop.signal, logger }, { stayAlive: false });
+      const outcome = await runWorker(
+        config,
+        { clock: systemClock, signal: stop.signal, logger },
+        { stayAlive: false },
+      );
       logger.info({ outcome }, 'worker done');
       if (sleep !== 0 && outcome.status !== 'aborted') {
-        await systemClock.sleep(sleep < 0 ? 2 ** 31 - 1 : sleep * 1000, stop.signal).catch(() => undefined);
+        await systemClock
+          .sleep(sleep < 0 ? 2 ** 31 - 1 : sleep * 1000, stop.signal)
+          .catch(() => undefined);
       }
     });
 

@@ -10,6 +10,7 @@ interface RunOptions extends ClusterOptions {
   plugin?: string[];
   pluginEnv?: string[];
   timeout: number;
+  maxResultSize: number;
   wait?: number | true;
   output: OutputFormat;
 }
@@ -25,8 +26,15 @@ export function registerRun(program: Command, io: Io): void {
       for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
       const plugins = applyPluginEnv(loaded.plugins, options.pluginEnv ?? []);
       const backend = await openBackend(options, io);
-      const info = await backend.start({ namespace: options.namespace, plugins, timeoutMs: options.timeout });
-      io.err(`Run ${info.uuid} started in namespace "${info.namespace}" with ${plugins.length} plugin(s) on the ${backend.name} backend.\n`);
+      const info = await backend.start({
+        namespace: options.namespace,
+        plugins,
+        timeoutMs: options.timeout,
+        maxResultBytes: options.maxResultSize,
+      });
+      io.err(
+        `Run ${info.uuid} started in namespace "${info.namespace}" with ${plugins.length} plugin(s) on the ${backend.name} backend.\n`,
+      );
       if (options.wait === undefined) {
         io.err(`Follow it with \`fathom status -n ${info.namespace}\`.\n`);
         return;
@@ -35,17 +43,26 @@ export function registerRun(program: Command, io: Io): void {
       const signal = waitMs > 0 ? AbortSignal.timeout(waitMs) : undefined;
       let last;
       try {
-        last = await followRun(backend.watch(info.namespace, signal), io.isTTY, (line) => io.err(`${line}\n`));
+        last = await followRun(backend.watch(info.namespace, signal), io.isTTY, (line) =>
+          io.err(`${line}\n`),
+        );
       } catch (err) {
         if (signal?.aborted) {
-          throw new FathomError('FATHOM_TIMEOUT', `the run did not finish within --wait; it goes on: see \`fathom status -n ${info.namespace}\``, { cause: err });
+          throw new FathomError(
+            'FATHOM_TIMEOUT',
+            `the run did not finish within --wait; it goes on: see \`fathom status -n ${info.namespace}\``,
+            { cause: err },
+          );
         }
         throw err;
       }
       if (!last) return;
       io.out(renderStatus(last, options.output, { namespace: info.namespace }));
       if (runFailed(last)) {
-        throw new FathomError('FATHOM_RUN_FAILED', `run ${info.uuid}: a plugin failed or timed out`);
+        throw new FathomError(
+          'FATHOM_RUN_FAILED',
+          `run ${info.uuid}: a plugin failed or timed out`,
+        );
       }
     });
   applyFlags(cmd, [...runFlags, ...clusterFlags, ...localClusterFlags, outputFlag]);

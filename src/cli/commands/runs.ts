@@ -14,9 +14,17 @@ export function registerRunCommands(program: Command, io: Io): void {
       .action(async (options: ClusterOptions & { output: OutputFormat; showAll?: boolean }) => {
         const backend = await openBackend(options, io);
         const status = await backend.status(options.namespace);
-        io.out(renderStatus(status, options.output, { namespace: options.namespace, showAll: options.showAll ?? false }));
+        io.out(
+          renderStatus(status, options.output, {
+            namespace: options.namespace,
+            showAll: options.showAll ?? false,
+          }),
+        );
         if (status.status === 'failed') {
-          throw new FathomError('FATHOM_RUN_FAILED', `the run in namespace "${options.namespace}" failed`);
+          throw new FathomError(
+            'FATHOM_RUN_FAILED',
+            `the run in namespace "${options.namespace}" failed`,
+          );
         }
       }),
     [...clusterFlags, outputFlag],

@@ -9,11 +9,18 @@ type Sink = (line: string) => void;
  * Follows a run until it completes: live task lines on a terminal, one plain line per change
  * otherwise (CI logs, pipes). Returns the last status.
  */
-export function followRun(watch: AsyncIterable<RunStatus>, tty: boolean, write: Sink): Promise<RunStatus | undefined> {
+export function followRun(
+  watch: AsyncIterable<RunStatus>,
+  tty: boolean,
+  write: Sink,
+): Promise<RunStatus | undefined> {
   return tty ? followTty(watch) : followPlain(watch, write);
 }
 
-async function followPlain(watch: AsyncIterable<RunStatus>, write: Sink): Promise<RunStatus | undefined> {
+async function followPlain(
+  watch: AsyncIterable<RunStatus>,
+  write: Sink,
+): Promise<RunStatus | undefined> {
   const seen = new Map<string, string>();
   let last: RunStatus | undefined;
   let phase = '';
@@ -54,7 +61,8 @@ async function followTty(watch: AsyncIterable<RunStatus>): Promise<RunStatus | u
     task: async (_: unknown, t: { title: string }) => {
       for (;;) {
         const s = summarizePlugins(last?.plugins ?? []).find((p) => p.plugin === name);
-        if (s) t.title = `${s.plugin}  ${s.status}${s.result ? ` (${s.result})` : ''}  ${s.progress}`;
+        if (s)
+          t.title = `${s.plugin}  ${s.status}${s.result ? ` (${s.result})` : ''}  ${s.progress}`;
         const settled = ended || last?.status === 'complete' || last?.status === 'failed';
         if (s?.status === 'complete' && (s.result !== 'failed' || settled)) {
           if (s.result === 'failed') throw new Error(t.title);
@@ -71,7 +79,8 @@ async function followTty(watch: AsyncIterable<RunStatus>): Promise<RunStatus | u
     task: async (_: unknown, t: { title: string }) => {
       for (;;) {
         if (last) t.title = `results: ${last.status}`;
-        if (last?.status === 'failed') throw new Error('the aggregator stopped before the run finished');
+        if (last?.status === 'failed')
+          throw new Error('the aggregator stopped before the run finished');
         if (last?.status === 'complete' || ended) return;
         await next();
       }

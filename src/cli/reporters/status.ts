@@ -38,8 +38,16 @@ export function summarizePlugins(entries: readonly PluginStatusEntry[]): PluginS
         ? 'running'
         : 'complete';
     const results = new Set(list.map((e) => e['result-status']).filter(Boolean));
-    const result = results.size <= 1 ? ([...results][0] ?? '') : results.has('failed') ? 'failed' : [...results].sort().join(', ');
-    const progress = list.length === 1 ? progressText(list[0]!.progress) : `${list.filter((e) => e.status !== 'running').length}/${list.length} nodes reported`;
+    const result =
+      results.size <= 1
+        ? ([...results][0] ?? '')
+        : results.has('failed')
+          ? 'failed'
+          : [...results].sort().join(', ');
+    const progress =
+      list.length === 1
+        ? progressText(list[0]!.progress)
+        : `${list.filter((e) => e.status !== 'running').length}/${list.length} nodes reported`;
     return { plugin, status, result, count: list.length, progress };
   });
 }
@@ -65,22 +73,55 @@ export function statusSentence(status: RunStatus, namespace: string): string {
   }
 }
 
-export function renderStatus(status: RunStatus, format: OutputFormat, options: { showAll?: boolean; namespace: string }): string {
+export function renderStatus(
+  status: RunStatus,
+  format: OutputFormat,
+  options: { showAll?: boolean; namespace: string },
+): string {
   if (format !== 'table') return renderData(status, format);
   const table = new Table({
-    head: options.showAll ? ['PLUGIN', 'NODE', 'STATUS', 'RESULT', 'PROGRESS'] : ['PLUGIN', 'STATUS', 'RESULT', 'COUNT', 'PROGRESS'],
+    head: options.showAll
+      ? ['PLUGIN', 'NODE', 'STATUS', 'RESULT', 'PROGRESS']
+      : ['PLUGIN', 'STATUS', 'RESULT', 'COUNT', 'PROGRESS'],
     style: { head: [], border: [], compact: true },
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    chars: {
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '  ',
+    },
   });
   if (options.showAll) {
-    for (const e of status.plugins) table.push([e.plugin, e.node, colour(e.status), colour(e['result-status']), progressText(e.progress)]);
+    for (const e of status.plugins)
+      table.push([
+        e.plugin,
+        e.node,
+        colour(e.status),
+        colour(e['result-status']),
+        progressText(e.progress),
+      ]);
   } else {
-    for (const s of summarizePlugins(status.plugins)) table.push([s.plugin, colour(s.status), colour(s.result), String(s.count), s.progress]);
+    for (const s of summarizePlugins(status.plugins))
+      table.push([s.plugin, colour(s.status), colour(s.result), String(s.count), s.progress]);
   }
   return `${table.toString()}\n\n${statusSentence(status, options.namespace)}\n`;
 }
 
 /** True when some plugin reported an error result, timed out, or its results failed. */
 export function runFailed(status: RunStatus): boolean {
-  return status.status === 'failed' || status.plugins.some((e) => e.status === 'failed' || e['result-status'] === 'failed');
+  return (
+    status.status === 'failed' ||
+    status.plugins.some((e) => e.status === 'failed' || e['result-status'] === 'failed')
+  );
 }
