@@ -25,6 +25,9 @@ spec:
       cat > "$RESULTS_DIR/junit.xml" <<XML
       <testsuite name="e2e"><testcase name="passes"/><testcase name="fails"><failure message="boom">stack</failure></testcase></testsuite>
       XML
+      node -e 'const u = "http://127.0.0.1:" + process.env.SONOBUOY_PROGRESS_PORT + "/progress";
+        const post = (b) => fetch(u, { method: "POST", body: JSON.stringify(b) });
+        post({ msg: "half way", total: 2, completed: 1 }).then(() => post({ msg: "all done", appendcompleted: 1 }));'
       echo "$RESULTS_DIR/junit.xml" > "$RESULTS_DIR/done"
 `;
 
@@ -90,9 +93,17 @@ describe('fathom run --wait on the local backend', () => {
     expect(run.stderr).toContain('started in namespace "e2e"');
     const status = JSON.parse(run.stdout) as {
       status: string;
-      plugins: { plugin: string; node: string; status: string }[];
+      plugins: { plugin: string; node: string; status: string; progress?: object }[];
     };
     expect(status.status).toBe('complete');
+    // Progress went plugin -> worker relay -> aggregator, and the appending update was merged.
+    expect(status.plugins.find((p) => p.plugin === 'e2e-junit')?.progress).toMatchObject({
+      name: 'e2e-junit',
+      node: 'global',
+      msg: 'all done',
+      total: 2,
+      completed: 2,
+    });
     expect(status.plugins.map((p) => `${p.plugin}/${p.node}:${p.status}`).sort()).toEqual([
       'e2e-junit/global:complete',
       'e2e-nodes/node-1:complete',

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -137,13 +137,6 @@ export class LocalPluginRuntime implements PluginRuntime {
       plugin.container.workingDir && isAbsolute(plugin.container.workingDir)
         ? plugin.container.workingDir
         : work;
-    await pod.start({
-      name: PLUGIN,
-      command: /^\.\.?\//.test(command!) ? resolve(pluginDir, command!) : command!,
-      args: [...commandArgs, ...plugin.container.args],
-      env: { ...base, ...pluginEnv },
-      cwd,
-    });
     const [exe, ...entry] = this.options.workerCommand;
     await pod.start({
       name: WORKER,
@@ -170,8 +163,27 @@ export class LocalPluginRuntime implements PluginRuntime {
       },
       cwd: work,
     });
+    // The worker goes first and the plugin waits for its progress relay, so that a quick plugin's
+    // progress updates are not lost to a relay that is still starting.
+    await this.#waitForPort(progressPort);
+    await pod.start({
+      name: PLUGIN,
+      command: /^\.\.?\//.test(command!) ? resolve(pluginDir, command!) : command!,
+      args: [...commandArgs, ...plugin.container.args],
+      env: { ...base, ...pluginEnv },
+      cwd,
+    });
     this.options.logger.info({ pod: name, node: node.name }, 'pod started');
     return pod;
+  }
+
+  async #waitForPort(port: number): Promise<void> {
+    const deadline = this.options.clock.now() + 5000;
+    while (this.options.clock.now() < deadline && !this.#stopped.signal.aborted) {
+      if (await canConnect(port)) return;
+      await this.options.clock.sleep(20);
+    }
+    this.options.logger.warn({ port }, 'progress relay not listening; starting the plugin anyway');
   }
 
   /**
@@ -229,5 +241,16 @@ function freePort(): Promise<number> {
       const address = srv.address();
       srv.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
     });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolveConnect) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveConnect(true);
+    });
+    socket.once('error', () => resolveConnect(false));
   });
 }
