@@ -198,6 +198,7 @@ async function launchAndWatch(
     for (const e of late) await fail(e.node, TIMEOUT_ERROR_MESSAGE);
   };
   const monitor = async (): Promise<void> => {
+    if (signal.aborted) return;
     for await (const problem of runtime.monitor(plugin, expected, signal)) {
       await fail(problem.node, problem.error, problem.details);
     }
