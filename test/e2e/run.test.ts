@@ -191,3 +191,55 @@ describe('bad input starts nothing', () => {
     expect(await readdir(home)).toEqual([]);
   });
 });
+
+describe('gen plugin, a cluster file and node selectors', () => {
+  it('runs a generated DaemonSet only on the nodes its selector matches', async () => {
+    const home = await tempDir('gen');
+    const dir = await tempDir('gen-plugin');
+    const gen = await fathom([
+      'gen',
+      'plugin',
+      '--name',
+      'gpu-check',
+      '--type',
+      'daemonset',
+      '--node-selector',
+      'pool=gpu',
+      '--cmd',
+      'sh',
+      '--arg=-c',
+      '--arg',
+      'echo "$NODE_NAME" > "$RESULTS_DIR/node.txt"; echo "$RESULTS_DIR/node.txt" > "$RESULTS_DIR/done"',
+    ]);
+    expect(gen.code).toBe(0);
+    expect(gen.stdout).toContain('plugin-name: gpu-check');
+    await writeFile(join(dir, 'gpu-check.yaml'), gen.stdout);
+    await writeFile(
+      join(dir, 'cluster.yaml'),
+      'nodes:\n  - {name: gpu-a, labels: {pool: gpu}}\n  - {name: cpu-a}\n  - {name: gpu-b, labels: {pool: gpu}}\n',
+    );
+    const env = { FATHOM_HOME: home };
+    const run = await fathom(
+      [
+        'run',
+        '--wait',
+        '-p',
+        join(dir, 'gpu-check.yaml'),
+        '--cluster-config',
+        join(dir, 'cluster.yaml'),
+        '-n',
+        'gen',
+        '-o',
+        'json',
+      ],
+      env,
+    );
+    expect(run.code).toBe(0);
+    const status = JSON.parse(run.stdout) as { plugins: { node: string; status: string }[] };
+    expect(status.plugins.map((e) => `${e.node}:${e.status}`)).toEqual([
+      'gpu-a:complete',
+      'gpu-b:complete',
+    ]);
+    await fathom(['delete', '-n', 'gen'], env);
+  });
+});

@@ -1,0 +1,41 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultCluster, loadClusterFile } from './cluster.js';
+
+async function clusterFile(text: string): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'fathom-cluster-')), 'cluster.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+describe('local cluster', () => {
+  it('names N nodes and gives them the labels a kubelet sets', () => {
+    const { nodes } = defaultCluster(2);
+    expect(nodes.map((n) => n.name)).toEqual(['node-1', 'node-2']);
+    expect(nodes[1]!.labels).toMatchObject({ 'kubernetes.io/hostname': 'node-2', 'kubernetes.io/os': 'linux' });
+    expect(() => defaultCluster(0)).toThrow(/--nodes must be a whole number from 1 to 1000/);
+  });
+
+  it('reads names and labels from a file, keeping the default labels', async () => {
+    const file = await clusterFile('nodes:\n  - name: gpu-1\n    labels: {pool: gpu}\n  - name: cpu-1\n');
+    const { nodes } = await loadClusterFile(file);
+    expect(nodes).toEqual([
+      { name: 'gpu-1', labels: expect.objectContaining({ pool: 'gpu', 'kubernetes.io/hostname': 'gpu-1' }) as unknown },
+      { name: 'cpu-1', labels: expect.objectContaining({ 'kubernetes.io/os': 'linux' }) as unknown },
+    ]);
+  });
+
+  it.each([
+    ['nodes: [\n  {name: a\n', /cluster\.yaml:\d+:\d+: /],
+    ['nodes: []\n', /nodes must be a non-empty list/],
+    ['nodes:\n  - name: Bad_Name\n', /nodes\[0\]\.name must be a lower-case DNS name/],
+    ['nodes:\n  - name: a\n  - name: a\n', /nodes\[1\]\.name repeats "a"/],
+    ['nodes:\n  - name: a\n    labels: {zone: 1}\n', /nodes\[0\]\.labels\.zone must be a string/],
+  ])('rejects %j with a message naming the file and field', async (text, message) => {
+    const file = await clusterFile(text);
+    await expect(loadClusterFile(file)).rejects.toThrow(message);
+    await expect(loadClusterFile(file)).rejects.toThrow(file);
+  });
+});

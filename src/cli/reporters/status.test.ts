@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { PluginStatusEntry, RunStatus } from '../../aggregation/types.js';
+import { followRun } from './progress.js';
+import { progressText, renderStatus, runFailed, summarizePlugins } from './status.js';
+
+const entry = (plugin: string, node: string, status: PluginStatusEntry['status'], result = ''): PluginStatusEntry => ({
+  plugin,
+  node,
+  status,
+  'result-status': result,
+  'result-counts': null,
+});
+
+const status = (phase: RunStatus['status'], plugins: PluginStatusEntry[]): RunStatus => ({
+  plugins,
+  status: phase,
+  'tar-info': { name: '', created: '', sha256: '', size: 0 },
+});
+
+describe('status reporting', () => {
+  it("prints Sonobuoy's progress words, omitting a negative remainder", () => {
+    const base = { name: 'p', node: 'global', timestamp: '', msg: '' };
+    expect(progressText({ ...base, total: 10, completed: 4, failures: ['a'] })).toBe('Passed:  4, Failed:  1, Remaining:  5');
+    expect(progressText({ ...base, msg: 'x', total: 1, completed: 3 })).toBe('Passed:  3, Failed:  0 (x)');
+    expect(progressText(undefined)).toBe('');
+  });
+
+  it('summarises a plugin as failed if any node failed, else running if any runs', () => {
+    const rows = summarizePlugins([
+      entry('ds', 'n1', 'complete', 'passed'),
+      entry('ds', 'n2', 'failed', 'failed'),
+      entry('job', 'global', 'running'),
+      entry('ok', 'n1', 'complete', 'passed'),
+      entry('ok', 'n2', 'complete', 'passed'),
+    ]);
+    expect(rows.map((r) => [r.plugin, r.status, r.result, r.count, r.progress])).toEqual([
+      ['ds', 'failed', 'failed', 2, '2/2 nodes reported'],
+      ['job', 'running', '', 1, ''],
+      ['ok', 'complete', 'passed', 2, '2/2 nodes reported'],
+    ]);
+  });
+
+  it('renders a table with a sentence, or the document itself as JSON', () => {
+    const s = status('running', [entry('job', 'global', 'complete', 'passed'), entry('ds', 'n1', 'running')]);
+    const table = renderStatus(s, 'table', { namespace: 'ns' });
+    expect(table).toMatch(/PLUGIN\s+STATUS\s+RESULT\s+COUNT\s+PROGRESS/);
+    expect(table).toContain('Run is running: 1 of 2 results in.');
+    expect(JSON.parse(renderStatus(s, 'json', { namespace: 'ns' }))).toEqual(s);
+  });
+
+  it('calls a run failed on error results, failed verdicts or a dead aggregator', () => {
+    expect(runFailed(status('complete', [entry('a', 'global', 'complete', 'passed')]))).toBe(false);
+    expect(runFailed(status('complete', [entry('a', 'global', 'complete', 'failed')]))).toBe(true);
+    expect(runFailed(status('complete', [entry('a', 'global', 'failed')]))).toBe(true);
+    expect(runFailed(status('failed', []))).toBe(true);
+  });
+
+  it('follows a run with one plain line per change when not on a terminal', async () => {
+    async function* snapshots(): AsyncGenerator<RunStatus> {
+      yield status('running', [entry('job', 'global', 'running')]);
+      yield status('running', [entry('job', 'global', 'running')]);
+      yield status('post-processing', [entry('job', 'global', 'complete')]);
+      yield status('complete', [entry('job', 'global', 'complete', 'passed')]);
+    }
+    const lines: string[] = [];
+    const last = await followRun(snapshots(), false, (l) => lines.push(l));
+    expect(last?.status).toBe('complete');
+    expect(lines).toEqual([
+      'job global: running',
+      'run: running',
+      'job global: complete',
+      'run: post-processing',
+      'job global: complete result=passed',
+      'run: complete',
+    ]);
+  });
+});
