@@ -112,6 +112,8 @@ export async function startAggregationServer(
       rejectUnauthorized: true,
     },
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // Each stored result and each refusal is logged by the handlers; per-request lines are noise.
+    disableRequestLogging: true,
     // Node names are DNS subdomains of up to 253 characters.
     routerOptions: { maxParamLength: 512 },
     // Uploads of big results take long; shutdown must not wait for them.

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { FathomError } from '../../core/errors.js';
 import { openBackend, type ClusterOptions, type Io } from '../context.js';
 import { applyFlags, clusterFlags, outputFlag } from '../flags.js';
+import { formatLogLine } from '../reporters/logs.js';
 import { renderStatus, type OutputFormat } from '../reporters/status.js';
 
 /** status, retrieve, delete and logs: the commands that act on an existing run. */
@@ -72,7 +73,7 @@ export function registerRunCommands(program: Command, io: Io): void {
             follow: options.follow ?? false,
             signal: stop.signal,
           })) {
-            io.out(`[${source}] ${line}\n`);
+            io.out(`${formatLogLine(source, line)}\n`);
           }
         } finally {
           process.off('SIGINT', onSigint);

@@ -3,7 +3,12 @@ import type { PluginStatusEntry, RunStatus } from '../../aggregation/types.js';
 import { followRun } from './progress.js';
 import { progressText, renderStatus, runFailed, summarizePlugins } from './status.js';
 
-const entry = (plugin: string, node: string, status: PluginStatusEntry['status'], result = ''): PluginStatusEntry => ({
+const entry = (
+  plugin: string,
+  node: string,
+  status: PluginStatusEntry['status'],
+  result = '',
+): PluginStatusEntry => ({
   plugin,
   node,
   status,
@@ -20,8 +25,12 @@ const status = (phase: RunStatus['status'], plugins: PluginStatusEntry[]): RunSt
 describe('status reporting', () => {
   it("prints Sonobuoy's progress words, omitting a negative remainder", () => {
     const base = { name: 'p', node: 'global', timestamp: '', msg: '' };
-    expect(progressText({ ...base, total: 10, completed: 4, failures: ['a'] })).toBe('Passed:  4, Failed:  1, Remaining:  5');
-    expect(progressText({ ...base, msg: 'x', total: 1, completed: 3 })).toBe('Passed:  3, Failed:  0 (x)');
+    expect(progressText({ ...base, total: 10, completed: 4, failures: ['a'] })).toBe(
+      'Passed:  4, Failed:  1, Remaining:  5',
+    );
+    expect(progressText({ ...base, msg: 'x', total: 1, completed: 3 })).toBe(
+      'Passed:  3, Failed:  0 (x)',
+    );
     expect(progressText(undefined)).toBe('');
   });
 
@@ -41,7 +50,10 @@ describe('status reporting', () => {
   });
 
   it('renders a table with a sentence, or the document itself as JSON', () => {
-    const s = status('running', [entry('job', 'global', 'complete', 'passed'), entry('ds', 'n1', 'running')]);
+    const s = status('running', [
+      entry('job', 'global', 'complete', 'passed'),
+      entry('ds', 'n1', 'running'),
+    ]);
     const table = renderStatus(s, 'table', { namespace: 'ns' });
     expect(table).toMatch(/PLUGIN\s+STATUS\s+RESULT\s+COUNT\s+PROGRESS/);
     expect(table).toContain('Run is running: 1 of 2 results in.');
