@@ -68,6 +68,10 @@ describe('plugin definition errors name file:line:col and the field', () => {
       '6:5: sonobuoy-config.result-files[1] must be a file base name (results are matched by base name), not "a/b.xml"',
     ],
     [
+      `${CFG}  exit-code-verdict: true\n  result-format: junit\n${SPEC}`,
+      '4:22: sonobuoy-config.exit-code-verdict needs result-format raw, not "junit"',
+    ],
+    [
       `${CFG}  skip-cleanup: "yes"\n${SPEC}`,
       '4:17: sonobuoy-config.skip-cleanup must be true or false, not a string',
     ],

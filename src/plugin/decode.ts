@@ -331,6 +331,12 @@ export function decodePlugin(ctx: DocContext, index: number, value: unknown): De
   const description = r.str(['sonobuoy-config', 'description'], cfg.description) ?? '';
   const sourceUrl = r.str(['sonobuoy-config', 'source-url'], cfg['source-url']) ?? '';
   const order = r.int(['sonobuoy-config', 'order'], cfg.order) ?? 0;
+  // fathom's extension (Sonobuoy ignores unknown keys): a raw plugin's exit code is its verdict.
+  const verdictPath = ['sonobuoy-config', 'exit-code-verdict'];
+  const exitCodeVerdict = r.bool(verdictPath, cfg['exit-code-verdict']) ?? false;
+  if (exitCodeVerdict && resultFormat !== 'raw') {
+    r.fail(verdictPath, `needs result-format raw, not "${resultFormat}"`);
+  }
   const container = containerOf(r, r.requiredMap(['spec'], value.spec, "the plugin's container"));
   const { nodeSelector, affinity } = podSpecOf(r, value.podSpec);
   r.maps(['extra-volumes'], value['extra-volumes']).forEach((vol, i) => {
@@ -344,6 +350,7 @@ export function decodePlugin(ctx: DocContext, index: number, value: unknown): De
     resultFormat,
     resultFiles,
     skipCleanup,
+    exitCodeVerdict,
     description,
     sourceUrl,
     order,

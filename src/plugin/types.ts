@@ -36,6 +36,11 @@ export interface PluginDefinition {
   readonly resultFormat: ResultFormat;
   readonly resultFiles: readonly string[];
   readonly skipCleanup: boolean;
+  /**
+   * fathom's `sonobuoy-config.exit-code-verdict` (raw plugins only): the worker waits for the
+   * plugin to exit, records its exit code as the result's verdict and sends the results dir.
+   */
+  readonly exitCodeVerdict: boolean;
   readonly description: string;
   readonly sourceUrl: string;
   readonly order: number;

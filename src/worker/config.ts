@@ -30,6 +30,8 @@ export interface WorkerConfig {
   readonly containerCheckIntervalMs: number;
   /** `FATHOM_POD_STATUS_FILE`: JSON container states for the no-done-file fallback. */
   readonly podStatusFile?: string;
+  /** `FATHOM_EXIT_CODE_VERDICT=true`: wait for the plugin to exit and send its exit code with the results dir. */
+  readonly exitCodeVerdict: boolean;
   /** `SONOBUOY_WORKER_CONTAINER`: this container's name, ignored among the pod's containers. */
   readonly workerContainer: string;
 }
@@ -172,6 +174,7 @@ export function loadWorkerConfig(mode: WorkerMode, env: Env = process.env): Work
       false,
     ),
     workerContainer: value(env, 'SONOBUOY_WORKER_CONTAINER')?.trim() ?? DEFAULT_WORKER_CONTAINER,
+    exitCodeVerdict: flag(env, 'FATHOM_EXIT_CODE_VERDICT'),
     ...(podStatusFile ? { podStatusFile: resolve(podStatusFile) } : {}),
   };
   return Object.freeze(config);
@@ -189,4 +192,13 @@ export function progressPath(config: WorkerConfig): string {
   return config.mode === 'global'
     ? `/api/v1/progress/global/${encodeURIComponent(config.pluginName)}`
     : `/api/v1/progress/by-node/${encodeURIComponent(config.nodeName)}/${encodeURIComponent(config.pluginName)}`;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = value(env, name)?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new FathomError('FATHOM_CONFIG_INVALID', `${name} must be true or false, not "${raw}"`, {
+    details: { variable: name },
+  });
 }

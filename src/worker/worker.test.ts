@@ -374,6 +374,38 @@ describe('runWorker: no done file', () => {
   });
 });
 
+describe('runWorker: exit-code verdict', () => {
+  it('waits for the plugin to exit, even past a done file, and sends its exit code with the results', async () => {
+    await writeFile(join(resultsDir, 'log.txt'), 'ran');
+    await writeDone(join(resultsDir, 'log.txt')); // ignored in this mode
+    let states: ContainerState[] = [{ name: 'plugin', terminated: false }];
+    const source: ContainerStateSource = { otherContainers: () => Promise.resolve(states) };
+    const { done, finished } = start(
+      config('global', { FATHOM_EXIT_CODE_VERDICT: 'true' }),
+      {},
+      { containerStates: source },
+    );
+    await elapse(20_000);
+    expect(finished()).toBe(false);
+    states = [{ name: 'plugin', terminated: true, exitCode: 3 }];
+    await clock.advance(5_000); // the next check sees it exited; nothing is waited on after that
+    const outcome = await done;
+    expect(outcome).toMatchObject({ status: 'uploaded', file: join(resultsDir, 'out.tar.gz') });
+    expect(await readFile(join(resultsDir, 'fathom-exit-code'), 'utf8')).toBe('3\n');
+    expect(tarNames(gunzipSync(recorder.requests[0]!.body)).sort()).toEqual([
+      'done',
+      'fathom-exit-code',
+      'log.txt',
+    ]);
+  });
+
+  it('refuses a bad flag value', () => {
+    expect(() => config('global', { FATHOM_EXIT_CODE_VERDICT: 'yes' })).toThrow(
+      /FATHOM_EXIT_CODE_VERDICT must be true or false/,
+    );
+  });
+});
+
 /** Entry names of an uncompressed tar, in order. */
 function tarNames(tar: Buffer): string[] {
   const names: string[] = [];

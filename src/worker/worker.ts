@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
-import { isFathomError, messageOf } from '../core/errors.js';
+import { FathomError, isFathomError, messageOf } from '../core/errors.js';
+import { writeExitCode } from '../results/raw.js';
 import type { WorkerConfig } from './config.js';
 import { progressPath, resultPath } from './config.js';
 import { allCompletedOk, createFileContainerStateSource } from './container-state.js';
@@ -95,6 +96,34 @@ async function writeFallbackDoneFile(ctx: Context): Promise<void> {
   await writeFile(join(dir, DONE_FILE), tarball);
 }
 
+/**
+ * For a plugin that opted in to `exit-code-verdict`: waits until the other containers have all
+ * exited, records the plugin's exit code (the first non-zero one, else 0) beside its results and
+ * names the archived results dir, instead of waiting for a done file.
+ */
+async function waitForExitCode(ctx: Context): Promise<{ named: string; fallback: boolean }> {
+  const { config, clock, signal, logger, states } = ctx;
+  if (!states) {
+    throw new FathomError(
+      'FATHOM_CONFIG_INVALID',
+      'FATHOM_EXIT_CODE_VERDICT needs a source of container states',
+    );
+  }
+  logger.info({}, 'waiting for the plugin to exit (exit-code verdict)');
+  for (;;) {
+    signal?.throwIfAborted();
+    const others = await states.otherContainers().catch(() => undefined);
+    if (others?.length && others.every((s) => s.terminated)) {
+      const code = others.find((s) => s.exitCode !== 0)?.exitCode ?? 0;
+      await writeExitCode(config.resultsDir, code);
+      const tarball = join(config.resultsDir, FALLBACK_TARBALL);
+      await tarDirectory(config.resultsDir, tarball);
+      return { named: tarball, fallback: true };
+    }
+    await clock.sleep(config.containerCheckIntervalMs, signal);
+  }
+}
+
 /** Resolves with the done file's trimmed contents once it has persisted for the done-file delay. */
 async function waitForDoneFile(ctx: Context): Promise<{ named: string; fallback: boolean }> {
   const { config, clock, signal, logger, states } = ctx;
@@ -156,7 +185,9 @@ async function deliver(
     logger: ctx.logger,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   };
-  const { named, fallback } = await waitForDoneFile(ctx);
+  const { named, fallback } = ctx.config.exitCodeVerdict
+    ? await waitForExitCode(ctx)
+    : await waitForDoneFile(ctx);
   ctx.logger.info({ resultFile: named }, 'detected the done file; sending the result');
   let result: UploadResult;
   let sent: { file: string } | { error: string };

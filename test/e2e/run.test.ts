@@ -243,3 +243,43 @@ describe('gen plugin, a cluster file and node selectors', () => {
     await fathom(['delete', '-n', 'gen'], env);
   });
 });
+
+describe('exit-code verdict (fathom extension for raw plugins)', () => {
+  it("makes a raw plugin's exit code its result, with no done file needed", async () => {
+    const home = await tempDir('exit');
+    const dir = await tempDir('exit-plugins');
+    const plugin = (name: string, code: number): string =>
+      `sonobuoy-config: {driver: DaemonSet, plugin-name: ${name}, result-format: raw, exit-code-verdict: true}\n` +
+      `spec: {name: plugin, image: busybox, command: [sh, -c, 'echo checked > "$RESULTS_DIR/log.txt"; exit ${code}']}\n`;
+    await writeFile(join(dir, 'passes.yaml'), plugin('passes', 0));
+    await writeFile(join(dir, 'fails.yaml'), plugin('fails', 4));
+    const env = { FATHOM_HOME: home };
+    const run = await fathom(
+      ['run', '--wait', '-p', dir, '--nodes', '2', '-n', 'exit', '-o', 'json'],
+      env,
+    );
+    const status = JSON.parse(run.stdout) as {
+      plugins: { plugin: string; status: string; 'result-status': string }[];
+    };
+    expect(status.plugins.map((e) => `${e.plugin}:${e.status}:${e['result-status']}`)).toEqual([
+      'fails:complete:failed',
+      'fails:complete:failed',
+      'passes:complete:passed',
+      'passes:complete:passed',
+    ]);
+    expect(run.code).toBe(1);
+    const out = await tempDir('exit-out');
+    const root = await tempDir('exit-tree');
+    await tar.x({
+      file: (await fathom(['retrieve', out, '-n', 'exit'], env)).stdout.trim(),
+      cwd: root,
+    });
+    expect(
+      await readFile(join(root, 'plugins/fails/results/node-2/fathom-exit-code'), 'utf8'),
+    ).toBe('4\n');
+    expect(await readFile(join(root, 'plugins/fails/results/node-2/log.txt'), 'utf8')).toBe(
+      'checked\n',
+    );
+    await fathom(['delete', '-n', 'exit'], env);
+  });
+});

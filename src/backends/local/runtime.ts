@@ -160,6 +160,7 @@ export class LocalPluginRuntime implements PluginRuntime {
         FATHOM_POLL_INTERVAL: this.options.workerPollInterval,
         FATHOM_CONTAINER_CHECK_INTERVAL: this.options.workerPollInterval,
         FATHOM_POD_STATUS_FILE: pod.statusFile,
+        FATHOM_EXIT_CODE_VERDICT: String(plugin.exitCodeVerdict),
       },
       cwd: work,
     });
