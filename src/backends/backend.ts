@@ -47,5 +47,7 @@ export interface Backend {
   retrieve(namespace: string, destDir: string): Promise<string>;
   /** Stops everything the run started and removes its state. */
   delete(namespace: string, options?: { wait?: boolean }): Promise<void>;
+  /** The namespaces that hold a run. */
+  list(): Promise<string[]>;
   logs(namespace: string, options?: LogOptions): AsyncIterable<LogLine>;
 }

@@ -199,7 +199,13 @@ describe('killed processes become error results, not hangs', () => {
     expect(logs.stdout).toContain(
       'Container sonobuoy-worker is in a terminated state (exit code 137)',
     );
-    await fathom(['delete', '-n', 'kill'], env);
+    const started = (await readdir(pids)).map(Number);
+    expect(started.length).toBeGreaterThanOrEqual(4); // two plugins, two workers
+    expect((await fathom(['delete', '--all'], env)).stderr).toBe(
+      'Deleted the run in namespace "kill".\n',
+    );
     await expect(readdir(join(home, 'runs'))).resolves.toEqual([]);
+    // Every process the run started is gone, the ones nobody killed included.
+    for (const pid of started) expect(() => process.kill(pid, 0)).toThrow();
   }, 120_000);
 });

@@ -134,6 +134,11 @@ export class LocalBackend implements Backend {
     await rm(dir, { recursive: true, force: true });
   }
 
+  async list(): Promise<string[]> {
+    const names = await readdir(join(this.options.home, 'runs')).catch(() => [] as string[]);
+    return names.sort();
+  }
+
   async *logs(namespace: string, options: LogOptions = {}): AsyncIterable<LogLine> {
     const dir = runDirOf(this.options.home, namespace);
     await readRecord(dir, namespace);

@@ -14,16 +14,30 @@ describe('local cluster', () => {
   it('names N nodes and gives them the labels a kubelet sets', () => {
     const { nodes } = defaultCluster(2);
     expect(nodes.map((n) => n.name)).toEqual(['node-1', 'node-2']);
-    expect(nodes[1]!.labels).toMatchObject({ 'kubernetes.io/hostname': 'node-2', 'kubernetes.io/os': 'linux' });
+    expect(nodes[1]!.labels).toMatchObject({
+      'kubernetes.io/hostname': 'node-2',
+      'kubernetes.io/os': 'linux',
+    });
     expect(() => defaultCluster(0)).toThrow(/--nodes must be a whole number from 1 to 1000/);
   });
 
   it('reads names and labels from a file, keeping the default labels', async () => {
-    const file = await clusterFile('nodes:\n  - name: gpu-1\n    labels: {pool: gpu}\n  - name: cpu-1\n');
+    const file = await clusterFile(
+      'nodes:\n  - name: gpu-1\n    labels: {pool: gpu}\n  - name: cpu-1\n',
+    );
     const { nodes } = await loadClusterFile(file);
     expect(nodes).toEqual([
-      { name: 'gpu-1', labels: expect.objectContaining({ pool: 'gpu', 'kubernetes.io/hostname': 'gpu-1' }) as unknown },
-      { name: 'cpu-1', labels: expect.objectContaining({ 'kubernetes.io/os': 'linux' }) as unknown },
+      {
+        name: 'gpu-1',
+        labels: expect.objectContaining({
+          pool: 'gpu',
+          'kubernetes.io/hostname': 'gpu-1',
+        }) as unknown,
+      },
+      {
+        name: 'cpu-1',
+        labels: expect.objectContaining({ 'kubernetes.io/os': 'linux' }) as unknown,
+      },
     ]);
   });
 

@@ -48,10 +48,14 @@ export function registerRunCommands(program: Command, io: Io): void {
       .command('delete')
       .description('stop everything the run started and remove its state')
       .option('--wait', 'return only once everything is gone (the local backend always does)')
-      .action(async (options: ClusterOptions & { wait?: boolean }) => {
+      .option('--all', 'delete the runs in every namespace')
+      .action(async (options: ClusterOptions & { wait?: boolean; all?: boolean }) => {
         const backend = await openBackend(options, io);
-        await backend.delete(options.namespace, { wait: options.wait ?? false });
-        io.err(`Deleted the run in namespace "${options.namespace}".\n`);
+        const namespaces = options.all ? await backend.list() : [options.namespace];
+        for (const ns of namespaces) {
+          await backend.delete(ns, { wait: options.wait ?? false });
+          io.err(`Deleted the run in namespace "${ns}".\n`);
+        }
       }),
     clusterFlags,
   );
