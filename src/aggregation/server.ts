@@ -102,7 +102,7 @@ const contentTypes = new WeakMap<IncomingMessage, string | undefined>();
 export async function startAggregationServer(
   options: AggregationServerOptions,
 ): Promise<AggregationServer> {
-  const { aggregator, tls } = options;
+  const { aggregator, tls, logger: log } = options;
   const app = Fastify({
     https: {
       ca: tls.caPem,
@@ -111,9 +111,8 @@ export async function startAggregationServer(
       requestCert: true,
       rejectUnauthorized: true,
     },
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    // Each stored result and each refusal is logged by the handlers; per-request lines are noise.
-    disableRequestLogging: true,
+    // fastify's own per-request lines are noise: the handlers log each result and refusal.
+    logger: false,
     // Node names are DNS subdomains of up to 253 characters.
     routerOptions: { maxParamLength: 512 },
     // Uploads of big results take long; shutdown must not wait for them.
@@ -135,8 +134,9 @@ export async function startAggregationServer(
     const fathom = isFathomError(err);
     const status = fathom ? httpStatusOf(err) : clientErrorStatus(err);
     const code = fathom ? err.code : status < 500 ? 'FATHOM_USAGE' : 'FATHOM_INTERNAL';
-    if (status >= 500) request.log.error({ err }, 'aggregation request failed');
-    else request.log.warn({ code, message: messageOf(err) }, 'aggregation request refused');
+    if (status >= 500) log?.error({ err, url: request.url }, 'aggregation request failed');
+    else
+      log?.warn({ url: request.url, code, message: messageOf(err) }, 'aggregation request refused');
     // An unread body would block the connection: finish after this answer instead.
     if (!request.raw.readableEnded) reply.header('connection', 'close');
     void reply.code(status).send({ code, message: messageOf(err) });
@@ -165,7 +165,7 @@ export async function startAggregationServer(
       body: raw,
       ...(size === undefined ? {} : { size }),
     });
-    request.log.info({ plugin, node }, 'result received');
+    log?.info({ plugin, node }, 'result received');
     await reply.code(200).send(); // empty, as Sonobuoy answers
   };
   app.put('/api/v1/results/global/:plugin', putResult);

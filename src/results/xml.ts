@@ -282,13 +282,13 @@ class Tokenizer implements XmlTokenizer {
     const i = this.#buf.indexOf(']]>', this.#pos);
     const end = i === -1 ? Math.max(this.#pos, this.#buf.length - 2) : i;
     if (end > this.#pos && this.#stack.length > 0)
-      this.handler.text(this.#buf.slice(this.#pos, end));
+      this.handler.text(detach(this.#buf.slice(this.#pos, end)));
     this.#pos = i === -1 ? end : i + 3;
     return i !== -1;
   }
 
   #decode(raw: string, at: number): string {
-    if (!raw.includes('&')) return raw;
+    if (!raw.includes('&')) return detach(raw);
     return raw.replace(/&([^;&]{0,32})(;?)/g, (_all, ref: string, semi: string) => {
       if (!semi) this.#fail(`invalid character entity &${ref} (no semicolon)`, at);
       const named = predefined[ref];
@@ -331,4 +331,12 @@ function countLines(s: string, from: number, to: number): number {
 /** A tokenizer that reports to `handler`. */
 export function createXmlTokenizer(handler: XmlHandler, limits?: XmlLimits): XmlTokenizer {
   return new Tokenizer(handler, limits);
+}
+
+/**
+ * A copy of `s` that does not point into the tokenizer's buffer: V8 keeps a whole input chunk
+ * alive for as long as any slice of it lives, so names kept for the result tree must be copied.
+ */
+function detach(s: string): string {
+  return s.length === 0 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }

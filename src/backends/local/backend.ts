@@ -78,8 +78,10 @@ export class LocalBackend implements Backend {
   async status(namespace: string): Promise<RunStatus> {
     const dir = runDirOf(this.options.home, namespace);
     await readRecord(dir, namespace);
-    const status = await readStatus(dir);
+    let status = await readStatus(dir);
     const alive = isAlive(await this.#daemonPid(dir));
+    // The aggregator may have written its last status and exited since the first read.
+    if (!alive) status = await readStatus(dir);
     if (status && (status.status === 'complete' || alive)) return status;
     // The aggregator is gone before finishing: Sonobuoy's "failed" (the aggregator itself failed).
     return {

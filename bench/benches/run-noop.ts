@@ -1,0 +1,192 @@
+/**
+ * Issue 2 (a): wall time of `fathom run --wait` with a no-op plugin pair (a Job and a DaemonSet
+ * that only write their result and `done`) on 1, 10 and 50 local nodes, next to the floor that
+ * process start-up sets (`node -e ''` and `fathom --version`).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FATHOM_BIN, runTimed, stats, type Stats } from '../lib/measure.js';
+import { ms, type Bench, type BenchResult } from '../lib/report.js';
+
+const NODE_COUNTS = [1, 10, 50] as const;
+const REPS = 5;
+const STARTUP_REPS = 7;
+
+const WRITE_DONE =
+  'echo ok > "$SONOBUOY_RESULTS_DIR/out.txt" && echo "$SONOBUOY_RESULTS_DIR/out.txt" > "$SONOBUOY_RESULTS_DIR/done"';
+
+function noopPlugin(name: string, driver: 'Job' | 'DaemonSet'): string {
+  return [
+    'sonobuoy-config:',
+    `  driver: ${driver}`,
+    `  plugin-name: ${name}`,
+    '  result-format: raw',
+    'spec:',
+    '  name: plugin',
+    '  image: busybox:1.36',
+    '  command: [/bin/sh, -c]',
+    '  args:',
+    `  - ${JSON.stringify(WRITE_DONE)}`,
+    '',
+  ].join('\n');
+}
+
+async function startup(cmd: string, args: string[]): Promise<Stats> {
+  const walls: number[] = [];
+  for (let i = 0; i < STARTUP_REPS; i++) {
+    const r = await runTimed(cmd, args);
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    walls.push(r.wallMs);
+  }
+  return stats(walls);
+}
+
+export const runNoopBench: Bench = {
+  name: 'run',
+  description: 'fathom run --wait, no-op Job + DaemonSet, on 1/10/50 local nodes',
+  async run(log): Promise<BenchResult> {
+    const dir = await mkdtemp(join(tmpdir(), 'fathom-bench-run-'));
+    try {
+      const home = join(dir, 'home');
+      await mkdir(home);
+      const plugins = join(dir, 'noop.yaml');
+      await writeFile(
+        plugins,
+        `${noopPlugin('noop-job', 'Job')}---\n${noopPlugin('noop-ds', 'DaemonSet')}`,
+      );
+      const env = { ...process.env, FATHOM_HOME: home };
+      const fathom = async (args: string[], what: string): Promise<number> => {
+        const r = await runTimed(process.execPath, [FATHOM_BIN, ...args], {
+          env,
+          timeoutMs: 180_000,
+        });
+        if (r.code !== 0) {
+          throw new Error(
+            `${what}: fathom ${args.join(' ')} exited ${r.code ?? r.signal}\n${r.stderr}`,
+          );
+        }
+        return r.wallMs;
+      };
+
+      log('start-up floor: node -e "" and fathom --version');
+      const bareNode = await startup(process.execPath, ['-e', '']);
+      const version = await startup(process.execPath, [FATHOM_BIN, '--version']);
+
+      let seq = 0;
+      /** What a failed run left: every plugin and node's status and the end of the logs. */
+      const diagnose = async (ns: string): Promise<string> => {
+        const show = async (args: string[]): Promise<string> => {
+          const r = await runTimed(process.execPath, [FATHOM_BIN, ...args, '-n', ns], {
+            env,
+            captureStdout: true,
+          });
+          return `$ fathom ${args.join(' ')}\n${r.stdout}${r.stderr}`;
+        };
+        const logs = await show(['logs']);
+        return `${await show(['status', '--show-all'])}\n${logs.split('\n').slice(-60).join('\n')}`;
+      };
+      /** The run's phase as `fathom status` reads it once everything has stopped. */
+      const finalPhase = async (ns: string): Promise<string | undefined> => {
+        const r = await runTimed(process.execPath, [FATHOM_BIN, 'status', '-n', ns, '-o', 'json'], {
+          env,
+          captureStdout: true,
+        });
+        try {
+          return (JSON.parse(r.stdout) as { status?: string }).status;
+        } catch {
+          return undefined;
+        }
+      };
+      // Runs whose `run --wait` exited 1 although the run completed (see the note in the table).
+      const misreported: { nodes: number; namespace: string; stderr: string }[] = [];
+      const once = async (nodes: number): Promise<number> => {
+        const ns = `bench-${nodes}-${seq++}`;
+        const args = ['run', '--wait', '-p', plugins, '--nodes', String(nodes), '-n', ns];
+        const r = await runTimed(process.execPath, [FATHOM_BIN, ...args, '--timeout', '2m'], {
+          env,
+          timeoutMs: 180_000,
+        });
+        if (r.code !== 0) {
+          if ((await finalPhase(ns)) !== 'complete') {
+            throw new Error(
+              `run on ${nodes} node(s): fathom ${args.join(' ')} exited ${r.code ?? r.signal}\n` +
+                `${r.stderr}\n${await diagnose(ns)}`,
+            );
+          }
+          // The wall time still ends when the aggregator has finished: keep it, but say so.
+          misreported.push({ nodes, namespace: ns, stderr: r.stderr });
+          log(`run on ${nodes} node(s) exited ${r.code} although the run completed`);
+        }
+        await fathom(['delete', '-n', ns], 'delete'); // not timed
+        return r.wallMs;
+      };
+      await once(1); // warm-up: page cache, first compile of the CLI's modules
+
+      const rows: { nodes: number; stats: Stats; walls: number[] }[] = [];
+      for (const nodes of NODE_COUNTS) {
+        const walls: number[] = [];
+        for (let i = 0; i < REPS; i++) {
+          walls.push(await once(nodes));
+          log(`run --wait on ${nodes} node(s): ${ms(walls.at(-1)!)}`);
+        }
+        rows.push({ nodes, stats: stats(walls), walls });
+      }
+      const first = rows[0]!.stats.median;
+      const last = rows.at(-1)!;
+      const perNode = (last.stats.median - first) / (last.nodes - 1);
+
+      return {
+        data: {
+          startup: { bareNode, fathomVersion: version },
+          runs: rows.map((r) => ({ nodes: r.nodes, ...r.stats, wallsMs: r.walls })),
+          marginalPerNodeMs: perNode,
+          misreported,
+        },
+        tables: [
+          {
+            title: '`fathom run --wait`, no-op Job + DaemonSet (local backend)',
+            columns: ['case', 'processes started', 'wall (median)', 'min – max'],
+            rows: [
+              [
+                "`node -e ''` (floor)",
+                '1',
+                ms(bareNode.median),
+                `${ms(bareNode.min)} – ${ms(bareNode.max)}`,
+              ],
+              [
+                '`fathom --version`',
+                '1',
+                ms(version.median),
+                `${ms(version.min)} – ${ms(version.max)}`,
+              ],
+              ...rows.map((r) => [
+                `run on ${r.nodes} node${r.nodes > 1 ? 's' : ''}`,
+                // CLI + aggregator daemon + (worker + plugin) per pod: one Job pod, one per node.
+                String(2 + 2 * (1 + r.nodes)),
+                ms(r.stats.median),
+                `${ms(r.stats.min)} – ${ms(r.stats.max)}`,
+              ]),
+            ],
+            notes: [
+              `Median of ${REPS} runs (${STARTUP_REPS} for start-up), after one warm-up run; \`fathom delete\` between runs is not timed. ` +
+                `Each extra node costs about ${ms(perNode)} (a worker process and a plugin process).`,
+              ...(misreported.length
+                ? [
+                    `**${misreported.length} of ${1 + REPS * NODE_COUNTS.length} runs exited 1 ("The aggregator stopped before the run finished") although the run completed**: ` +
+                      '`fathom status` reads status.json, then finds the aggregator already gone after it wrote "complete" and exited. Their times are kept.',
+                  ]
+                : []),
+            ],
+          },
+        ],
+      };
+    } finally {
+      // A failed run may have left its aggregator and pods behind: stop them before removing.
+      await runTimed(process.execPath, [FATHOM_BIN, 'delete', '--all'], {
+        env: { ...process.env, FATHOM_HOME: join(dir, 'home') },
+      }).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
