@@ -10,6 +10,8 @@ export interface Io {
   readonly isTTY: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** What `-f -` reads. */
+  readonly stdin: AsyncIterable<string | Uint8Array>;
 }
 
 export const processIo: Io = {
@@ -18,6 +20,7 @@ export const processIo: Io = {
   isTTY: Boolean(process.stdout.isTTY) && !process.env.CI,
   env: process.env,
   cwd: process.cwd(),
+  stdin: process.stdin,
 };
 
 /** Flags shared by the commands that reach a cluster. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeOf, FathomError, messageOf } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { registerGen } from './commands/gen.js';
+import { registerHealth } from './commands/health.js';
 import { registerInternal } from './commands/internal.js';
 import { registerRun } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
@@ -24,6 +25,7 @@ export function buildProgram(io: Io): Command {
   registerRun(program, io);
   registerRunCommands(program, io);
   registerGen(program, io);
+  registerHealth(program, io);
   registerInternal(program, io);
   for (const c of program.commands)
     c.exitOverride().configureOutput({ outputError: () => undefined });

@@ -112,9 +112,45 @@ export const errorCatalogue = {
     summary: 'The run completed but a plugin failed or timed out.',
   },
   FATHOM_TIMEOUT: { kind: 'timeout', summary: 'An operation did not finish within its --timeout.' },
+  FATHOM_NOT_READY: { kind: 'failed', summary: '`fathom health`: some objects are not Current.' },
   FATHOM_PROCESS_FAILED: {
     kind: 'failed',
     summary: 'A local process could not be started or stopped.',
+  },
+  FATHOM_KUBE_UNREACHABLE: {
+    kind: 'unavailable',
+    summary:
+      'The Kubernetes API server did not answer: connection refused, name not found, TLS failure or --request-timeout.',
+  },
+  FATHOM_KUBE_UNAUTHORIZED: {
+    kind: 'notAllowed',
+    summary:
+      'The Kubernetes API server rejected the credentials (401): an expired or invalid token or certificate.',
+  },
+  FATHOM_KUBE_FORBIDDEN: {
+    kind: 'notAllowed',
+    summary: 'RBAC forbids the request (403); the message names the user, verb and resource.',
+  },
+  FATHOM_KUBE_QUOTA: {
+    kind: 'notAllowed',
+    summary: 'A ResourceQuota refused to admit an object (403 exceeded quota).',
+  },
+  FATHOM_KUBE_CONFLICT: {
+    kind: 'conflict',
+    summary: 'A Kubernetes object already exists or was changed meanwhile (409).',
+  },
+  FATHOM_KUBE_NOT_FOUND: {
+    kind: 'notFound',
+    summary: 'A Kubernetes object or its namespace does not exist (404).',
+  },
+  FATHOM_KUBE_INVALID: {
+    kind: 'input',
+    summary:
+      'The Kubernetes API server refused an object as invalid (400, 422); the message names the field.',
+  },
+  FATHOM_KUBE_API_ERROR: {
+    kind: 'unavailable',
+    summary: 'Any other Kubernetes API error (5xx, 429 Too Many Requests, 410 Gone...).',
   },
   FATHOM_INTERNAL: {
     kind: 'internal',
