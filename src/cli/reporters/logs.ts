@@ -29,5 +29,5 @@ export function formatLogLine(source: string, line: string): string {
     .filter(([k]) => !skipped.has(k))
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   const level = levels[record.level] ?? String(record.level);
-  return `[${source}] ${time} ${level.padEnd(5)} ${String(record.msg ?? '')}${fields.length ? ` ${fields.join(' ')}` : ''}`;
+  return `[${source}] ${time} ${level.padEnd(5)} ${typeof record.msg === 'string' ? record.msg : ''}${fields.length ? ` ${fields.join(' ')}` : ''}`;
 }

@@ -68,6 +68,7 @@ describe('status reporting', () => {
   });
 
   it('follows a run with one plain line per change when not on a terminal', async () => {
+    // eslint-disable-next-line @typescript-eslint/require-await -- an async source without real I/O
     async function* snapshots(): AsyncGenerator<RunStatus> {
       yield status('running', [entry('job', 'global', 'running')]);
       yield status('running', [entry('job', 'global', 'running')]);
