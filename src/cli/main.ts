@@ -4,6 +4,7 @@ import { VERSION } from '../core/version.js';
 import { registerGen } from './commands/gen.js';
 import { registerHealth } from './commands/health.js';
 import { registerInternal } from './commands/internal.js';
+import { registerResults } from './commands/results.js';
 import { registerRun } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
 import { processIo, type Io } from './context.js';
@@ -25,6 +26,7 @@ export function buildProgram(io: Io): Command {
   registerRun(program, io);
   registerRunCommands(program, io);
   registerGen(program, io);
+  registerResults(program, io);
   registerHealth(program, io);
   registerInternal(program, io);
   for (const c of program.commands)

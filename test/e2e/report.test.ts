@@ -1,0 +1,186 @@
+/**
+ * The HTML report in a real browser: `fathom results DIR --format html` opened in Debian's
+ * Chromium (driven by playwright-core, which never downloads a browser).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Item, itemToYaml } from '../../src/results/index.js';
+import { fathom, tempDir } from '../support/cli.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  console.warn(
+    `skipping the HTML report browser test: ${CHROMIUM} is absent (apt-get install chromium)`,
+  );
+}
+
+const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+const passing = ['alpha one', 'alpha two', 'beta one', 'gamma one', 'delta one'];
+
+const conformance: Item = {
+  name: 'conformance',
+  status: 'failed',
+  meta: { type: 'summary' },
+  items: [
+    {
+      name: 'junit_01.xml',
+      status: 'failed',
+      meta: { type: 'file', file: 'results/global/junit_01.xml' },
+      items: [
+        {
+          name: 'Kubernetes e2e suite',
+          status: 'failed',
+          items: [
+            ...passing.map((name) => ({ name, status: 'passed' })),
+            {
+              name: hostile,
+              status: 'failed',
+              details: { failure: 'expected 1 to equal 2', 'system-out': 'log <b>not bold</b>' },
+            },
+            { name: 'epsilon skipped', status: 'skipped' },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+const nodeLogs: Item = {
+  name: 'node-logs',
+  status: 'passed',
+  meta: { type: 'summary' },
+  items: ['node-1', 'node-2'].map((node) => ({
+    name: node,
+    status: 'passed',
+    meta: { type: 'node' },
+    items: [{ name: 'journal', status: 'passed', meta: { file: `results/${node}/journal` } }],
+  })),
+};
+
+describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  let dir: string;
+  const requests: string[] = [];
+  const blocked: string[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    dir = await tempDir('report');
+    await mkdir(join(dir, 'meta'));
+    await writeFile(join(dir, 'meta/info.json'), '{"plugins":["conformance","node-logs"]}');
+    for (const item of [conformance, nodeLogs]) {
+      await mkdir(join(dir, 'plugins', item.name), { recursive: true });
+      await writeFile(join(dir, 'plugins', item.name, 'sonobuoy_results.yaml'), itemToYaml(item));
+    }
+    const r = await fathom(['results', dir, '--format', 'html']);
+    expect(r.code).toBe(0);
+    const file = join(dir, 'report.html');
+    await writeFile(file, r.stdout);
+    url = pathToFileURL(file).href;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('request', (req) => requests.push(req.url()));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+    });
+    page.on('pageerror', (err) => problems.push(err.message));
+    await page.route('**', async (route) => {
+      const target = route.request().url();
+      if (target.startsWith('file:') || target.startsWith('data:')) return route.continue();
+      blocked.push(target);
+      return route.abort();
+    });
+    await page.goto(url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const text = async (selector: string): Promise<string> =>
+    ((await page.locator(selector).first().textContent()) ?? '').trim();
+  const visibleRows = (): Promise<number> => page.locator('#tests tr[data-status]:visible').count();
+
+  it('renders the summary numbers and the chart', async () => {
+    expect(await text('[data-count=total] .value')).toBe('9');
+    expect(await text('[data-count=passed] .value')).toBe('7');
+    expect(await text('[data-count=failed] .value')).toBe('1');
+    expect(await text('[data-count=skipped] .value')).toBe('1');
+    expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(3);
+    expect(await text('#plugins tr.node td')).toBe('node-1');
+    expect(await text('#shown')).toBe('Showing 9 of 9 tests');
+  });
+
+  it('filters the tests as the user types, and by status', async () => {
+    await page.fill('#search', 'alpha');
+    expect(await visibleRows()).toBe(2);
+    expect(await text('#shown')).toBe('Showing 2 of 9 tests');
+    expect(await page.locator('details.test:visible').count()).toBe(0);
+    await page.fill('#search', 'node-2');
+    expect(await visibleRows()).toBe(1);
+    await page.fill('#search', '');
+    await page.selectOption('#status-filter', 'failed');
+    expect(await visibleRows()).toBe(1);
+    await page.selectOption('#status-filter', 'all');
+    expect(await visibleRows()).toBe(9);
+  });
+
+  it('expands and collapses failure details on click', async () => {
+    const failure = page.locator('details.test').first();
+    const message = failure.locator('pre').first();
+    expect(await message.isVisible()).toBe(false);
+    await failure.locator('summary').click();
+    expect(await message.isVisible()).toBe(true);
+    expect(await message.textContent()).toBe('expected 1 to equal 2');
+    expect(await failure.locator('pre').nth(1).textContent()).toBe('log <b>not bold</b>');
+    await failure.locator('summary').click();
+    expect(await message.isVisible()).toBe(false);
+    // The failed row of the table links to its details and opens them.
+    await page.locator('#tests a.name').first().click();
+    expect(await message.isVisible()).toBe(true);
+  });
+
+  it('shows a hostile test name as text and runs none of it', async () => {
+    expect(await page.locator('details.test .name').first().textContent()).toBe(hostile);
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.locator('script').count()).toBe(1);
+    expect(await page.locator('b').count()).toBe(0);
+  });
+
+  it('makes no network request and breaks no policy', () => {
+    expect(blocked).toEqual([]);
+    expect(requests.every((r) => r.startsWith('file:') || r.startsWith('data:'))).toBe(true);
+    expect(requests).toContain(url);
+    expect(problems).toEqual([]);
+  });
+
+  it('looks like a report (screenshot for people)', async () => {
+    await page.click('button[data-open=true]');
+    const shot = join(tmpdir(), 'fathom-report.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(existsSync(shot)).toBe(true);
+  });
+});
