@@ -15,10 +15,17 @@ import { ingestBench } from './benches/ingest.js';
 import { processBench } from './benches/process.js';
 import { resultsCliBench } from './benches/results-cli.js';
 import { runNoopBench } from './benches/run-noop.js';
+import { statusBench } from './benches/status.js';
 import { REPO_ROOT, RSS_METHOD } from './lib/measure.js';
 import { renderTable, type Bench, type BenchResult } from './lib/report.js';
 
-const BENCHES: readonly Bench[] = [runNoopBench, ingestBench, processBench, resultsCliBench];
+const BENCHES: readonly Bench[] = [
+  runNoopBench,
+  ingestBench,
+  processBench,
+  resultsCliBench,
+  statusBench,
+];
 
 function usage(): string {
   return [

@@ -120,6 +120,27 @@ describe('compute: step 2, observedGeneration', () => {
       ),
     ],
     [
+      'an integer beyond int64 is a float64 to Go, so an error (printed as Go prints floats)',
+      cr({ metadata: { generation: 1e21 }, status: { observedGeneration: 1 } }),
+      unknownResult(
+        'looking up metadata.generation from resource: .metadata.generation accessor error: 1e+21 is of the type float64, expected int64',
+      ),
+    ],
+    [
+      'just past int64 (2^63) is a float64 too',
+      cr({ metadata: { generation: 1 }, status: { observedGeneration: 2 ** 63 } }),
+      unknownResult(
+        'looking up status.observedGeneration from resource: .status.observedGeneration accessor error: 9.223372036854776e+18 is of the type float64, expected int64',
+      ),
+    ],
+    [
+      'a float with a large exponent prints in exponent form',
+      cr({ metadata: { generation: 1234567.5 } }),
+      unknownResult(
+        'looking up metadata.generation from resource: .metadata.generation accessor error: 1.2345675e+06 is of the type float64, expected int64',
+      ),
+    ],
+    [
       'a null generation is an error',
       cr({ metadata: { generation: null } }),
       unknownResult(

@@ -123,6 +123,19 @@ describe('Pod', () => {
       expect(parseTimestamp('2026-01-01t12:00:00z')).toBeUndefined();
       expect(parseTimestamp(12)).toBeUndefined();
     });
+    it("follows Go's layout parser, not Date.parse: its laxness and its range checks", () => {
+      // Go accepts a one-digit hour, a comma before the fraction and a zone offset of 24 hours.
+      expect(parseTimestamp('2026-01-01T9:00:00Z')).toBe(created - 3 * 3600_000);
+      expect(parseTimestamp('2026-01-01T12:00:00,25Z')).toBe(created + 250);
+      expect(parseTimestamp('2026-01-02T12:00:00+24:00')).toBe(created);
+      // Go refuses what Date.parse would roll over or accept.
+      expect(parseTimestamp('2026-02-29T00:00:00Z')).toBeUndefined();
+      expect(parseTimestamp('2026-01-01T24:00:00Z')).toBeUndefined();
+      expect(parseTimestamp('2026-01-01T12:00:60Z')).toBeUndefined();
+      expect(parseTimestamp('2026-01-01T12:00:00+25:00')).toBeUndefined();
+      expect(parseTimestamp('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
+      expect(parseTimestamp('0001-01-01T00:00:00Z')).toBe(-62135596800000);
+    });
   });
 
   it('a Pod with observedGeneration set gets the generation check like any kind', () => {

@@ -15,13 +15,45 @@ import type { Result } from './types.js';
 /** How long a Pod may stay unschedulable before kstatus calls it Failed. */
 export const SCHEDULE_WINDOW_MS = 15_000;
 
-const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/**
+ * What Go's time.Parse(time.RFC3339, s) accepts: its general layout parser, which is laxer than
+ * RFC 3339 (a one-digit hour, a comma before the fraction, a zone offset up to +24:60) while
+ * still checking every range (month, day of that month, hour < 24, minute and second < 60).
+ */
+const goRfc3339 =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
-/** metav1.Time from a string: RFC 3339, anything else (or nothing) is time zero. */
+function daysIn(month: number, year: number): number {
+  if (month !== 2) return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+}
+
+/**
+ * metav1.Time from a string as Go parses it (see `goRfc3339`), in milliseconds since the epoch;
+ * undefined for anything else, which kstatus reads as time zero.
+ */
 export function parseTimestamp(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !rfc3339.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
+  const m = typeof value === 'string' ? goRfc3339.exec(value) : null;
+  if (!m) return undefined;
+  const [year, month, day, hour, min, sec] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(month, year)) return undefined;
+  if (hour > 23 || min > 59 || sec > 59) return undefined;
+  const [offHour, offMin] = [Number(m[9] ?? 0), Number(m[10] ?? 0)];
+  if (offHour > 24 || offMin > 60) return undefined;
+  const offset = (m[8] === '-' ? -1 : 1) * (offHour * 60 + offMin) * 60_000;
+  // Nanoseconds from the first nine digits, as Go keeps them.
+  const nanos = Number((m[7] ?? '').slice(0, 9).padEnd(9, '0'));
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day); // unlike Date.UTC, years below 100 stay as they are
+  d.setUTCHours(hour, min, sec, 0);
+  return d.getTime() + nanos / 1e6 - offset;
 }
 
 function crashLoopingContainers(obj: unknown): string[] {

@@ -14,27 +14,47 @@ export function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** An integer in JSON terms: a bigint, or a number with no fraction (Go decodes both as int64). */
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * An int64 in Go's terms: a bigint, or a number with no fraction, within int64's range. Go's
+ * JSON decoder reads a larger integer (1e19, 1e+21) as float64, so it is not an integer here.
+ */
 export function isInteger(v: unknown): v is number | bigint {
-  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX;
+  return typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63;
 }
 
 /** Go's `%T` for a decoded JSON value. */
 export function goTypeName(v: unknown): string {
   if (v === null || v === undefined) return '<nil>';
   if (isInteger(v)) return 'int64';
-  if (typeof v === 'number') return 'float64';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'float64';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (Array.isArray(v)) return '[]interface {}';
   return 'map[string]interface {}';
 }
 
+/**
+ * Go's `%v` for a float64: the shortest digits that round-trip (as JS has them), in exponent
+ * form (`1.5e+06`, `1e-05`) when the exponent is below -4 or at least 6, else plain.
+ */
+export function goFloat(f: number): string {
+  if (Number.isNaN(f)) return 'NaN';
+  if (!Number.isFinite(f)) return f > 0 ? '+Inf' : '-Inf';
+  const [mantissa, e] = f.toExponential().split('e') as [string, string];
+  const exp = Number(e);
+  if (exp >= -4 && exp < 6) return String(f);
+  return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
 /** Go's `%v` for a decoded JSON value (maps print with sorted keys, as fmt does). */
 export function goValue(v: unknown): string {
   if (v === null || v === undefined) return '<nil>';
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return formatInt(v);
+  if (isInteger(v)) return formatInt(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return goFloat(Number(v));
   if (typeof v === 'string' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
   const m = v as Record<string, unknown>;

@@ -193,6 +193,16 @@ describe('ReplicaSet', () => {
     ],
     ['5 current', rs({ replicas: 2 }, full), cur('ReplicaSet is available. Replicas: 2')],
     [
+      'the extra-pod count is int64 arithmetic, wrapping as in Go',
+      rs({ replicas: -1 }, { ...full, replicas: 9223372036854775807n }),
+      ip('ExtraPods', 'Pending termination: -9223372036854775808'),
+    ],
+    [
+      'a count beyond int64 is a float64 to Go: the default',
+      rs({ replicas: 2 }, { ...full, availableReplicas: 1e21 }),
+      ip('LessAvailable', 'Available: 0/2'),
+    ],
+    [
       'extensions group too',
       obj('extensions/v1beta1', 'ReplicaSet', { spec: {}, status: {} }),
       ip('LessLabelled', 'Labelled: 0/1'),

@@ -5,6 +5,9 @@ import type { Result } from './types.js';
 
 const MAX_INT32 = 2147483647n;
 
+/** Go's int arithmetic: a difference that leaves int64 wraps around, as in kstatus. */
+const sub = (a: bigint, b: bigint): bigint => BigInt.asIntN(64, a - b);
+
 export function deploymentRule(obj: unknown): Result {
   // Without a deadline the controller never sets Progressing, so it counts as progressing.
   let progressing = intField(obj, '.spec.progressDeadlineSeconds', MAX_INT32) === MAX_INT32;
@@ -33,7 +36,7 @@ export function deploymentRule(obj: unknown): Result {
   if (spec > replicas) return inProgress('LessReplicas', `Replicas: ${n(replicas)}/${n(spec)}`);
   if (spec > updated) return inProgress('LessUpdated', `Updated: ${n(updated)}/${n(spec)}`);
   if (replicas > spec) {
-    return inProgress('ExtraPods', `Pending termination: ${n(replicas - spec)}`);
+    return inProgress('ExtraPods', `Pending termination: ${n(sub(replicas, spec))}`);
   }
   if (updated > avail) return inProgress('LessAvailable', `Available: ${n(avail)}/${n(updated)}`);
   if (spec > ready) return inProgress('LessReady', `Ready: ${n(ready)}/${n(spec)}`);
@@ -59,7 +62,7 @@ export function replicaSetRule(obj: unknown): Result {
   if (spec > avail) return inProgress('LessAvailable', `Available: ${n(avail)}/${n(spec)}`);
   if (spec > ready) return inProgress('LessReady', `Ready: ${n(ready)}/${n(spec)}`);
   if (replicas > spec) {
-    return inProgress('ExtraPods', `Pending termination: ${n(replicas - spec)}`);
+    return inProgress('ExtraPods', `Pending termination: ${n(sub(replicas, spec))}`);
   }
   return current(`ReplicaSet is available. Replicas: ${n(replicas)}`);
 }
@@ -78,13 +81,12 @@ export function statefulSetRule(obj: unknown): Result {
   if (spec > replicas) return inProgress('LessReplicas', `Replicas: ${n(replicas)}/${n(spec)}`);
   if (spec > ready) return inProgress('LessReady', `Ready: ${n(ready)}/${n(spec)}`);
   if (replicas > spec) {
-    return inProgress('ExtraPods', `Pending termination: ${n(replicas - spec)}`);
+    return inProgress('ExtraPods', `Pending termination: ${n(sub(replicas, spec))}`);
   }
   // Only -1 means unset: an explicit 0 takes the partition branch.
   if (partition !== -1n) {
-    if (updated < spec - partition) {
-      return inProgress('PartitionRollout', `updated: ${n(updated)}/${n(spec - partition)}`);
-    }
+    const want = sub(spec, partition);
+    if (updated < want) return inProgress('PartitionRollout', `updated: ${n(updated)}/${n(want)}`);
     return current(`Partition rollout complete. updated: ${n(updated)}`);
   }
   if (spec > cur) return inProgress('LessCurrent', `current: ${n(cur)}/${n(spec)}`);
