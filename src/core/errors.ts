@@ -152,6 +152,10 @@ export const errorCatalogue = {
     kind: 'unavailable',
     summary: 'Any other Kubernetes API error (5xx, 429 Too Many Requests, 410 Gone...).',
   },
+  FATHOM_RETRIEVE_TOKEN_INVALID: {
+    kind: 'notAllowed',
+    summary: "The aggregator's results listener got no retrieve token or a wrong one.",
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',
