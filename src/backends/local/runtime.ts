@@ -195,6 +195,9 @@ export class LocalPluginRuntime implements PluginRuntime {
     const report = (e: PodEvent): void => {
       if (e.state.state !== 'terminated') return;
       const state = e.state;
+      // A plugin that completed leaves the rest to its worker, whose own exit is reported;
+      // a worker that never reports is caught by the plugin timeout.
+      if (e.container !== WORKER && state.exitCode === 0) return;
       const grace = e.container === WORKER ? 0 : this.options.terminatedGraceMs;
       this.options.clock.sleep(grace, this.#stopped.signal).then(
         () =>
