@@ -4,26 +4,23 @@
  * (no alias bombs), nesting and item counts are bounded, and every field is type-checked, so a
  * bad file gives an error message, never a crash. Like yaml.v2 into Go strings, scalars in
  * `name`, `status` and `meta` values are taken as text; unknown keys are ignored.
+ *
+ * Files in the layout yaml.v2 and fathom write go through the fast reader (yamlfast.ts); the
+ * rest, and every error, through the yaml package here.
  */
-import { open } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { type Item } from './item.js';
+import { readCapped } from './itemfile.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_ITEMS,
+  DEFAULT_MAX_YAML_BYTES,
+  ItemYamlError,
+  parseItemYamlFast,
+  type ItemYamlLimits,
+} from './yamlfast.js';
 
-export interface ItemYamlLimits {
-  /** Largest file read (default 256 MiB). */
-  maxBytes?: number;
-  /** Most items in one file (default 2,000,000). */
-  maxItems?: number;
-  /** Deepest item or details nesting (default 128). */
-  maxDepth?: number;
-  /** yaml's alias expansion cap (default 1000). */
-  maxAliasCount?: number;
-}
-
-/** The input does not hold a valid Item tree; the message says where. */
-export class ItemYamlError extends Error {
-  override readonly name = 'ItemYamlError';
-}
+export { ItemYamlError, parseItemYamlFast, readCapped, type ItemYamlLimits };
 
 function kindOf(v: unknown): string {
   if (v === null || v === undefined) return 'null';
@@ -46,8 +43,8 @@ function text(v: unknown, where: string): string {
 
 /** Converts parsed YAML/JSON into an Item, checking every type. */
 export function toItem(value: unknown, limits: ItemYamlLimits = {}, where = 'root'): Item {
-  const maxItems = limits.maxItems ?? 2_000_000;
-  const maxDepth = limits.maxDepth ?? 128;
+  const maxItems = limits.maxItems ?? DEFAULT_MAX_ITEMS;
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   let count = 0;
   const details = (v: unknown, at: string, depth: number): unknown => {
     if (depth > maxDepth) throw new ItemYamlError(`${at}: nested deeper than ${maxDepth}`);
@@ -91,6 +88,11 @@ export function toItem(value: unknown, limits: ItemYamlLimits = {}, where = 'roo
 
 /** Parses YAML text holding one Item (the first document, as yaml.v2's decoder reads). */
 export function parseItemYaml(source: string, limits: ItemYamlLimits = {}): Item {
+  return parseItemYamlFast(source, limits) ?? parseItemYamlGeneric(source, limits);
+}
+
+/** `parseItemYaml` with the yaml package alone: any YAML, and the error messages. */
+export function parseItemYamlGeneric(source: string, limits: ItemYamlLimits = {}): Item {
   let docs;
   try {
     docs = parseAllDocuments(source, { uniqueKeys: false, prettyErrors: true });
@@ -110,29 +112,9 @@ export function parseItemYaml(source: string, limits: ItemYamlLimits = {}): Item
   return toItem(value, limits);
 }
 
-/** Reads a file of at most `maxBytes` as UTF-8 (invalid bytes become U+FFFD). */
-export async function readCapped(file: string, maxBytes: number): Promise<string> {
-  const fh = await open(file, 'r');
-  try {
-    const { size } = await fh.stat();
-    if (size > maxBytes)
-      throw new ItemYamlError(`file is ${size} bytes, more than the ${maxBytes} allowed`);
-    const buf = Buffer.alloc(size);
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await fh.read(buf, at, size - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return buf.subarray(0, at).toString('utf8');
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Reads a YAML file holding one Item. Throws `ItemYamlError` (or an I/O error). */
 export async function readItemYaml(file: string, limits: ItemYamlLimits = {}): Promise<Item> {
-  return parseItemYaml(await readCapped(file, limits.maxBytes ?? 256 * 1024 * 1024), limits);
+  return parseItemYaml(await readCapped(file, limits.maxBytes ?? DEFAULT_MAX_YAML_BYTES), limits);
 }
 
 /**

@@ -3,8 +3,9 @@
  * `sonobuoy results` does (report, detailed, node filter). Nothing here prints.
  */
 import { readFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { join, posix, resolve, sep } from 'node:path';
 import { FathomError } from '../core/errors.js';
+import type { ResultsArchive } from './archive.js';
 import {
   compareStrings,
   findSubtree,
@@ -14,8 +15,17 @@ import {
   STATUS_SKIPPED,
   STATUS_TIMEOUT,
 } from './item.js';
-import { ItemYamlError, readItemYaml } from './manual.js';
-import { RESULTS_FILE } from './process.js';
+import { parseItemYamlText, readItemYamlFile } from './itemfile.js';
+import { DEFAULT_MAX_YAML_BYTES, ItemYamlError } from './yamlfast.js';
+
+/**
+ * `sonobuoy_results.yaml`, as process.ts names it (repeated here so that reading results does
+ * not load the post-processors; a test keeps the two equal).
+ */
+export const RESULTS_FILE_NAME = 'sonobuoy_results.yaml';
+
+/** A run's results: an extracted directory, or a tarball read into memory (archive.ts). */
+export type ResultsRoot = string | ResultsArchive;
 
 /** One plugin's processed tree, or why it could not be read (other plugins still report). */
 export interface PluginResults {
@@ -38,11 +48,13 @@ function isMissing(err: unknown): boolean {
 }
 
 /** The plugin list of a run, from `meta/info.json` (`{"plugins":[...]}`); empty when the file is absent. */
-export async function readRunInfo(root: string): Promise<string[]> {
-  const file = join(root, 'meta', 'info.json');
+export async function readRunInfo(root: ResultsRoot): Promise<string[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text =
+      typeof root === 'string'
+        ? await readFile(join(root, 'meta', 'info.json'), 'utf8')
+        : root.readText('meta/info.json');
   } catch (err) {
     if (isMissing(err)) return [];
     throw err;
@@ -61,14 +73,25 @@ export async function readRunInfo(root: string): Promise<string[]> {
   return plugins;
 }
 
+/** The text of a file of the archive, read as `readCapped` reads a file. */
+function cappedText(archive: ResultsArchive, rel: string, maxBytes: number): string {
+  const st = archive.stat(rel);
+  if (st?.isFile && st.size > maxBytes) {
+    throw new ItemYamlError(`file is ${st.size} bytes, more than the ${maxBytes} allowed`);
+  }
+  return archive.readText(rel);
+}
+
 /** A plugin's `plugins/<p>/sonobuoy_results.yaml`, checked. */
-export async function readPluginResults(root: string, plugin: string): Promise<Item> {
-  const rel = `plugins/${plugin}/${RESULTS_FILE}`;
+export async function readPluginResults(root: ResultsRoot, plugin: string): Promise<Item> {
+  const rel = `plugins/${plugin}/${RESULTS_FILE_NAME}`;
   if (plugin === '' || plugin === '.' || plugin === '..' || /[/\\\0]/.test(plugin)) {
     throw invalid(`plugin name ${JSON.stringify(plugin)} is not a safe directory name`, { plugin });
   }
   try {
-    return await readItemYaml(join(root, 'plugins', plugin, RESULTS_FILE));
+    if (typeof root === 'string')
+      return await readItemYamlFile(join(root, 'plugins', plugin, RESULTS_FILE_NAME));
+    return await parseItemYamlText(cappedText(root, rel, DEFAULT_MAX_YAML_BYTES));
   } catch (err) {
     if (isMissing(err))
       throw invalid(`failed to find file "${rel}" in archive`, { plugin, file: rel }, err);
@@ -88,12 +111,14 @@ export async function readPluginResults(root: string, plugin: string): Promise<I
  * error. Throws when no plugin is named at all.
  */
 export async function readRunResults(
-  root: string,
+  root: ResultsRoot,
   options: { plugin?: string } = {},
 ): Promise<RunResults> {
   const names = options.plugin ? [options.plugin] : await readRunInfo(root);
   if (names.length === 0) {
-    throw invalid('no plugins specified by either the --plugin flag or tarball metadata', { root });
+    throw invalid('no plugins specified by either the --plugin flag or tarball metadata', {
+      root: typeof root === 'string' ? root : root.file,
+    });
   }
   const plugins: PluginResults[] = [];
   for (const name of names) {
@@ -197,10 +222,12 @@ export interface DetailedLeaf {
 /** Every leaf under `item`, in order, with its ancestry. */
 export function detailedLeaves(item: Item): DetailedLeaf[] {
   const out: DetailedLeaf[] = [];
-  const walk = (i: Item, path: string[]): void => {
+  // `joined` is `path.join('|')`, made once per parent rather than once per leaf.
+  const walk = (i: Item, path: string[], joined: string): void => {
     if (i.items?.length) {
       const next = [...path, i.name];
-      for (const c of i.items) walk(c, next);
+      const nextJoined = path.length ? `${joined}|${i.name}` : i.name;
+      for (const c of i.items) walk(c, next, nextJoined);
       return;
     }
     const file = i.meta?.file ? i.meta.file.replaceAll('\\', '/') : '';
@@ -208,10 +235,10 @@ export function detailedLeaves(item: Item): DetailedLeaf[] {
       out.push({ path, item: i, file });
       return;
     }
-    const leaf: Item = { ...i, meta: { ...i.meta, path: path.join('|') } };
+    const leaf: Item = { ...i, meta: { ...i.meta, path: joined } };
     out.push({ path, item: leaf, json: goJson(leaf) });
   };
-  walk(item, []);
+  walk(item, [], '');
   return out;
 }
 
@@ -229,6 +256,23 @@ export function resolveLeafFile(root: string, plugin: string, file: string): str
     );
   }
   return target;
+}
+
+/**
+ * `resolveLeafFile` for a tarball read in memory: the leaf's file as a path relative to the run's
+ * root (`plugins/<plugin>/...`), refused in the same way when it leads outside the plugin's
+ * directory.
+ */
+export function resolveLeafPath(plugin: string, file: string): string {
+  const base = posix.resolve('/', 'plugins', plugin);
+  const target = posix.resolve(base, file);
+  if (!target.startsWith(`${base}/`)) {
+    throw invalid(
+      `meta.file ${JSON.stringify(file)} of plugin ${plugin} points outside its directory`,
+      { plugin, file },
+    );
+  }
+  return target.slice(1);
 }
 
 function sortMaps(v: unknown): unknown {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { generatePluginDefinition } from '../../plugin/gen.js';
 import type { Io } from '../context.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -36,6 +35,8 @@ export function registerGen(program: Command, io: Io): void {
         nodeSelector?: string[];
         showDefaultPodspec?: boolean;
       }) => {
+        // Loaded here, not at start-up: every other command would pay for it.
+        const { generatePluginDefinition } = await import('../../plugin/gen.js');
         io.out(
           await generatePluginDefinition({
             name: o.name,

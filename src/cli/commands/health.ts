@@ -3,7 +3,6 @@ import { FathomError } from '../../core/errors.js';
 import type { FreshGuard, HealthRow } from '../../status/index.js';
 import type { Io } from '../context.js';
 import { applyFlags, outputFlag } from '../flags.js';
-import { renderHealth } from '../reporters/health.js';
 import type { OutputFormat } from '../reporters/status.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -48,7 +47,10 @@ export function registerHealth(program: Command, io: Io): void {
           `--fresh-guard must be off, status or ready, not "${options.freshGuard}"`,
         );
       }
-      const status = await import('../../status/index.js');
+      const [status, { renderHealth }] = await Promise.all([
+        import('../../status/index.js'),
+        import('../reporters/health.js'),
+      ]);
       const rules = options.rules?.length
         ? await status.loadReadinessRules(options.rules)
         : undefined;

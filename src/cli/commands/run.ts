@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { FathomError } from '../../core/errors.js';
-import { applyPluginEnv, loadPluginPaths } from '../../plugin/loader.js';
 import { examplePluginsDir, openBackend, type ClusterOptions, type Io } from '../context.js';
 import { applyFlags, clusterFlags, localClusterFlags, outputFlag, runFlags } from '../flags.js';
-import { followRun } from '../reporters/progress.js';
-import { renderStatus, runFailed, type OutputFormat } from '../reporters/status.js';
+import type { OutputFormat } from '../reporters/status.js';
 
 interface RunOptions extends ClusterOptions {
   plugin?: string[];
@@ -20,6 +18,13 @@ export function registerRun(program: Command, io: Io): void {
     .command('run')
     .description('run plugins on every node and gather their results (Sonobuoy-compatible plugins)')
     .action(async (options: RunOptions) => {
+      // Loaded here, not at start-up: every other command would pay for them.
+      const [{ applyPluginEnv, loadPluginPaths }, { followRun }, { renderStatus, runFailed }] =
+        await Promise.all([
+          import('../../plugin/loader.js'),
+          import('../reporters/progress.js'),
+          import('../reporters/status.js'),
+        ]);
       // Validate everything before anything starts: bad input exits 2 with nothing to clean up.
       const refs = options.plugin?.length ? options.plugin : [examplePluginsDir];
       const loaded = await loadPluginPaths(refs, { builtinDir: examplePluginsDir, cwd: io.cwd });

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { FathomError } from '../../core/errors.js';
 import { openBackend, type ClusterOptions, type Io } from '../context.js';
 import { applyFlags, clusterFlags, outputFlag } from '../flags.js';
-import { formatLogLine } from '../reporters/logs.js';
-import { renderStatus, type OutputFormat } from '../reporters/status.js';
+import type { OutputFormat } from '../reporters/status.js';
 
 /** status, retrieve, delete and logs: the commands that act on an existing run. */
 export function registerRunCommands(program: Command, io: Io): void {
@@ -13,6 +12,7 @@ export function registerRunCommands(program: Command, io: Io): void {
       .description("show each plugin's status and progress (works while the run goes on)")
       .option('--show-all', 'one row per plugin and node')
       .action(async (options: ClusterOptions & { output: OutputFormat; showAll?: boolean }) => {
+        const { renderStatus } = await import('../reporters/status.js');
         const backend = await openBackend(options, io);
         const status = await backend.status(options.namespace);
         io.out(
@@ -67,6 +67,7 @@ export function registerRunCommands(program: Command, io: Io): void {
       .option('-p, --plugin <name>', 'only this plugin (fathom = the aggregator)')
       .option('-f, --follow', 'keep printing until the run ends')
       .action(async (options: ClusterOptions & { plugin?: string; follow?: boolean }) => {
+        const { formatLogLine } = await import('../reporters/logs.js');
         const backend = await openBackend(options, io);
         const stop = new AbortController();
         const onSigint = (): void => stop.abort();

@@ -1,0 +1,291 @@
+/**
+ * A results tarball read in one streaming pass, keeping in memory only the few files a caller
+ * asks for (`fathom results` needs meta/info.json, the plugins' sonobuoy_results.yaml and the
+ * cluster health, not the logs and raw results around them). Every entry is still checked as
+ * extraction checks it (tarball.ts): only files and directories, no `..`, no absolute paths,
+ * bounded counts and sizes, a corrupt archive is an error. Reads then answer like the file
+ * system would for the extracted tree, down to the error codes (ENOENT, EISDIR).
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { FathomError } from '../core/errors.js';
+import { safeEntryPath } from './tarpath.js';
+import { TarError, TarReader, type TarEntry } from './tarstream.js';
+
+export interface ArchiveLimits {
+  /** Sum of file sizes (default 8 GiB, as extraction). */
+  maxBytes?: number;
+  /** Files plus directories (default 200,000, as extraction). */
+  maxEntries?: number;
+  /** Largest file kept in memory (default 256 MiB); beyond it, `ArchiveTooLargeForMemory`. */
+  maxKeptFile?: number;
+  /** All kept files together (default 1 GiB); beyond it, `ArchiveTooLargeForMemory`. */
+  maxKeptBytes?: number;
+}
+
+/** What `stat` tells about a path of the archive. */
+export interface ArchiveStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  size: number;
+}
+
+interface FileEntry {
+  size: number;
+  /** The file decoded as UTF-8 (invalid bytes become U+FFFD), for the files kept. */
+  text?: string;
+}
+
+const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
+const DEFAULT_MAX_ENTRIES = 200_000;
+const DEFAULT_MAX_KEPT_FILE = 256 * 1024 * 1024;
+const DEFAULT_MAX_KEPT_BYTES = 1024 ** 3;
+const allowedTypes = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory']);
+
+/** An error shaped like the one fs gives, so callers treat both alike. */
+function fsError(code: 'ENOENT' | 'EISDIR', rel: string): NodeJS.ErrnoException {
+  const message =
+    code === 'EISDIR'
+      ? 'EISDIR: illegal operation on a directory, read'
+      : `ENOENT: no such file or directory, open '${rel}'`;
+  return Object.assign(new Error(message), { code, path: rel });
+}
+
+/** The tree of a results tarball: every path it holds, and the bytes of the files kept. */
+export class ResultsArchive {
+  constructor(
+    /** The tarball. */
+    readonly file: string,
+    private readonly files: ReadonlyMap<string, FileEntry>,
+    private readonly dirs: ReadonlySet<string>,
+  ) {}
+
+  /** Like fs.stat on the extracted tree; `undefined` when nothing is there. */
+  stat(rel: string): ArchiveStat | undefined {
+    const f = this.files.get(rel);
+    if (f) return { isFile: true, isDirectory: false, size: f.size };
+    if (this.dirs.has(rel)) return { isFile: false, isDirectory: true, size: 0 };
+    return undefined;
+  }
+
+  /**
+   * Like fs.readFile(path, 'utf8'): ENOENT when absent, EISDIR for a directory. Only the files
+   * the reader was asked to keep have their contents; asking for another is a bug.
+   */
+  readText(rel: string): string {
+    const f = this.files.get(rel);
+    if (!f) throw fsError(this.dirs.has(rel) ? 'EISDIR' : 'ENOENT', rel);
+    if (f.text === undefined) throw new Error(`${this.file}: "${rel}" was not kept`);
+    return f.text;
+  }
+}
+
+/**
+ * The files asked for do not fit in memory (one larger than `maxKeptFile`, or all together more
+ * than `maxKeptBytes`). Not a problem of the tarball: the caller extracts it instead.
+ */
+export class ArchiveTooLargeForMemory extends Error {
+  override readonly name = 'ArchiveTooLargeForMemory';
+}
+
+function badArchive(tarball: string, message: string, entry?: string): FathomError {
+  const where = entry === undefined ? '' : ` (entry "${entry}")`;
+  return new FathomError('FATHOM_RESULT_BAD_ARCHIVE', `${tarball}: ${message}${where}`, {
+    details: entry === undefined ? { file: tarball } : { file: tarball, entry },
+  });
+}
+
+async function isGzip(file: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new FathomError('FATHOM_RESULTS_NOT_FOUND', `${file}: no such file or directory`, {
+        cause: err,
+        details: { path: file },
+      });
+    }
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Collects the entries of one tarball, checking each as extraction does. */
+class Collector {
+  readonly files = new Map<string, FileEntry>();
+  readonly dirs = new Set<string>();
+  private entries = 0;
+  private bytes = 0;
+  private kept = 0;
+  private current: { entry: FileEntry; bytes: Buffer; at: number } | undefined;
+
+  constructor(
+    private readonly tarball: string,
+    private readonly keep: (rel: string) => boolean,
+    private readonly limits: Required<ArchiveLimits>,
+  ) {}
+
+  /** Marks the parents of `rel` as directories; a parent that is a file cannot be one. */
+  private parents(rel: string, name: string): void {
+    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
+      const dir = rel.slice(0, i);
+      if (this.files.has(dir)) {
+        throw badArchive(this.tarball, `cannot create: "${dir}" is a file, not a directory`, name);
+      }
+      this.dirs.add(dir);
+    }
+  }
+
+  entry(e: TarEntry): boolean {
+    const name = e.path;
+    if (!allowedTypes.has(e.type)) {
+      const what = /Link/.test(e.type)
+        ? 'links are not allowed'
+        : 'only files and directories are allowed';
+      throw badArchive(this.tarball, `${e.type}: ${what}`, name);
+    }
+    let rel: string | undefined;
+    try {
+      rel = safeEntryPath(name);
+    } catch (err) {
+      throw badArchive(this.tarball, `unsafe path: ${(err as Error).message}`, name);
+    }
+    if (++this.entries > this.limits.maxEntries) {
+      throw new FathomError(
+        'FATHOM_RESULT_TOO_LARGE',
+        `${this.tarball}: more than ${this.limits.maxEntries} entries (at entry "${name}")`,
+        { details: { file: this.tarball, entry: name, maxEntries: this.limits.maxEntries } },
+      );
+    }
+    if (rel === undefined) return false;
+    this.parents(rel, name);
+    if (e.type === 'Directory') {
+      if (this.files.has(rel)) {
+        throw badArchive(this.tarball, `cannot create: "${rel}" is a file, not a directory`, name);
+      }
+      this.dirs.add(rel);
+      return false;
+    }
+    if (this.dirs.has(rel)) {
+      throw badArchive(this.tarball, `cannot write: "${rel}" is a directory`, name);
+    }
+    this.bytes += e.size;
+    if (this.bytes > this.limits.maxBytes) {
+      throw new FathomError(
+        'FATHOM_RESULT_TOO_LARGE',
+        `${this.tarball}: contents exceed ${this.limits.maxBytes} bytes (at entry "${name}")`,
+        { details: { file: this.tarball, entry: name, maxBytes: this.limits.maxBytes } },
+      );
+    }
+    const entry: FileEntry = { size: e.size };
+    // A later entry for the same path replaces the earlier one, as extraction overwrites.
+    const previous = this.files.get(rel);
+    if (previous?.text !== undefined) this.kept -= previous.size;
+    this.files.set(rel, entry);
+    if (!this.keep(rel)) return false;
+    this.kept += e.size;
+    if (e.size > this.limits.maxKeptFile || this.kept > this.limits.maxKeptBytes) {
+      throw new ArchiveTooLargeForMemory(
+        `${this.tarball}: the files to read exceed what is kept in memory (at entry "${name}")`,
+      );
+    }
+    this.current = { entry, bytes: Buffer.allocUnsafe(e.size), at: 0 };
+    if (e.size === 0) this.end();
+    return e.size > 0;
+  }
+
+  data(chunk: Buffer): void {
+    const c = this.current!;
+    chunk.copy(c.bytes, c.at);
+    c.at += chunk.length;
+  }
+
+  /** Decoded once, here, so that only the text stays in memory, never the bytes as well. */
+  end(): void {
+    const c = this.current!;
+    c.entry.text = c.bytes.toString('utf8');
+    this.current = undefined;
+  }
+}
+
+/**
+ * Reads a results tarball (gzip or plain tar) from an untrusted source in one streaming pass,
+ * keeping the files `keep` selects (by safe relative path). Throws FathomErrors as extraction
+ * does: FATHOM_RESULTS_NOT_FOUND, FATHOM_RESULT_BAD_ARCHIVE naming the entry, or
+ * FATHOM_RESULT_TOO_LARGE; and `ArchiveTooLargeForMemory` when the kept files would not fit.
+ */
+export async function readArchive(
+  tarball: string,
+  keep: (rel: string) => boolean,
+  limits: ArchiveLimits = {},
+): Promise<ResultsArchive> {
+  const all: Required<ArchiveLimits> = {
+    maxBytes: limits.maxBytes ?? DEFAULT_MAX_BYTES,
+    maxEntries: limits.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    maxKeptFile: limits.maxKeptFile ?? DEFAULT_MAX_KEPT_FILE,
+    maxKeptBytes: limits.maxKeptBytes ?? DEFAULT_MAX_KEPT_BYTES,
+  };
+  // Bound what is decompressed too (headers, padding, zeros after the end): a gzip bomb stops here.
+  const maxStream = all.maxBytes + (all.maxEntries + 4) * 1536 + 16 * 1024 * 1024;
+  const collector = new Collector(tarball, keep, all);
+  const reader = new TarReader(collector);
+  let decompressed = 0;
+  const sink = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      decompressed += chunk.length;
+      if (decompressed > maxStream) {
+        return cb(
+          new FathomError(
+            'FATHOM_RESULT_TOO_LARGE',
+            `${tarball}: decompresses to more than ${maxStream} bytes`,
+            { details: { file: tarball, maxBytes: all.maxBytes } },
+          ),
+        );
+      }
+      try {
+        if (!reader.ended) reader.write(chunk);
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+    final(cb) {
+      try {
+        reader.end();
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+  });
+  const gz = await isGzip(tarball);
+  const source = createReadStream(tarball, { highWaterMark: 1 << 20 });
+  try {
+    if (gz) await pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), sink);
+    else await pipeline(source, sink);
+  } catch (err) {
+    if (err instanceof FathomError || err instanceof ArchiveTooLargeForMemory) throw err;
+    if (err instanceof TarError) {
+      if (err.kind === 'unsupported')
+        throw badArchive(tarball, `unsupported entry type ${err.message}`, err.entry);
+      throw badArchive(tarball, `corrupt archive: ${err.message}`);
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' && e.path === tarball) {
+      throw new FathomError('FATHOM_RESULTS_NOT_FOUND', `${tarball}: no such file`, { cause: err });
+    }
+    throw badArchive(tarball, `corrupt archive: ${e.message}`);
+  }
+  return new ResultsArchive(tarball, collector.files, collector.dirs);
+}
