@@ -79,29 +79,11 @@ export function renderStatus(
   options: { showAll?: boolean; namespace: string },
 ): string {
   if (format !== 'table') return renderData(status, format);
-  const table = new Table({
-    head: options.showAll
+  const table = kubectlTable(
+    options.showAll
       ? ['PLUGIN', 'NODE', 'STATUS', 'RESULT', 'PROGRESS']
       : ['PLUGIN', 'STATUS', 'RESULT', 'COUNT', 'PROGRESS'],
-    style: { head: [], border: [], compact: true },
-    chars: {
-      top: '',
-      'top-mid': '',
-      'top-left': '',
-      'top-right': '',
-      bottom: '',
-      'bottom-mid': '',
-      'bottom-left': '',
-      'bottom-right': '',
-      left: '',
-      'left-mid': '',
-      mid: '',
-      'mid-mid': '',
-      right: '',
-      'right-mid': '',
-      middle: '  ',
-    },
-  });
+  );
   if (options.showAll) {
     for (const e of status.plugins)
       table.push([
@@ -124,4 +106,32 @@ export function runFailed(status: RunStatus): boolean {
     status.status === 'failed' ||
     status.plugins.some((e) => e.status === 'failed' || e['result-status'] === 'failed')
   );
+}
+
+const noBorders = Object.fromEntries(
+  [
+    'top',
+    'top-mid',
+    'top-left',
+    'top-right',
+    'bottom',
+    'bottom-mid',
+    'bottom-left',
+    'bottom-right',
+    'left',
+    'left-mid',
+    'mid',
+    'mid-mid',
+    'right',
+    'right-mid',
+  ].map((k) => [k, '']),
+);
+
+/** A borderless table with columns two spaces apart, as kubectl prints them. */
+export function kubectlTable(head: string[]): Table.Table {
+  return new Table({
+    head,
+    style: { head: [], border: [], compact: true },
+    chars: { ...noBorders, middle: '  ' },
+  });
 }
