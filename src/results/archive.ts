@@ -7,12 +7,12 @@
  * system would for the extracted tree, down to the error codes (ENOENT, EISDIR).
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { FathomError } from '../core/errors.js';
-import { safeEntryPath } from './tarpath.js';
+import { isGzip, safeEntryPath } from './tarpath.js';
 import { TarError, TarReader, type TarEntry } from './tarstream.js';
 
 export interface ArchiveLimits {
@@ -96,28 +96,6 @@ function badArchive(tarball: string, message: string, entry?: string): FathomErr
   return new FathomError('FATHOM_RESULT_BAD_ARCHIVE', `${tarball}: ${message}${where}`, {
     details: entry === undefined ? { file: tarball } : { file: tarball, entry },
   });
-}
-
-async function isGzip(file: string): Promise<boolean> {
-  let fh;
-  try {
-    fh = await open(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new FathomError('FATHOM_RESULTS_NOT_FOUND', `${file}: no such file or directory`, {
-        cause: err,
-        details: { path: file },
-      });
-    }
-    throw err;
-  }
-  try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Collects the entries of one tarball, checking each as extraction does. */

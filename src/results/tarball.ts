@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { Transform, Writable } from 'node:stream';
@@ -13,6 +13,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { create as tarCreate, Parser, type ReadEntry } from 'tar';
 import { FathomError } from '../core/errors.js';
+import { isGzip, safeEntryPath } from './tarpath.js';
+
+export { safeEntryPath };
 
 /** `<YYYYMMDDHHMM>_sonobuoy_<uuid>.tar.gz`, the time in UTC (Go layout `200601021504`). */
 export function tarballName(date: Date, uuid: string): string {
@@ -105,19 +108,6 @@ function badArchive(
     cause,
     details: entry === undefined ? { file: tarball } : { file: tarball, entry },
   });
-}
-
-/**
- * The safe relative path of an entry, or `undefined` for the archive root (`./`).
- * Throws on anything that could land outside the destination.
- */
-export function safeEntryPath(raw: string): string | undefined {
-  if (raw.includes('\0')) throw new Error('NUL byte in path');
-  if (raw.includes('\\')) throw new Error('backslash in path');
-  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) throw new Error('absolute path');
-  const parts = raw.split('/').filter((s) => s !== '' && s !== '.');
-  if (parts.includes('..')) throw new Error('path escapes with ".."');
-  return parts.length === 0 ? undefined : parts.join('/');
 }
 
 const allowedTypes = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory']);
@@ -269,28 +259,6 @@ export async function extractResults(
     throw badArchive(tarball, `corrupt archive: ${e.message}`, undefined, err);
   }
   return { files, bytes };
-}
-
-async function isGzip(file: string): Promise<boolean> {
-  let fh;
-  try {
-    fh = await open(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new FathomError('FATHOM_RESULTS_NOT_FOUND', `${file}: no such file or directory`, {
-        cause: err,
-        details: { path: file },
-      });
-    }
-    throw err;
-  }
-  try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
 }
 
 /** An opened results tree; `cleanup` removes the temporary copy when one was made. */
