@@ -10,7 +10,15 @@ import { PACKAGE_ROOT } from '../../core/version.js';
 import type { Backend, LogLine, LogOptions, RunInfo, RunSpec } from '../backend.js';
 import type { LocalClusterConfig } from './cluster.js';
 import { signalGroup } from './pod.js';
-import { files, isAlive, readRecord, readStatus, runDirOf, type LocalRunRecord } from './store.js';
+import {
+  files,
+  isAlive,
+  readRecord,
+  readStatus,
+  runDirOf,
+  writeJsonAtomic,
+  type LocalRunRecord,
+} from './store.js';
 
 export interface LocalBackendOptions {
   readonly home: string;
@@ -62,7 +70,7 @@ export class LocalBackend implements Backend {
           stdio: ['ignore', log, log],
         },
       );
-      await writeFile(join(dir, files.daemonPid), String(child.pid ?? ''));
+      await writeJsonAtomic(join(dir, files.daemonPid), child.pid ?? 0);
       child.unref();
     } finally {
       closeSync(log);

@@ -1,4 +1,4 @@
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
@@ -18,7 +18,8 @@ export async function runLocalAggregator(
   runDir: string,
   clock: Clock = systemClock,
 ): Promise<number> {
-  await writeFile(join(runDir, files.daemonPid), String(process.pid));
+  // Atomic: `fathom status` in another process must never read a half-written pid.
+  await writeJsonAtomic(join(runDir, files.daemonPid), process.pid);
   const record = await readRecord(runDir, '?');
   const logger = pino(
     { base: { run: record.uuid } },
