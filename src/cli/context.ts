@@ -1,5 +1,4 @@
 import type { Backend } from '../backends/backend.js';
-import { FathomError } from '../core/errors.js';
 import { PACKAGE_ROOT } from '../core/version.js';
 import { join } from 'node:path';
 
@@ -29,6 +28,9 @@ export interface ClusterOptions {
   backend: 'local' | 'kubernetes';
   kubeconfig?: string;
   context?: string;
+  requestTimeout?: string;
+  image?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   nodes?: number;
   clusterConfig?: string;
   terminatedGrace?: number;
@@ -39,10 +41,17 @@ export const examplePluginsDir = join(PACKAGE_ROOT, 'plugins');
 /** Builds the backend the flags name. Loaded lazily: the worker must start fast. */
 export async function openBackend(options: ClusterOptions, io: Io): Promise<Backend> {
   if (options.backend === 'kubernetes') {
-    throw new FathomError(
-      'FATHOM_BAD_FLAG_VALUE',
-      '--backend kubernetes: not available in this version; use the local backend',
-    );
+    const { createKubernetesBackend } = await import('../backends/kubernetes/backend.js');
+    return createKubernetesBackend({
+      env: io.env,
+      namespace: options.namespace,
+      ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
+      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.context ? { context: options.context } : {}),
+      ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
+      ...(options.image ? { image: options.image } : {}),
+      ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
+    });
   }
   const [{ LocalBackend }, cluster, { fathomHome }] = await Promise.all([
     import('../backends/local/backend.js'),

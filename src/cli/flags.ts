@@ -55,6 +55,26 @@ export const clusterFlags: readonly FlagSpec[] = [
     description: 'kubeconfig file (kubernetes backend; default $KUBECONFIG or ~/.kube/config)',
   },
   { flags: '--context <name>', description: 'kubeconfig context (kubernetes backend)' },
+  {
+    flags: '--request-timeout <duration>',
+    description: 'give up on one API request after this long (kubernetes backend; 0 = never)',
+    default: '0',
+  },
+];
+
+/** How the kubernetes backend runs fathom's own containers (the aggregator and the workers). */
+export const imageFlags: readonly FlagSpec[] = [
+  {
+    flags: '--image <image>',
+    description: "fathom's image for the aggregator and worker containers (kubernetes backend)",
+    env: 'FATHOM_IMAGE',
+  },
+  {
+    flags: '--image-pull-policy <policy>',
+    description: 'pull policy of those containers (kubernetes backend)',
+    choices: ['Always', 'IfNotPresent', 'Never'],
+    default: 'IfNotPresent',
+  },
 ];
 
 export const outputFlag: FlagSpec = {

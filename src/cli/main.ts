@@ -17,6 +17,8 @@ export function buildProgram(io: Io): Command {
     )
     .version(VERSION)
     .showSuggestionAfterError()
+    // Options after a command belong to it (`gen -n NS` but `gen plugin -n NAME`).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),

@@ -1,10 +1,58 @@
 import type { Command } from 'commander';
-import type { Io } from '../context.js';
+import { examplePluginsDir, type Io } from '../context.js';
+import { applyFlags, imageFlags, runFlags } from '../flags.js';
+
+interface GenRunOptions {
+  namespace: string;
+  plugin?: string[];
+  pluginEnv?: string[];
+  timeout: number;
+  maxResultSize: number;
+  image?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  kubernetesVersion?: string;
+}
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerGen(program: Command, io: Io): void {
-  const gen = program.command('gen').description('print definitions and manifests');
+  const gen = program
+    .command('gen')
+    // `gen plugin -n NAME`: options after the subcommand belong to it, not to `gen -n NS`.
+    .enablePositionalOptions()
+    .description(
+      'print every manifest of a run for `kubectl apply -f -` (kubernetes backend), or a plugin definition',
+    )
+    .option('-n, --namespace <name>', 'namespace of the run', 'fathom')
+    .option('--kubernetes-version <version>', 'SONOBUOY_K8S_VERSION given to the plugins')
+    .action(async (o: GenRunOptions) => {
+      const [{ applyPluginEnv, loadPluginPaths }, { generateRunYaml }] = await Promise.all([
+        import('../../plugin/loader.js'),
+        import('../../backends/kubernetes/manifests.js'),
+      ]);
+      const refs = o.plugin?.length ? o.plugin : [examplePluginsDir];
+      const loaded = await loadPluginPaths(refs, { builtinDir: examplePluginsDir, cwd: io.cwd });
+      for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
+      io.out(
+        generateRunYaml(
+          {
+            namespace: o.namespace,
+            plugins: applyPluginEnv(loaded.plugins, o.pluginEnv ?? []),
+            timeoutMs: o.timeout,
+            maxResultBytes: o.maxResultSize,
+          },
+          {
+            ...(o.image ? { image: o.image } : {}),
+            ...(o.imagePullPolicy ? { imagePullPolicy: o.imagePullPolicy } : {}),
+            ...(o.kubernetesVersion ? { kubernetesVersion: o.kubernetesVersion } : {}),
+          },
+        ),
+      );
+    });
+  applyFlags(
+    gen,
+    [...runFlags, ...imageFlags].filter((f) => !f.flags.startsWith('--wait')),
+  );
   gen
     .command('plugin')
     .description('print a plugin definition (Sonobuoy format) for the given command')

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { FathomError } from '../../core/errors.js';
 import type { Io } from '../context.js';
 
-/** Commands fathom runs itself: the worker sidecar and the local aggregator process. */
+/** Commands fathom runs itself: the worker sidecar and the aggregator (a local process or a pod). */
 export function registerInternal(program: Command, io: Io): void {
   program
     .command('worker')
@@ -35,9 +35,22 @@ export function registerInternal(program: Command, io: Io): void {
       const stop = new AbortController();
       for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
       const sleep = options.sleep ?? (mode === 'single-node' ? -1 : 0);
+      // In a pod, the no-done-file fallback reads the pod's own status from the API server
+      // (the client library is loaded only then: the worker must start fast).
+      const containerStates =
+        config.podStatusFile || !io.env.SONOBUOY_PLUGIN_POD
+          ? undefined
+          : (await import('../../backends/kubernetes/runtime.js')).containerStateSourceFromEnv(
+              io.env,
+            );
       const outcome = await runWorker(
         config,
-        { clock: systemClock, signal: stop.signal, logger },
+        {
+          clock: systemClock,
+          signal: stop.signal,
+          logger,
+          ...(containerStates ? { containerStates } : {}),
+        },
         { stayAlive: false },
       );
       logger.info({ outcome }, 'worker done');
@@ -46,6 +59,16 @@ export function registerInternal(program: Command, io: Io): void {
           .sleep(sleep < 0 ? 2 ** 31 - 1 : sleep * 1000, stop.signal)
           .catch(() => undefined);
       }
+    });
+
+  program
+    .command('aggregator', { hidden: true })
+    .description("the aggregator pod's process (kubernetes backend)")
+    .action(async () => {
+      const { runKubernetesAggregator } = await import('../../backends/kubernetes/aggregator.js');
+      const stop = new AbortController();
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+      process.exitCode = await runKubernetesAggregator({ env: io.env, signal: stop.signal });
     });
 
   program

@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { FathomError } from '../../core/errors.js';
 import { examplePluginsDir, openBackend, type ClusterOptions, type Io } from '../context.js';
-import { applyFlags, clusterFlags, localClusterFlags, outputFlag, runFlags } from '../flags.js';
+import {
+  applyFlags,
+  clusterFlags,
+  imageFlags,
+  localClusterFlags,
+  outputFlag,
+  runFlags,
+} from '../flags.js';
 import type { OutputFormat } from '../reporters/status.js';
 
 interface RunOptions extends ClusterOptions {
@@ -70,5 +77,5 @@ export function registerRun(program: Command, io: Io): void {
         );
       }
     });
-  applyFlags(cmd, [...runFlags, ...clusterFlags, ...localClusterFlags, outputFlag]);
+  applyFlags(cmd, [...runFlags, ...clusterFlags, ...imageFlags, ...localClusterFlags, outputFlag]);
 }
