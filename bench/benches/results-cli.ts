@@ -256,6 +256,14 @@ export const resultsCliBench: Bench = {
           ? `${(f.wall.median / s.wall.median).toFixed(1)}×`
           : '–';
       };
+      // The runtime's own floor: what no JavaScript CLI on this Node can go under.
+      const floorWalls: number[] = [];
+      for (let i = 0; i < SMALL_REPS; i++)
+        floorWalls.push((await runTimed(process.execPath, ['-e', '0'])).wallMs);
+      const floorRss = await runWithPeakRss(process.execPath, ['-e', '0']);
+      notes.push(
+        `Node ${process.version} itself (\`node -e 0\`) takes ${ms(stats(floorWalls).median)} and ${mib(floorRss.maxRssKiB)} here: the floor under every fathom figure.`,
+      );
       notes.push(
         `Default (report) mode, stdout to /dev/null; median of ${SMALL_REPS} runs (${LARGE_REPS} for the generated tarball), the two tools interleaved, after one warm-up each. ` +
           `Ratio = fathom time / Sonobuoy time. Peak RSS from one extra run each (${RSS_METHOD}).`,
