@@ -15,6 +15,19 @@ describe('ManualClock', () => {
     expect(clock.now()).toBe(300);
   });
 
+  it('whenSleeping resolves once the code under test reaches its wait, not before', async () => {
+    const clock = new ManualClock(0);
+    let reached = false;
+    const waiting = clock.whenSleeping(2).then(() => (reached = true));
+    void clock.sleep(10);
+    await Promise.resolve();
+    expect(reached).toBe(false);
+    void clock.sleep(20);
+    await waiting;
+    expect(reached).toBe(true);
+    await clock.whenSleeping(1); // already true: resolves at once
+  });
+
   it('runs chains of sleeps scheduled while advancing', async () => {
     const clock = new ManualClock(0);
     const at: number[] = [];

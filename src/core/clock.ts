@@ -49,6 +49,7 @@ export class ManualClock implements Clock {
   #now: number;
   #seq = 0;
   #sleepers: Sleeper[] = [];
+  #waiters: { count: number; resolve: () => void }[] = [];
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.#now = start;
@@ -61,6 +62,15 @@ export class ManualClock implements Clock {
   /** How many sleeps are waiting: lets a test see that code reached its wait. */
   get pending(): number {
     return this.#sleepers.length;
+  }
+
+  /**
+   * Resolves once at least `count` sleeps are waiting: a test awaits this (raced with the
+   * code's own promise) instead of spinning until the code under test reaches its wait.
+   */
+  whenSleeping(count = 1): Promise<void> {
+    if (this.#sleepers.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ count, resolve }));
   }
 
   /** Durations of the pending sleeps, relative to now, in due order. */
@@ -82,6 +92,9 @@ export class ManualClock implements Clock {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#sleepers.push(sleeper);
+      const ready = this.#waiters.filter((w) => this.#sleepers.length >= w.count);
+      this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
+      for (const w of ready) w.resolve();
     });
   }
 

@@ -22,6 +22,11 @@
  *   `ResourceUpdate` (on change only), `Sync` (once, after the first cycle) or `Error` (fatal).
  * - `aggregateStatus(statuses, 'Current' | 'NotFound')`, `createStatusCollector(ids)`.
  * - `createMemoryClusterReader(objects)` — an in-memory cluster that counts requests.
+ * - `watchStatus(poller, ids, { until, pollInterval, timeoutMs?, clock?, signal? }, onUpdate)
+ *   → WatchOutcome` — `fathom health --watch`: poll until the aggregate verdict is the desired
+ *   one (`until`: current | deleted | forever), a timeout, the signal or a fatal error.
+ * - `identifiersOf(objects, { defaultNamespace, scopeOf })` — manifest objects to identifiers,
+ *   namespaces resolved as kubectl does.
  *
  * `fathom health -f` helpers:
  * - `readManifests(paths, { stdin, recursive })` / `parseManifests(stream, file)` →
@@ -87,6 +92,18 @@ export {
   type StatusCollector,
 } from './aggregator.js';
 export { formatSelector, matchesSelector, selectorOf } from './selector.js';
+export {
+  desiredOf,
+  identifiersOf,
+  watchStatus,
+  WATCH_UNTIL,
+  type ResourceScope,
+  type WatchEnd,
+  type WatchOptions,
+  type WatchOutcome,
+  type WatchUntil,
+  type WatchUpdate,
+} from './watch.js';
 export { formatGroupKind, groupKindOf, identifierOf, identifierKey } from './fields.js';
 export {
   healthRow,

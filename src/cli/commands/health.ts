@@ -1,30 +1,74 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import { FathomError } from '../../core/errors.js';
-import type { FreshGuard, HealthRow } from '../../status/index.js';
-import type { Io } from '../context.js';
-import { applyFlags, outputFlag } from '../flags.js';
+import type {
+  FreshGuard,
+  HealthRow,
+  ManifestObject,
+  ReadinessRules,
+  WatchOutcome,
+  WatchUntil,
+} from '../../status/index.js';
+import type { ClusterReaderOptions, OpenedClusterReader } from '../cluster-reader.js';
+import type { ClusterOptions, Io } from '../context.js';
+import { applyFlags, clusterFlags, outputFlag, type FlagSpec } from '../flags.js';
 import type { OutputFormat } from '../reporters/status.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-interface HealthOptions {
+interface HealthOptions extends Omit<ClusterOptions, 'namespace'> {
   filename?: string[];
   recursive?: boolean;
   rules?: string[];
   freshGuard: FreshGuard;
   output: OutputFormat;
+  /** Undefined unless -n was given: objects then default to the backend's namespace. */
+  namespace?: string;
+  watch?: boolean;
+  until: WatchUntil;
+  timeout?: number;
+  pollInterval: number;
 }
 
-/** `fathom health -f`: kstatus's verdict for objects that carry their status. */
-export function registerHealth(program: Command, io: Io): void {
+/** What tests replace: the clock, the cluster, the stop signal, the terminal width. */
+export interface HealthDeps {
+  /** Drives the watch's poll cycles and --timeout; the system clock by default. */
+  readonly clock?: Clock;
+  /** Opens the cluster the flags name (`openClusterReader` by default). */
+  readonly openReader?: (options: ClusterReaderOptions, io: Io) => Promise<OpenedClusterReader>;
+  /** Stops a watch; by default Ctrl-C (SIGINT) does. */
+  readonly signal?: AbortSignal;
+  /** Terminal width for the redrawn table; process.stdout.columns by default. */
+  readonly columns?: number;
+}
+
+const WATCH_ONLY = ['until', 'timeout', 'pollInterval'] as const;
+
+/**
+ * The cluster flags, with -n as kubectl has it for objects: the namespace of those that name
+ * none, defaulting to the kubeconfig context's (kubernetes) or `fathom` (local).
+ */
+const healthClusterFlags: readonly FlagSpec[] = clusterFlags.map((f) =>
+  f.flags.startsWith('-n,')
+    ? {
+        flags: f.flags,
+        description:
+          "--watch: namespace of objects that name none (default: the context's; local: fathom)",
+      }
+    : f,
+);
+
+/** `fathom health -f`: kstatus's verdict for objects that carry their status, or `--watch` them live. */
+export function registerHealth(program: Command, io: Io, deps: HealthDeps = {}): void {
   const cmd = program
     .command('health')
     .description(
-      'tell how ready each object is (kstatus rules): Current, InProgress, Failed, Terminating, NotFound or Unknown',
+      'tell how ready each object is (kstatus rules): Current, InProgress, Failed, Terminating, NotFound or Unknown; --watch polls them in a cluster or local runs',
     )
     .option(
       '-f, --filename <file|dir|->',
-      'objects with their status, e.g. from `kubectl get -o yaml` (repeatable; - = stdin)',
+      'objects (with their status, unless --watch), e.g. from `kubectl get -o yaml` (repeatable; - = stdin)',
       collect,
     )
     .option('-R, --recursive', 'read directories recursively')
@@ -34,11 +78,28 @@ export function registerHealth(program: Command, io: Io): void {
       'a custom resource without status is not Current: off, status or ready',
       'off',
     )
-    .action(async (options: HealthOptions) => {
+    .option('-w, --watch', "read the objects' live status from the backend until --until holds")
+    .addOption(
+      new Option('--until <status>', '--watch: stop once every object is current or deleted')
+        .choices(['current', 'deleted', 'forever'])
+        .default('current'),
+    )
+    .addOption(
+      new Option(
+        '--timeout <duration>',
+        '--watch: give up after this long (default: never)',
+      ).argParser((v: string) => parseDuration(v, '--timeout')),
+    )
+    .addOption(
+      new Option('--poll-interval <duration>', '--watch: time between two reads')
+        .argParser((v: string) => parseDuration(v, '--poll-interval'))
+        .default(2000, '2s'),
+    )
+    .action(async (options: HealthOptions, command: Command) => {
       if (!options.filename?.length) {
         throw new FathomError(
           'FATHOM_USAGE',
-          'health needs -f FILE|DIR|- (objects that carry their status)',
+          'health needs -f FILE|DIR|- (objects that carry their status, or to --watch)',
         );
       }
       if (!['off', 'status', 'ready'].includes(options.freshGuard)) {
@@ -47,33 +108,184 @@ export function registerHealth(program: Command, io: Io): void {
           `--fresh-guard must be off, status or ready, not "${options.freshGuard}"`,
         );
       }
-      const [status, { renderHealth }] = await Promise.all([
-        import('../../status/index.js'),
-        import('../reporters/health.js'),
-      ]);
-      const rules = options.rules?.length
-        ? await status.loadReadinessRules(options.rules)
-        : undefined;
-      const objects = status.readManifests(options.filename, {
-        stdin: io.stdin,
-        recursive: options.recursive ?? false,
-      });
-      // Rows stream out of the parser; all are read before printing so bad input prints nothing.
-      const rows: HealthRow[] = [];
-      for await (const row of status.healthRows(objects, {
-        freshGuard: options.freshGuard,
-        ...(rules ? { rules } : {}),
-      })) {
-        rows.push(row);
+      if (!options.watch) {
+        const given = WATCH_ONLY.filter((k) => command.getOptionValueSource(k) === 'cli');
+        if (given.length) {
+          throw new FathomError(
+            'FATHOM_USAGE',
+            '--until, --timeout and --poll-interval need --watch',
+          );
+        }
+        return offline(options, io);
       }
-      io.out(renderHealth(rows, options.output));
-      const notCurrent = rows.filter((r) => r.status !== 'Current').length;
-      if (notCurrent) {
+      return watch(options, io, deps);
+    });
+  applyFlags(cmd, [...healthClusterFlags, outputFlag]);
+}
+
+async function loadRules(paths: string[] | undefined): Promise<ReadinessRules | undefined> {
+  if (!paths?.length) return undefined;
+  const { loadReadinessRules } = await import('../../status/index.js');
+  return loadReadinessRules(paths);
+}
+
+/** `health -f` without --watch: the status the objects carry. */
+async function offline(options: HealthOptions, io: Io): Promise<void> {
+  const [status, { renderHealth }] = await Promise.all([
+    import('../../status/index.js'),
+    import('../reporters/health.js'),
+  ]);
+  const rules = await loadRules(options.rules);
+  const objects = status.readManifests(options.filename ?? [], {
+    stdin: io.stdin,
+    recursive: options.recursive ?? false,
+  });
+  // Rows stream out of the parser; all are read before printing so bad input prints nothing.
+  const rows: HealthRow[] = [];
+  for await (const row of status.healthRows(objects, {
+    freshGuard: options.freshGuard,
+    ...(rules ? { rules } : {}),
+  })) {
+    rows.push(row);
+  }
+  io.out(renderHealth(rows, options.output));
+  const notCurrent = rows.filter((r) => r.status !== 'Current').length;
+  if (notCurrent) {
+    throw new FathomError(
+      'FATHOM_NOT_READY',
+      `${notCurrent} of ${rows.length} object(s) are not Current`,
+    );
+  }
+}
+
+/** `health --watch`: poll the backend until the objects are where `--until` wants them. */
+async function watch(options: HealthOptions, io: Io, deps: HealthDeps): Promise<void> {
+  const [status, { createWatchRenderer }, { openClusterReader }] = await Promise.all([
+    import('../../status/index.js'),
+    import('../reporters/health-watch.js'),
+    import('../cluster-reader.js'),
+  ]);
+  const clock = deps.clock ?? systemClock;
+  const rules = await loadRules(options.rules);
+  // Every manifest is read (and checked) before the cluster is: bad input exits 2 at once.
+  const manifests: ManifestObject[] = [];
+  for await (const m of status.readManifests(options.filename ?? [], {
+    stdin: io.stdin,
+    recursive: options.recursive ?? false,
+  })) {
+    if (!(m.object.metadata as { name?: unknown } | undefined)?.name) {
+      throw new FathomError('FATHOM_CONFIG_INVALID', `${m.file}:${m.line}: has no metadata.name`, {
+        details: { file: m.file, line: m.line },
+      });
+    }
+    manifests.push(m);
+  }
+
+  // Opened before the timeout starts or Ctrl-C is taken over: nothing to undo if it fails.
+  const opened = await (deps.openReader ?? openClusterReader)(
+    {
+      backend: options.backend,
+      namespace: options.namespace,
+      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.context ? { context: options.context } : {}),
+      ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
+    },
+    io,
+  );
+  const stop = new AbortController();
+  const onSigint = (): void => stop.abort(new Error('interrupted'));
+  if (deps.signal) deps.signal.addEventListener('abort', onSigint, { once: true });
+  else process.once('SIGINT', onSigint);
+  // --timeout covers discovery too; the watch gets what is left of it.
+  const started = clock.now();
+  const timeoutMs = options.timeout ?? 0;
+  const expired = new AbortController();
+  if (timeoutMs > 0) {
+    clock.sleep(timeoutMs, stop.signal).then(
+      () => expired.abort(new Error('timed out')),
+      () => undefined,
+    );
+  }
+  const desired = status.desiredOf(options.until);
+  const word = desired === 'Current' ? 'Current' : 'deleted';
+  try {
+    const discovery = AbortSignal.any([stop.signal, expired.signal]);
+    let ids;
+    try {
+      ids = await status.identifiersOf(
+        manifests.map((m) => m.object),
+        {
+          defaultNamespace: opened.defaultNamespace,
+          scopeOf: (gk) => opened.scopeOf(gk, discovery),
+        },
+      );
+    } catch (err) {
+      if (!discovery.aborted) throw err;
+      if (expired.signal.aborted) {
         throw new FathomError(
-          'FATHOM_NOT_READY',
-          `${notCurrent} of ${rows.length} object(s) are not Current`,
+          'FATHOM_TIMEOUT',
+          `timed out after ${formatDuration(timeoutMs)}: ${manifests.length} of ${manifests.length} object(s) not yet ${word}`,
+          { cause: err },
         );
       }
+      throw new FathomError('FATHOM_NOT_READY', 'interrupted before the objects were read', {
+        cause: err,
+      });
+    }
+    const poller = status.createStatusPoller(opened.reader, {
+      clusterReaderFactory: status.createCachingClusterReader,
+      compute: { freshGuard: options.freshGuard, ...(rules ? { rules } : {}) },
     });
-  applyFlags(cmd, [outputFlag]);
+    const renderer = createWatchRenderer({
+      format: options.output,
+      live: io.isTTY,
+      write: (t) => io.out(t),
+      desired,
+      ...((deps.columns ?? process.stdout.columns)
+        ? { columns: deps.columns ?? process.stdout.columns }
+        : {}),
+    });
+    const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (clock.now() - started)) : 0;
+    const outcome = await status.watchStatus(
+      poller,
+      ids,
+      {
+        until: options.until,
+        pollInterval: options.pollInterval,
+        timeoutMs: left,
+        clock,
+        signal: stop.signal,
+      },
+      (u) => renderer.update(u),
+    );
+    renderer.end(outcome);
+    verdict(outcome, timeoutMs, word);
+  } finally {
+    opened.close();
+    if (deps.signal) deps.signal.removeEventListener('abort', onSigint);
+    else process.off('SIGINT', onSigint);
+    if (!stop.signal.aborted) stop.abort(new Error('done')); // ends the --timeout sleep
+  }
+}
+
+/** Exit 0 when the aggregate verdict is the desired status; one line saying why not otherwise. */
+function verdict(outcome: WatchOutcome, timeoutMs: number, word: string): void {
+  const count = `${outcome.pending} of ${outcome.total} object(s)`;
+  switch (outcome.end) {
+    case 'reached':
+      return;
+    case 'error':
+      throw outcome.error ?? new FathomError('FATHOM_INTERNAL', 'the watch ended with an error');
+    case 'timeout':
+      throw new FathomError(
+        'FATHOM_TIMEOUT',
+        `timed out after ${formatDuration(timeoutMs)}: ${count} not yet ${word}`,
+        { details: { pending: outcome.pending, total: outcome.total } },
+      );
+    case 'interrupted':
+      if (outcome.aggregate === outcome.desired) return;
+      throw new FathomError('FATHOM_NOT_READY', `interrupted: ${count} are not ${word}`, {
+        details: { pending: outcome.pending, total: outcome.total },
+      });
+  }
 }

@@ -2,7 +2,8 @@ import pc from 'picocolors';
 import type { HealthRow } from '../../status/index.js';
 import { kubectlTable, renderData, type OutputFormat } from './status.js';
 
-const colours: Record<string, (s: string) => string> = {
+/** Each status in its colour (green is done, yellow is on its way, red needs a look). */
+export const statusColours: Readonly<Record<string, (s: string) => string>> = {
   Current: pc.green,
   InProgress: pc.yellow,
   Failed: pc.red,
@@ -16,7 +17,7 @@ export function renderHealth(rows: readonly HealthRow[], format: OutputFormat): 
   if (format !== 'table') return renderData(rows, format);
   const table = kubectlTable(['NAMESPACE', 'KIND', 'NAME', 'STATUS', 'MESSAGE']);
   for (const r of rows) {
-    const colour = colours[r.status] ?? ((s: string) => s);
+    const colour = statusColours[r.status] ?? ((s: string) => s);
     table.push([r.namespace || '-', r.kind, r.name, colour(r.status), r.message]);
   }
   return `${table.toString()}\n`;

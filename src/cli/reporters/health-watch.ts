@@ -1,0 +1,159 @@
+/**
+ * How `fathom health --watch` prints: on a terminal, a table redrawn in place after every event;
+ * otherwise one line per status change (`<time> <Kind>/<ns>/<name> <Status> <message>`), or one
+ * JSON object per line (`-o json`), or one YAML document per change (`-o yaml`).
+ */
+import type {
+  ResourceStatus,
+  Status,
+  WatchOutcome,
+  WatchUpdate,
+  DesiredStatus,
+} from '../../status/index.js';
+import { statusColours } from './health.js';
+import { kubectlTable, renderData, type OutputFormat } from './status.js';
+
+export interface WatchRendererOptions {
+  readonly format: OutputFormat;
+  /** A terminal: the table format redraws in place instead of printing lines. */
+  readonly live: boolean;
+  readonly write: (text: string) => void;
+  /** The terminal's width, to know how many rows a long line wraps to when redrawing. */
+  readonly columns?: number;
+  /** What the summary under the table counts toward. */
+  readonly desired: DesiredStatus;
+}
+
+/** Receives the watch's updates and its end, and prints them. */
+export interface WatchRenderer {
+  update(update: WatchUpdate): void;
+  end(outcome: WatchOutcome): void;
+}
+
+/** RFC 3339 in UTC, to the second. */
+export function formatTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** `Kind/namespace/name`, or `Kind/name` for a cluster-scoped object. */
+export function objectRef(s: ResourceStatus): string {
+  const id = s.identifier;
+  return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
+}
+
+/** The message to show: kstatus's, or the read error of an Unknown status, on one line. */
+function messageOf(s: ResourceStatus): string {
+  return (s.message || s.error || '').replace(/\s*\n\s*/g, ' ');
+}
+
+/** One status change as a line: `<time> <Kind>/<ns>/<name> <Status> <message>`. */
+export function eventLine(at: number, s: ResourceStatus): string {
+  const message = messageOf(s);
+  return `${formatTime(at)} ${objectRef(s)} ${s.status}${message ? ` ${message}` : ''}`;
+}
+
+/** One status change as data (kstatus's `status -o json` keys, plus `error`). */
+export function eventRecord(at: number, s: ResourceStatus): Record<string, string> {
+  return {
+    timestamp: formatTime(at),
+    type: 'status',
+    group: s.identifier.group,
+    kind: s.identifier.kind,
+    namespace: s.identifier.namespace,
+    name: s.identifier.name,
+    status: s.status,
+    message: s.message,
+    ...(s.error ? { error: s.error } : {}),
+  };
+}
+
+const desiredWord: Record<DesiredStatus, string> = { Current: 'Current', NotFound: 'deleted' };
+
+/** The line under the table: the aggregate verdict and how many objects are where they should be. */
+export function watchSummary(
+  statuses: readonly ResourceStatus[],
+  aggregate: Status,
+  desired: DesiredStatus,
+): string {
+  const done = statuses.filter((s) => s.status === desired).length;
+  return `${aggregate}: ${done} of ${statuses.length} object(s) ${desiredWord[desired]}`;
+}
+
+/** The table of every object's latest status, with the summary under it. */
+export function watchTable(
+  statuses: readonly ResourceStatus[],
+  aggregate: Status,
+  desired: DesiredStatus,
+): string {
+  const table = kubectlTable(['NAMESPACE', 'KIND', 'NAME', 'STATUS', 'MESSAGE']);
+  for (const s of statuses) {
+    const colour = statusColours[s.status] ?? ((x: string) => x);
+    const id = s.identifier;
+    table.push([id.namespace || '-', id.kind, id.name, colour(s.status), messageOf(s)]);
+  }
+  const colour = statusColours[aggregate] ?? ((x: string) => x);
+  return `${table.toString()}\n\n${colour(watchSummary(statuses, aggregate, desired))}\n`;
+}
+
+// eslint-disable-next-line no-control-regex
+const ansi = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/** Terminal rows `text` takes, counting lines that wrap at `columns`. */
+export function rowsOf(text: string, columns: number | undefined): number {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const width = columns && columns > 0 ? columns : Infinity;
+  return lines.reduce(
+    (n, line) => n + Math.max(1, Math.ceil(line.replace(ansi, '').length / width)),
+    0,
+  );
+}
+
+class Renderer implements WatchRenderer {
+  #drawnRows = 0;
+
+  constructor(readonly options: WatchRendererOptions) {}
+
+  update(u: WatchUpdate): void {
+    const { format, live, write } = this.options;
+    const e = u.event;
+    if (format === 'table' && live) {
+      if (e.type !== 'Error') this.#draw(u.observation.statuses, u.aggregate);
+      return;
+    }
+    if (e.type === 'Sync') return;
+    if (e.type === 'Error') {
+      // The message also ends the command on stderr; machine output gets it in-band too.
+      if (format !== 'table')
+        this.#data({ timestamp: formatTime(u.at), type: 'error', message: e.error.message });
+      return;
+    }
+    if (format === 'table') write(`${eventLine(u.at, e.resource)}\n`);
+    else this.#data(eventRecord(u.at, e.resource));
+  }
+
+  end(outcome: WatchOutcome): void {
+    if (this.options.format === 'table' && this.options.live) {
+      this.#draw(outcome.observation.statuses, outcome.aggregate);
+    }
+  }
+
+  #data(value: Record<string, string>): void {
+    const { format, write } = this.options;
+    if (format === 'json') write(`${JSON.stringify(value)}\n`);
+    else write(`---\n${renderData(value, 'yaml')}`);
+  }
+
+  #draw(statuses: readonly ResourceStatus[], aggregate: Status): void {
+    const text = watchTable(statuses, aggregate, this.options.desired);
+    // Back to the first row of the previous table, clear down, draw again.
+    const back = this.#drawnRows ? `\r\x1b[${this.#drawnRows}A\x1b[J` : '';
+    this.options.write(back + text);
+    this.#drawnRows = rowsOf(text, this.options.columns);
+  }
+}
+
+/** A renderer for one watch. */
+export function createWatchRenderer(options: WatchRendererOptions): WatchRenderer {
+  return new Renderer(options);
+}
