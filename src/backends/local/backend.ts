@@ -14,7 +14,7 @@ import {
   files,
   isAlive,
   readRecord,
-  readStatus,
+  readRunStatus,
   runDirOf,
   writeJsonAtomic,
   type LocalRunRecord,
@@ -86,17 +86,7 @@ export class LocalBackend implements Backend {
   async status(namespace: string): Promise<RunStatus> {
     const dir = runDirOf(this.options.home, namespace);
     await readRecord(dir, namespace);
-    let status = await readStatus(dir);
-    const alive = isAlive(await this.#daemonPid(dir));
-    // The aggregator may have written its last status and exited since the first read.
-    if (!alive) status = await readStatus(dir);
-    if (status && (status.status === 'complete' || alive)) return status;
-    // The aggregator is gone before finishing: Sonobuoy's "failed" (the aggregator itself failed).
-    return {
-      plugins: status?.plugins ?? [],
-      status: alive ? 'running' : 'failed',
-      'tar-info': emptyTar,
-    };
+    return (await readRunStatus(dir)).status;
   }
 
   async *watch(namespace: string, signal?: AbortSignal): AsyncIterable<RunStatus> {
@@ -174,8 +164,6 @@ export class LocalBackend implements Backend {
     return Number(text) || undefined;
   }
 }
-
-const emptyTar = { name: '', created: '0001-01-01T00:00:00Z', sha256: '', size: 0 };
 
 async function logFiles(dir: string, plugin?: string): Promise<[string, string][]> {
   const out: [string, string][] = [];

@@ -22,7 +22,14 @@ import { formatGroupKind, groupKindKey, labelsOf } from '../../status/fields.js'
 import { matchesSelector } from '../../status/selector.js';
 import type { GroupKind, KubeObject, LabelSelector, ObjectIdentifier } from '../../status/types.js';
 import type { ResourceScope } from '../../status/watch.js';
-import { files, isAlive, readStatus, runDirOf, type LocalRunRecord } from './store.js';
+import {
+  files,
+  isAlive,
+  localPodName,
+  readRunStatus,
+  runDirOf,
+  type LocalRunRecord,
+} from './store.js';
 
 export const LOCAL_GROUP = 'fathom.dev';
 export const LOCAL_API_VERSION = `${LOCAL_GROUP}/v1alpha1`;
@@ -157,19 +164,7 @@ class LocalReader implements LocalClusterReader {
     }
     const record = await readJson<LocalRunRecord>(join(dir, files.record));
     if (!record) return undefined;
-    // The same rule as LocalBackend.status: re-read after seeing the aggregator gone, since
-    // it may have written its last status and exited in between.
-    let status = await readStatus(dir);
-    const pid = Number(await readFile(join(dir, files.daemonPid), 'utf8').catch(() => ''));
-    const alive = this.#alive(pid || undefined);
-    if (!alive) status = await readStatus(dir);
-    if (!status || (status.status !== 'complete' && !alive)) {
-      status = {
-        plugins: status?.plugins ?? [],
-        status: alive ? 'running' : 'failed',
-        'tar-info': status?.['tar-info'] ?? { name: '', created: '', sha256: '', size: 0 },
-      };
-    }
+    const { status, aggregatorAlive: alive } = await readRunStatus(dir, this.#alive);
     return { namespace, dir, record, status, aggregatorAlive: alive };
   }
 }
@@ -338,8 +333,7 @@ async function podObjects(
     for (const key of (await readdir(join(podsDir, plugin)).catch(() => [] as string[])).sort()) {
       const podDir = join(podsDir, plugin, key);
       const job = def?.driver === 'Job' || key === GLOBAL_NODE;
-      // The local runtime's pod names (runtime.ts #startPod).
-      const name = `fathom-${plugin}-${job ? 'job' : key}`;
+      const name = localPodName(plugin, job, key);
       const node = job && def ? record.nodes.find((n) => nodeMatches(def, n))?.name : key;
       const snap = await readJson<PodSnapshot>(join(podDir, 'status.json'));
       const containers = CONTAINERS.map((c) => {

@@ -14,6 +14,7 @@ import {
   type PluginDefinition,
 } from '../../plugin/types.js';
 import { LocalPod, type ContainerState, type PodEvent } from './pod.js';
+import { localPodName } from './store.js';
 
 export interface LocalRuntimeOptions {
   readonly runDir: string;
@@ -104,7 +105,7 @@ export class LocalPluginRuntime implements PluginRuntime {
     node: ClusterNode,
     key: string,
   ): Promise<LocalPod> {
-    const name = `fathom-${plugin.name}-${plugin.driver === 'Job' ? 'job' : node.name}`;
+    const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
     const dir = join(this.options.runDir, 'pods', plugin.name, key);
     const pod = new LocalPod(name, node.name, dir, join(this.options.runDir, 'pids'));
     const results = join(dir, 'results');

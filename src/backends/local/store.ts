@@ -78,3 +78,36 @@ export function isAlive(pid: number | undefined): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** A plugin process's pod name: `fathom-<plugin>-job` for a Job, `fathom-<plugin>-<node>` per node. */
+export function localPodName(plugin: string, job: boolean, node: string): string {
+  return `fathom-${plugin}-${job ? 'job' : node}`;
+}
+
+const emptyTar = { name: '', created: '0001-01-01T00:00:00Z', sha256: '', size: 0 };
+
+/**
+ * A run's status as every reader must tell it: the aggregator's last word, or, when the
+ * aggregator is gone before finishing, Sonobuoy's "failed" (the aggregator itself failed).
+ */
+export async function readRunStatus(
+  dir: string,
+  alive: (pid: number | undefined) => boolean = isAlive,
+): Promise<{ status: RunStatus; aggregatorAlive: boolean }> {
+  let status = await readStatus(dir);
+  const pid = Number(await readFile(join(dir, files.daemonPid), 'utf8').catch(() => ''));
+  const aggregatorAlive = alive(pid || undefined);
+  // The aggregator may have written its last status and exited since the first read.
+  if (!aggregatorAlive) status = await readStatus(dir);
+  if (status && (status.status === 'complete' || aggregatorAlive)) {
+    return { status, aggregatorAlive };
+  }
+  return {
+    status: {
+      plugins: status?.plugins ?? [],
+      status: aggregatorAlive ? 'running' : 'failed',
+      'tar-info': status?.['tar-info'] ?? emptyTar,
+    },
+    aggregatorAlive,
+  };
+}
