@@ -73,6 +73,7 @@ export {
   createDeploymentStatusReader,
   createGenericStatusReader,
   createPodControllerStatusReader,
+  createDaemonSetStatusReader,
   defaultStatusReaders,
   sortStatuses,
   type StatusReader,

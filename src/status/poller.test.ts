@@ -154,6 +154,35 @@ describe('StatusPoller: generated resources', () => {
     });
   });
 
+  it('DaemonSet → Pods are followed and shown, but (as in kstatus) never escalate its status', async () => {
+    const ds = obj('apps/v1', 'DaemonSet', {
+      metadata: { name: 'agent', namespace: 'ns', generation: 1 },
+      spec: { selector: { matchLabels: { app: 'agent' } } },
+      status: {
+        observedGeneration: 1,
+        desiredNumberScheduled: 2,
+        currentNumberScheduled: 2,
+        updatedNumberScheduled: 2,
+        numberAvailable: 1,
+        numberReady: 1,
+      },
+    });
+    const memory = createMemoryClusterReader([
+      ds,
+      pod('ns', 'agent-a', 'agent', 'ready'),
+      pod('ns', 'agent-b', 'agent', 'crash'),
+    ]);
+    const run = startPoll(memory, [idOf(ds)]);
+    await flushMicrotasks();
+    await run.stop();
+    const [d] = run.updates();
+    expect([d!.status, d!.message]).toEqual(['InProgress', 'Available: 1/2']);
+    expect(d!.generatedResources.map((p) => [p.identifier.name, p.status])).toEqual([
+      ['agent-a', 'Current'],
+      ['agent-b', 'Failed'],
+    ]);
+  });
+
   it('a change in a generated resource is an event', async () => {
     const { memory, dep } = cluster();
     const run = startPoll(memory, [idOf(dep)]);

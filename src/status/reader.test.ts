@@ -30,14 +30,17 @@ describe('cacheScopes', () => {
       'Pod/bar',
     ]);
   });
-  it('StatefulSet and ReplicaSet add Pods; extensions/Deployment and others add nothing', () => {
+  it('StatefulSet, DaemonSet and ReplicaSet add Pods; extensions/Deployment and others add nothing', () => {
     const scopes = cacheScopes([
+      id('apps', 'DaemonSet', 'b', 'd'),
       id('apps', 'StatefulSet', 'a', 's'),
       id('', 'Pod', 'a', 'p'),
       id('extensions', 'Deployment', 'a', 'd'),
       id('', 'Namespace', '', 'a'),
     ]);
     expect(scopes.map((s) => `${s.group}/${s.kind}/${s.namespace}`)).toEqual([
+      'apps/DaemonSet/b',
+      '/Pod/b',
       'apps/StatefulSet/a',
       '/Pod/a',
       'extensions/Deployment/a',

@@ -76,6 +76,7 @@ const GENERATED: ReadonlyMap<string, readonly GroupKind[]> = new Map([
   ['apps/Deployment', [{ group: 'apps', kind: 'ReplicaSet' }]],
   ['apps/ReplicaSet', [{ group: '', kind: 'Pod' }]],
   ['apps/StatefulSet', [{ group: '', kind: 'Pod' }]],
+  ['apps/DaemonSet', [{ group: '', kind: 'Pod' }]],
 ]);
 
 export interface CacheScope extends GroupKind {

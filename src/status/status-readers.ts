@@ -1,6 +1,6 @@
 /**
  * kstatus's StatusReaders: read an object through a ClusterReader and compute its status,
- * following generated resources (Deployment → ReplicaSets → Pods; ReplicaSet and StatefulSet →
+ * following generated resources (Deployment → ReplicaSets → Pods; ReplicaSet, StatefulSet and DaemonSet →
  * Pods) by label selector, so that "N pods have failed" comes out as in kstatus.
  */
 import { messageOf } from '../core/errors.js';
@@ -157,6 +157,8 @@ class PodControllerReader extends BaseReader {
   constructor(
     readonly gk: GroupKind,
     options: ComputeOptions,
+    /** Whether failed pods turn InProgress into Failed (kstatus: ReplicaSet, StatefulSet). */
+    readonly escalate = true,
   ) {
     super(options);
     this.#pods = new GenericReader(options);
@@ -179,7 +181,7 @@ class PodControllerReader extends BaseReader {
     }
     const own = statusFromCompute(object, this.options, pods, signal);
     // A controller still in progress with a failed pod will likely never get there.
-    if (own.status === 'InProgress') {
+    if (this.escalate && own.status === 'InProgress') {
       const failedPods = pods.filter((p) => p.status === 'Failed').length;
       if (failedPods > 0)
         return { ...own, status: 'Failed', message: `${failedPods} pods have failed` };
@@ -194,6 +196,15 @@ export function createPodControllerStatusReader(
   options: ComputeOptions = {},
 ): StatusReader {
   return new PodControllerReader(gk, options);
+}
+
+/**
+ * apps/DaemonSet: its pods by selector as generated resources, so a watch shows which node's pod
+ * is behind. Its own status and message stay kstatus's (which reads DaemonSets with the generic
+ * reader): failed pods are shown, never escalated.
+ */
+export function createDaemonSetStatusReader(options: ComputeOptions = {}): StatusReader {
+  return new PodControllerReader({ group: 'apps', kind: 'DaemonSet' }, options, false);
 }
 
 class DeploymentReader extends BaseReader {
@@ -228,12 +239,16 @@ export function createDeploymentStatusReader(options: ComputeOptions = {}): Stat
   return new DeploymentReader(options);
 }
 
-/** kstatus's default wiring, in order: Deployment, StatefulSet, ReplicaSet, then the generic reader. */
+/**
+ * kstatus's default wiring, in order: Deployment, StatefulSet, ReplicaSet, then the generic
+ * reader; plus DaemonSet → Pods (generated resources only, statuses unchanged).
+ */
 export function defaultStatusReaders(options: ComputeOptions = {}): StatusReader[] {
   return [
     createDeploymentStatusReader(options),
     createPodControllerStatusReader({ group: 'apps', kind: 'StatefulSet' }, options),
     createPodControllerStatusReader(REPLICA_SET, options),
+    createDaemonSetStatusReader(options),
     createGenericStatusReader(options),
   ];
 }
