@@ -34,6 +34,7 @@ import {
   pluginSelector,
 } from './names.js';
 import type { KubeRunConfig } from './runconfig.js';
+import { decodeStatusAnnotation, encodeStatusAnnotation } from './status-annotation.js';
 import type { KubeObject, Node, Pod } from './types.js';
 
 export interface KubernetesRuntimeOptions {
@@ -216,13 +217,7 @@ export class KubernetesPluginRuntime implements PluginRuntime {
 
 /** The status document kept in Sonobuoy's annotation on the aggregator pod. */
 export function readStatusAnnotation(pod: Pod): RunStatus | undefined {
-  const text = pod.metadata.annotations?.[STATUS_ANNOTATION];
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as RunStatus;
-  } catch {
-    return undefined;
-  }
+  return decodeStatusAnnotation(pod.metadata.annotations?.[STATUS_ANNOTATION]);
 }
 
 /** Publishes status snapshots as Sonobuoy does: a JSON merge patch of the annotation on the aggregator pod. */
@@ -236,7 +231,7 @@ export function createStatusAnnotationWriter(options: {
   return async (status) => {
     await options.client.mergePatch(
       path,
-      { metadata: { annotations: { [STATUS_ANNOTATION]: JSON.stringify(status) } } },
+      { metadata: { annotations: { [STATUS_ANNOTATION]: encodeStatusAnnotation(status) } } },
       what,
     );
   };
