@@ -210,7 +210,49 @@ describe('KubeHttp', () => {
     }
   });
 
-  it('waitForList fails on an ERROR event', async () => {
+  it('waitForList lists again after 410 Gone or a closed watch, and goes on', async () => {
+    const seen: string[] = [];
+    let lists = 0;
+    handler = (req, res) => {
+      seen.push(req.url!);
+      res.setHeader('content-type', 'application/json');
+      if (!req.url!.includes('watch=1')) {
+        lists++;
+        // The third list finally has the pod running.
+        const items = lists < 3 ? [pod('a', 'Pending')] : [pod('a', 'Running')];
+        res.end(JSON.stringify({ metadata: { resourceVersion: String(lists * 10) }, items }));
+        return;
+      }
+      if (lists === 1) {
+        const gone = { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } };
+        res.end(JSON.stringify(gone) + '\n');
+      } else res.end(); // the server closes the watch with no event
+    };
+    const api = createKubeHttp(url, admin);
+    try {
+      const phase = await api.waitForList<
+        { metadata: { name: string }; status: { phase: string } },
+        string
+      >(
+        '/api/v1/pods',
+        (objects) =>
+          [...objects.values()].some((p) => p.status.phase === 'Running') ? 'Running' : undefined,
+        10_000,
+      );
+      expect(phase).toBe('Running');
+      expect(seen).toEqual([
+        '/api/v1/pods',
+        '/api/v1/pods?watch=1&resourceVersion=10',
+        '/api/v1/pods',
+        '/api/v1/pods?watch=1&resourceVersion=20',
+        '/api/v1/pods',
+      ]);
+    } finally {
+      api.close();
+    }
+  });
+
+  it('waitForList fails on any other ERROR event', async () => {
     handler = (req, res) => {
       if (!req.url!.includes('watch=1')) {
         res.end(JSON.stringify({ metadata: { resourceVersion: '1' }, items: [] }));
@@ -219,14 +261,14 @@ describe('KubeHttp', () => {
       res.write(
         JSON.stringify({
           type: 'ERROR',
-          object: { kind: 'Status', code: 410, reason: 'Expired' },
+          object: { kind: 'Status', code: 500, reason: 'InternalError' },
         }) + '\n',
       );
     };
     const api = createKubeHttp(url, admin);
     try {
       await expect(api.waitForList('/api/v1/pods', () => undefined, 10_000)).rejects.toThrow(
-        /Expired/,
+        /InternalError/,
       );
     } finally {
       api.close();

@@ -136,13 +136,38 @@ class HttpsKubeClient implements KubeHttp {
     until: (objects: ReadonlyMap<string, T>) => R | undefined,
     timeoutMs = 60_000,
   ): Promise<R> {
-    const list = await this.get<{ items: T[]; metadata: { resourceVersion: string } }>(path);
-    const objects = new Map(list.items.map((o) => [keyOf(o), o]));
-    const first = until(objects);
-    if (first !== undefined) return first;
+    const deadline = Date.now() + timeoutMs;
+    // The server ends watches that fall behind (and every few minutes anyway): list again and
+    // go on watching until the condition holds or the deadline passes.
+    for (;;) {
+      const list = await this.get<{ items: T[]; metadata: { resourceVersion: string } }>(path);
+      const objects = new Map(list.items.map((o) => [keyOf(o), o]));
+      const first = until(objects);
+      if (first !== undefined) return first;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`watch ${path}: condition not met within ${timeoutMs} ms`);
+      const outcome = await this.#watchOnce(
+        path,
+        list.metadata.resourceVersion,
+        objects,
+        until,
+        left,
+      );
+      if (outcome.done) return outcome.value;
+    }
+  }
+
+  /** One watch from `resourceVersion`; `done: false` when the server closed it early. */
+  #watchOnce<T extends KubeObject, R>(
+    path: string,
+    resourceVersion: string,
+    objects: Map<string, T>,
+    until: (objects: ReadonlyMap<string, T>) => R | undefined,
+    timeoutMs: number,
+  ): Promise<{ done: true; value: R } | { done: false }> {
     const sep = path.includes('?') ? '&' : '?';
-    const watchPath = `${path}${sep}watch=1&resourceVersion=${list.metadata.resourceVersion}`;
-    return new Promise<R>((resolve, reject) => {
+    const watchPath = `${path}${sep}watch=1&resourceVersion=${resourceVersion}`;
+    return new Promise((resolve, reject) => {
       let buffered = '';
       const req = request(
         {
@@ -165,30 +190,34 @@ class HttpsKubeClient implements KubeHttp {
               const line = buffered.slice(0, nl).trim();
               buffered = buffered.slice(nl + 1);
               if (!line) continue;
-              const event = JSON.parse(line) as { type: string; object: T };
-              if (event.type === 'ERROR')
+              const event = JSON.parse(line) as { type: string; object: T & { code?: number } };
+              if (event.type === 'ERROR') {
+                // 410 Gone: the resourceVersion is too old; a fresh list takes over.
+                if (event.object.code === 410) return finish(undefined, { done: false });
                 return finish(new Error(`watch ${path}: ${JSON.stringify(event.object)}`));
+              }
+              if (event.type === 'BOOKMARK') continue;
               if (event.type === 'DELETED') objects.delete(keyOf(event.object));
               else objects.set(keyOf(event.object), event.object);
               const result = until(objects);
-              if (result !== undefined) return finish(undefined, result);
+              if (result !== undefined) return finish(undefined, { done: true, value: result });
             }
           });
-          res.on('end', () => finish(new Error(`watch ${path}: the server closed the watch`)));
+          res.on('end', () => finish(undefined, { done: false }));
         },
       );
       const limit = setTimeout(
-        () => finish(new Error(`watch ${path}: condition not met within ${timeoutMs} ms`)),
+        () => finish(new Error(`watch ${path}: condition not met in time`)),
         timeoutMs,
       );
-      let done = false;
-      function finish(err: Error | undefined, value?: R): void {
-        if (done) return;
-        done = true;
+      let settled = false;
+      function finish(err: Error | undefined, value?: { done: true; value: R } | { done: false }) {
+        if (settled) return;
+        settled = true;
         clearTimeout(limit);
         req.destroy();
         if (err) reject(err);
-        else resolve(value as R);
+        else resolve(value!);
       }
       req.on('error', (err) => finish(err));
       req.end();
