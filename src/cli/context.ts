@@ -31,6 +31,8 @@ export interface ClusterOptions {
   requestTimeout?: string;
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** `--aggregator-node-selector key:value`, gathered. */
+  aggregatorNodeSelector?: Record<string, string>;
   nodes?: number;
   clusterConfig?: string;
   terminatedGrace?: number;
@@ -51,6 +53,9 @@ export async function openBackend(options: ClusterOptions, io: Io): Promise<Back
       ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
       ...(options.image ? { image: options.image } : {}),
       ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
+      ...(options.aggregatorNodeSelector
+        ? { aggregatorNodeSelector: options.aggregatorNodeSelector }
+        : {}),
     });
   }
   const [{ LocalBackend }, cluster, { fathomHome }] = await Promise.all([

@@ -36,6 +36,33 @@ function positiveInt(flag: string) {
   };
 }
 
+// A label key (optional DNS-subdomain prefix and a name) and value, as Kubernetes validates them.
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  if (slash < 0) return LABEL_NAME.test(key);
+  return LABEL_PREFIX.test(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+/** Sonobuoy's `key:value` node selector entries, gathered into one map (a key given twice: the last wins). */
+function nodeSelectorEntry(flag: string) {
+  return (value: string, previous: unknown): Record<string, string> => {
+    const parts = value.split(':');
+    const [key = '', label = ''] = parts;
+    if (parts.length !== 2 || !isLabelKey(key) || (label !== '' && !LABEL_NAME.test(label))) {
+      throw new FathomError(
+        'FATHOM_BAD_FLAG_VALUE',
+        `${flag}: expected key:value with a label key and value, got "${value}"`,
+        { details: { flag, value } },
+      );
+    }
+    const seen = previous && typeof previous === 'object' ? previous : {};
+    return { ...(seen as Record<string, string>), [key]: label };
+  };
+}
+
 /** Flags every command that reaches a cluster takes, as kubectl spells them. */
 export const clusterFlags: readonly FlagSpec[] = [
   {
@@ -62,7 +89,7 @@ export const clusterFlags: readonly FlagSpec[] = [
   },
 ];
 
-/** How the kubernetes backend runs fathom's own containers (the aggregator and the workers). */
+/** How and where the kubernetes backend runs fathom's own containers (the aggregator and the workers). */
 export const imageFlags: readonly FlagSpec[] = [
   {
     flags: '--image <image>',
@@ -74,6 +101,12 @@ export const imageFlags: readonly FlagSpec[] = [
     description: 'pull policy of those containers (kubernetes backend)',
     choices: ['Always', 'IfNotPresent', 'Never'],
     default: 'IfNotPresent',
+  },
+  {
+    flags: '--aggregator-node-selector <key:value>',
+    description:
+      'run the aggregator pod only on nodes with this label (repeatable; kubernetes backend)',
+    parse: nodeSelectorEntry('--aggregator-node-selector'),
   },
 ];
 

@@ -20,8 +20,8 @@ import type { ClusterLayout, ClusterUser } from './layout.js';
 import { KWOK_TYPE_LABEL, nodeIsReady, nodeManifests, resolvePools } from './nodes.js';
 import type { NodePool } from './nodes.js';
 import { createClusterPki } from './pki.js';
-import { logTail, rssKib, startProcess, stopProcesses } from './processes.js';
-import type { Component, StartedProcess } from './processes.js';
+import { logTail, restartProcess, rssKib, startProcess, stopProcesses } from './processes.js';
+import type { Component, RestartOptions, StartedProcess } from './processes.js';
 import { liveProcesses, readState, writeState } from './state.js';
 import { pollUntil } from './wait.js';
 
@@ -59,6 +59,12 @@ export interface TestCluster {
   readonly stats: ClusterStats;
   /** An admin API client; closed by stop(). */
   readonly api: KubeHttp;
+  /**
+   * Stops one component by its pid (SIGTERM, then SIGKILL after `graceMs`, 10 s by default),
+   * runs `whileDown` if given, and starts it again with the same arguments, appending to its
+   * log; resolves once the API server answers /readyz again. `pids` then names the new process.
+   */
+  restart(component: Component, options?: RestartOptions): Promise<void>;
   /** Stops every process this cluster started, waits for them, removes what it created. */
   stop(): Promise<void>;
   /** Lets this Node process exit while the cluster keeps running (`cluster:up`). */
@@ -174,12 +180,8 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const env = componentEnv(layout);
 
   const started: StartedProcess[] = [];
-  const start = async (c: Component): Promise<void> => {
-    const argv = [...args[c], ...(options.extraArgs?.[c] ?? [])];
-    const childEnv = env[c] ? { ...process.env, ...env[c] } : process.env;
-    started.push(await startProcess(c, binaries[c], argv, { log: paths.log(c), env: childEnv }));
-    // Recorded at once, so cluster:down finds even a half-started cluster.
-    await writeState(dir, {
+  const record = (): Promise<void> =>
+    writeState(dir, {
       server,
       kubeconfig: paths.kubeconfig('admin'),
       ownsDir,
@@ -190,6 +192,12 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
         log,
       })),
     });
+  const start = async (c: Component): Promise<void> => {
+    const argv = [...args[c], ...(options.extraArgs?.[c] ?? [])];
+    const childEnv = env[c] ? { ...process.env, ...env[c] } : process.env;
+    started.push(await startProcess(c, binaries[c], argv, { log: paths.log(c), env: childEnv }));
+    // Recorded at once, so cluster:down finds even a half-started cluster.
+    await record();
   };
   const exitedComponent = async (): Promise<string | undefined> => {
     const dead = started.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
@@ -215,15 +223,17 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       await writeState(dir, undefined);
     })());
 
-  const manifests = nodeManifests(pools, `${KUBERNETES_VERSION}-kwok`);
-  try {
-    await start('etcd');
-    await start('kube-apiserver');
-    await pollUntil(
+  const apiReady = (): Promise<true> =>
+    pollUntil(
       'kube-apiserver /readyz',
       async () => ((await api.request('GET', '/readyz')).status === 200 ? true : undefined),
       poll,
     );
+  const manifests = nodeManifests(pools, `${KUBERNETES_VERSION}-kwok`);
+  try {
+    await start('etcd');
+    await start('kube-apiserver');
+    await apiReady();
     for (const c of ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const) await start(c);
 
     await eachLimit(manifests, 16, async (node) => {
@@ -277,10 +287,22 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     kubeconfig: paths.kubeconfig('admin'),
     server,
     dir,
-    pids: Object.fromEntries(started.map((p) => [p.component, p.pid])) as Record<Component, number>,
+    get pids() {
+      return Object.fromEntries(started.map((p) => [p.component, p.pid])) as Record<
+        Component,
+        number
+      >;
+    },
     nodeNames: manifests.map((n) => (n as { metadata: { name: string } }).metadata.name),
     stats: { startMs, rssKib: rss },
     api,
+    async restart(component, restartOptions = {}) {
+      const i = started.findIndex((p) => p.component === component);
+      if (i < 0 || stopped) throw new Error(`${component} is not running in this cluster`);
+      started[i] = await restartProcess(started[i]!, clock, restartOptions);
+      await record();
+      await apiReady();
+    },
     stop,
     detach() {
       for (const p of started) p.child.unref();

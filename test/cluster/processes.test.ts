@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, flushMicrotasks } from '../../src/core/clock.js';
 import { whenInDir } from '../support/wait.js';
-import { isAlive, rssKib, runsBinary, startProcess, stopProcesses } from './processes.js';
+import {
+  isAlive,
+  restartProcess,
+  rssKib,
+  runsBinary,
+  startProcess,
+  stopProcesses,
+} from './processes.js';
 import type { StartedProcess } from './processes.js';
 import { liveProcesses, readState, stopRecordedCluster, writeState } from './state.js';
 
@@ -100,6 +107,53 @@ describe('startProcess / stopProcesses', () => {
     // event reports a non-child's death: yield to the event loop until /proc shows it gone.
     while (await isAlive(grandchild)) await flushMicrotasks();
     expect(await isAlive(grandchild)).toBe(false);
+  });
+});
+
+describe('restartProcess', () => {
+  it('stops the process by its pid and starts the same command again, appending to its log', async () => {
+    const clock = new ManualClock();
+    const script =
+      'console.log("up", process.pid, process.argv[1], process.env.FATHOM_RESTART_TEST); setInterval(() => {}, 1 << 30)';
+    const first = await startProcess('kube-apiserver', node, ['-e', script, 'arg-1'], {
+      log: join(dir, 'api.log'),
+      env: { ...process.env, FATHOM_RESTART_TEST: 'env-1' },
+    });
+    leftovers.push(first);
+    await whenInDir(dir, async () =>
+      (await readFile(first.log, 'utf8')).includes(`up ${first.pid}`) ? true : undefined,
+    );
+
+    let down: boolean | undefined;
+    const second = await restartProcess(first, clock, {
+      graceMs: 5_000,
+      // The outage: the old process is gone and the new one not started yet.
+      whileDown: async () => {
+        const lines = (await readFile(first.log, 'utf8')).trim().split('\n');
+        down = !(await isAlive(first.pid)) && lines.length === 1;
+      },
+    });
+    leftovers.push(second);
+    expect(down).toBe(true);
+    expect(first.child.signalCode).toBe('SIGTERM'); // stopped, and no grace period was needed
+    expect(await isAlive(first.pid)).toBe(false);
+    expect(second.pid).not.toBe(first.pid);
+    expect([second.component, second.binary, second.log, second.args]).toEqual([
+      first.component,
+      first.binary,
+      first.log,
+      first.args,
+    ]);
+    const log = await whenInDir(dir, async () => {
+      const text = await readFile(second.log, 'utf8');
+      return text.includes(`up ${second.pid}`) ? text : undefined;
+    });
+    // Both runs' lines, with the same argument and environment.
+    expect(log.trim().split('\n')).toEqual([
+      `up ${first.pid} arg-1 env-1`,
+      `up ${second.pid} arg-1 env-1`,
+    ]);
+    expect(clock.now()).toBe(new ManualClock().now());
   });
 });
 

@@ -22,6 +22,9 @@ export interface ProcessRecord {
 
 /** A component this process started. */
 export interface StartedProcess extends ProcessRecord {
+  /** The arguments and environment it was started with (a restart uses them again). */
+  readonly args: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
   readonly child: ChildProcess;
   /** Resolves when the process has exited (and was reaped). */
   readonly exited: Promise<void>;
@@ -30,16 +33,18 @@ export interface StartedProcess extends ProcessRecord {
 export interface SpawnOptions {
   log: string;
   env?: NodeJS.ProcessEnv;
+  /** Append to the log instead of truncating it (a restart keeps the earlier run's lines). */
+  append?: boolean;
 }
 
-/** Starts `binary` in a new process group, its stdout and stderr going to `log` (truncated). */
+/** Starts `binary` in a new process group, its stdout and stderr going to `log` (truncated unless `append`). */
 export async function startProcess(
   component: Component,
   binary: string,
   args: readonly string[],
   options: SpawnOptions,
 ): Promise<StartedProcess> {
-  const fd = openSync(options.log, 'w'); // one start, one log
+  const fd = openSync(options.log, options.append ? 'a' : 'w'); // one start, one log
   let child: ChildProcess;
   try {
     child = spawn(binary, args, {
@@ -60,7 +65,16 @@ export async function startProcess(
       reject(new Error(`${component}: cannot start ${binary}: ${err.message}`)),
     );
   });
-  return { component, pid: child.pid!, binary, log: options.log, child, exited };
+  return {
+    component,
+    pid: child.pid!,
+    binary,
+    log: options.log,
+    args: [...args],
+    ...(options.env ? { env: options.env } : {}),
+    child,
+    exited,
+  };
 }
 
 async function procStat(pid: number): Promise<string | undefined> {
@@ -160,6 +174,31 @@ export async function stopProcesses(
     if (!(await gone(proc, clock, graceMs)))
       throw new Error(`${proc.component} (pid ${proc.pid}) survived SIGKILL`);
   }
+}
+
+export interface RestartOptions {
+  /** How long SIGTERM has before SIGKILL; 10 s by default. */
+  readonly graceMs?: number;
+  /** Runs once the old process has exited, before the new one starts (an outage to act in). */
+  readonly whileDown?: () => Promise<void>;
+}
+
+/**
+ * Stops `proc` (SIGTERM, SIGKILL after the grace period) and starts the same binary again with
+ * the same arguments and environment, appending to its log. Returns the new process.
+ */
+export async function restartProcess(
+  proc: StartedProcess,
+  clock: Clock,
+  options: RestartOptions = {},
+): Promise<StartedProcess> {
+  await stopProcesses([proc], clock, options.graceMs ?? 10_000);
+  await options.whileDown?.();
+  return startProcess(proc.component, proc.binary, proc.args, {
+    log: proc.log,
+    append: true,
+    ...(proc.env ? { env: proc.env } : {}),
+  });
 }
 
 /** The last `lines` lines of a log file, for error messages. */

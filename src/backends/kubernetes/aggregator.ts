@@ -139,7 +139,14 @@ export async function runKubernetesAggregator(
       clock,
       logger,
       ...(options.signal ? { signal: options.signal } : {}),
-      publish: createStatusAnnotationWriter({ client, namespace: config.namespace, pod: pod.name }),
+      publish: createStatusAnnotationWriter({
+        client,
+        namespace: config.namespace,
+        pod: pod.name,
+        clock,
+        logger,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
       postProcess,
       pack: async (root) => {
         await copyFile(runLog, join(root, 'meta', 'run.log')).catch(() => undefined);

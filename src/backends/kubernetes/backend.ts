@@ -35,6 +35,8 @@ export interface KubernetesBackendOptions {
   /** fathom's image for the aggregator and the workers; `fathom:<version>` by default. */
   readonly image?: string;
   readonly imagePullPolicy?: ImagePullPolicy;
+  /** Labels a node needs to run the aggregator pod (`--aggregator-node-selector`). */
+  readonly aggregatorNodeSelector?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
   /** How often `delete --wait` looks again. */
   readonly pollMs?: number;
@@ -119,6 +121,9 @@ export class KubernetesBackend implements Backend {
       plugins: spec.plugins,
       retrieveToken: randomBytes(32).toString('hex'),
       createNamespace: !namespace,
+      ...(this.options.aggregatorNodeSelector
+        ? { aggregatorNodeSelector: this.options.aggregatorNodeSelector }
+        : {}),
     });
     const created: KubeObject[] = [];
     try {
@@ -279,6 +284,7 @@ export class KubernetesBackend implements Backend {
 export interface KubernetesBackendFactoryOptions extends KubeconfigOptions {
   readonly image?: string;
   readonly imagePullPolicy?: ImagePullPolicy;
+  readonly aggregatorNodeSelector?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
 }
 
@@ -292,6 +298,9 @@ export function createKubernetesBackend(options: KubernetesBackendFactoryOptions
     client: createKubeClient(resolved),
     ...(options.image ? { image: options.image } : {}),
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
+    ...(options.aggregatorNodeSelector
+      ? { aggregatorNodeSelector: options.aggregatorNodeSelector }
+      : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }

@@ -247,6 +247,30 @@ describe('runManifests', () => {
     expect(svc.spec.selector).toEqual({ 'fathom-component': 'aggregator', 'fathom-run': UUID });
   });
 
+  it('pins the aggregator pod to nodes with the --aggregator-node-selector labels, only when given', () => {
+    expect(find(objects, 'Pod', 'fathom-aggregator').spec.nodeSelector).toBeUndefined();
+    const selector = { 'fathom.test/runner': 'true', pool: 'tools' };
+    const pinned = runManifests({
+      config,
+      plugins: [job],
+      retrieveToken: 'tok',
+      createNamespace: true,
+      aggregatorNodeSelector: selector,
+    });
+    const pod = find(pinned, 'Pod', 'fathom-aggregator');
+    expect(pod.spec.nodeSelector).toEqual(selector);
+    expect(pod.spec.nodeSelector).not.toBe(selector); // a copy: the objects are data
+    // Nothing else moves: the plugins' pods keep their own podSpecs.
+    const plugins = find(pinned, 'ConfigMap', 'fathom-plugins').data['plugin-0.yaml'];
+    expect(plugins).not.toContain('fathom.test/runner');
+    const yaml = generateRunYaml(
+      { namespace: 'fathom', plugins: [job], timeoutMs: 0, maxResultBytes: 1 },
+      { aggregatorNodeSelector: selector },
+    );
+    const docs = parseAllDocuments(yaml).map((d) => d.toJS() as View);
+    expect(find(docs, 'Pod', 'fathom-aggregator').spec.nodeSelector).toEqual(selector);
+  });
+
   it('stores the run config and the plugins so the aggregator reads back the same run', () => {
     const cm = find(objects, 'ConfigMap', 'fathom-config');
     expect(parseRunConfig(cm.data['config.json']!)).toEqual(config);

@@ -46,6 +46,8 @@ export interface RunManifestInput {
   readonly retrieveToken: string;
   /** False when the namespace exists already: fathom then neither creates nor deletes it. */
   readonly createNamespace: boolean;
+  /** `--aggregator-node-selector`: labels a node needs to run the aggregator pod (none by default). */
+  readonly aggregatorNodeSelector?: Readonly<Record<string, string>>;
 }
 
 /** A policy rule; an absent resourceNames means every object of the resource. */
@@ -164,7 +166,10 @@ function rbac(input: RunManifestInput): KubeObject[] {
   ];
 }
 
-function aggregatorPod(config: KubeRunConfig): KubeObject {
+function aggregatorPod(
+  config: KubeRunConfig,
+  nodeSelector: Readonly<Record<string, string>> = {},
+): KubeObject {
   const fieldEnv = (name: string, fieldPath: string) => ({
     name,
     valueFrom: { fieldRef: { fieldPath } },
@@ -180,6 +185,8 @@ function aggregatorPod(config: KubeRunConfig): KubeObject {
     spec: {
       serviceAccountName: AGGREGATOR_SA,
       restartPolicy: 'Never',
+      // As Sonobuoy's gen: only when asked for, so the aggregator may run on any node by default.
+      ...(Object.keys(nodeSelector).length > 0 ? { nodeSelector: { ...nodeSelector } } : {}),
       securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000 },
       containers: [
         {
@@ -298,7 +305,7 @@ export function runManifests(input: RunManifestInput): KubeObject[] {
       ],
     },
   });
-  out.push(aggregatorPod(config));
+  out.push(aggregatorPod(config, input.aggregatorNodeSelector));
   return out;
 }
 
@@ -316,6 +323,7 @@ export interface GenOptions {
   readonly uuid?: string;
   readonly retrieveToken?: string;
   readonly now?: Date;
+  readonly aggregatorNodeSelector?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -337,6 +345,14 @@ export function generateRunYaml(spec: RunSpec, options: GenOptions = {}): string
   };
   const retrieveToken = options.retrieveToken ?? randomBytes(32).toString('hex');
   return renderManifests(
-    runManifests({ config, plugins: spec.plugins, retrieveToken, createNamespace: true }),
+    runManifests({
+      config,
+      plugins: spec.plugins,
+      retrieveToken,
+      createNamespace: true,
+      ...(options.aggregatorNodeSelector
+        ? { aggregatorNodeSelector: options.aggregatorNodeSelector }
+        : {}),
+    }),
   );
 }

@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { LaunchContext, MonitorError, PluginRuntime } from '../../aggregation/runtime.js';
 import type { RunStatus } from '../../aggregation/types.js';
-import type { Clock } from '../../core/clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { isFathomError } from '../../core/errors.js';
 import {
   GLOBAL_NODE,
   type ClusterNode,
@@ -15,7 +16,8 @@ import {
 } from '../../plugin/types.js';
 import type { ContainerState, ContainerStateSource } from '../../worker/container-state.js';
 import { createKubeClient, resourcePath, type KubeClient } from './client.js';
-import { watchObjects, type Backoff } from './informer.js';
+import { isPermanent } from './errors.js';
+import { ExponentialBackoff, watchObjects, type Backoff } from './informer.js';
 import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 import { pluginObjects } from './manifests.js';
 import {
@@ -220,20 +222,53 @@ export function readStatusAnnotation(pod: Pod): RunStatus | undefined {
   return decodeStatusAnnotation(pod.metadata.annotations?.[STATUS_ANNOTATION]);
 }
 
-/** Publishes status snapshots as Sonobuoy does: a JSON merge patch of the annotation on the aggregator pod. */
-export function createStatusAnnotationWriter(options: {
+/** Sonobuoy writes the status every 5 s: a failed write is tried again at least as often. */
+export const STATUS_WRITE_BACKOFF: Backoff = { initialMs: 500, maxMs: 5000, factor: 2 };
+
+export interface StatusAnnotationWriterOptions {
   readonly client: KubeClient;
   readonly namespace: string;
   readonly pod: string;
-}): (status: RunStatus) => Promise<void> {
+  /** Waits between attempts; the real clock by default. */
+  readonly clock?: Clock;
+  /** Stops retrying (the write then fails with the abort reason). */
+  readonly signal?: AbortSignal;
+  readonly backoff?: Backoff;
+  readonly logger?: Logger;
+}
+
+/**
+ * Publishes status snapshots as Sonobuoy does: a JSON merge patch of the annotation on the
+ * aggregator pod. A write the API server could not take (down, restarting, 5xx, 429) is tried
+ * again with backoff until it goes through, and the run waits for it: a dropped write could be
+ * the run's last, and then `fathom run --wait` and `retrieve` would never see the run complete.
+ * Errors retrying cannot fix (RBAC, a deleted pod) fail at once.
+ */
+export function createStatusAnnotationWriter(
+  options: StatusAnnotationWriterOptions,
+): (status: RunStatus) => Promise<void> {
   const path = resourcePath('', 'pods', options.namespace, options.pod);
   const what = `annotating Pod ${options.namespace}/${options.pod} with the run status`;
+  const clock = options.clock ?? systemClock;
   return async (status) => {
-    await options.client.mergePatch(
-      path,
-      { metadata: { annotations: { [STATUS_ANNOTATION]: encodeStatusAnnotation(status) } } },
-      what,
-    );
+    const body = {
+      metadata: { annotations: { [STATUS_ANNOTATION]: encodeStatusAnnotation(status) } },
+    };
+    const backoff = new ExponentialBackoff(options.backoff ?? STATUS_WRITE_BACKOFF);
+    for (;;) {
+      try {
+        await options.client.mergePatch(path, body, what);
+        return;
+      } catch (err) {
+        if (!isFathomError(err) || isPermanent(err) || options.signal?.aborted) throw err;
+        const retryInMs = backoff.next();
+        options.logger?.warn(
+          { err: err.message, status: status.status, retryInMs },
+          'could not publish status; retrying',
+        );
+        await clock.sleep(retryInMs, options.signal);
+      }
+    }
   };
 }
 

@@ -10,6 +10,7 @@ interface GenRunOptions {
   maxResultSize: number;
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  aggregatorNodeSelector?: Record<string, string>;
   kubernetesVersion?: string;
 }
 
@@ -45,6 +46,9 @@ export function registerGen(program: Command, io: Io): void {
             ...(o.image ? { image: o.image } : {}),
             ...(o.imagePullPolicy ? { imagePullPolicy: o.imagePullPolicy } : {}),
             ...(o.kubernetesVersion ? { kubernetesVersion: o.kubernetesVersion } : {}),
+            ...(o.aggregatorNodeSelector
+              ? { aggregatorNodeSelector: o.aggregatorNodeSelector }
+              : {}),
           },
         ),
       );
