@@ -9,10 +9,11 @@ import {
   pluginObjects,
   renderManifests,
   runManifests,
+  usesHostNetwork,
   type PluginLaunch,
 } from './manifests.js';
 import { parseRunConfig, type KubeRunConfig } from './runconfig.js';
-import type { KubeObject } from './types.js';
+import type { EnvEntry, KubeObject } from './types.js';
 
 interface EnvT {
   name: string;
@@ -450,6 +451,22 @@ describe('pluginObjects', () => {
     // A Job plugin keeps its own service account but always runs once.
     const own = (pluginObjects(ownSa, launch).workload as View).spec;
     expect([own.serviceAccountName, own.restartPolicy]).toEqual(['e2e-admin', 'Never']);
+  });
+
+  it('a host-network plugin gets the progress port it is given, in the plugin and the worker', () => {
+    expect([usesHostNetwork(daemon), usesHostNetwork(job), usesHostNetwork(custom)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    const port = (p: PluginDefinition, l: PluginLaunch): string[] =>
+      (pluginObjects(p, l).workload as View).spec.template.spec.containers
+        .slice(-2)
+        .map((c) =>
+          String((c.env as EnvEntry[]).find((e) => e.name === 'SONOBUOY_PROGRESS_PORT')?.value),
+        );
+    expect(port(daemon, launch)).toEqual(['8099', '8099']);
+    expect(port(daemon, { ...launch, progressPort: 8101 })).toEqual(['8101', '8101']);
   });
 
   it('does not change the loaded definition', () => {

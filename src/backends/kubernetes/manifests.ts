@@ -37,7 +37,13 @@ import {
 import { CONFIG_KEY, type ImagePullPolicy, type KubeRunConfig } from './runconfig.js';
 import type { KubeObject } from './types.js';
 
-export { pluginObjects, pluginPodSpec, type PluginLaunch, type PluginObjects } from './pod-spec.js';
+export {
+  pluginObjects,
+  pluginPodSpec,
+  usesHostNetwork,
+  type PluginLaunch,
+  type PluginObjects,
+} from './pod-spec.js';
 
 export interface RunManifestInput {
   readonly config: KubeRunConfig;

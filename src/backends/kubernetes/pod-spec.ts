@@ -38,6 +38,8 @@ export interface PluginLaunch {
   readonly aggregatorUrl: string;
   readonly caPem: string;
   readonly clientCert: KeyPair;
+  /** SONOBUOY_PROGRESS_PORT for this plugin; 8099 unless several share the host's network. */
+  readonly progressPort?: number;
 }
 
 export interface PluginObjects {
@@ -67,7 +69,7 @@ function sonobuoyEnv(plugin: PluginDefinition, launch: PluginLaunch): EnvEntry[]
     { name: 'SONOBUOY_RESULTS_DIR', value: RESULTS_DIR },
     { name: 'RESULTS_DIR', value: RESULTS_DIR },
     { name: 'SONOBUOY_CONFIG_DIR', value: CONFIG_DIR },
-    { name: 'SONOBUOY_PROGRESS_PORT', value: String(PROGRESS_PORT) },
+    { name: 'SONOBUOY_PROGRESS_PORT', value: String(launch.progressPort ?? PROGRESS_PORT) },
     ...(plugin.container.env.some((e) => e.name === 'NODE_NAME')
       ? []
       : [{ name: 'NODE_NAME', ...fieldRef('spec.nodeName') }]),
@@ -100,7 +102,7 @@ function workerContainer(plugin: PluginDefinition, launch: PluginLaunch): Obj {
     { name: 'RESULTS_DIR', value: RESULTS_DIR },
     { name: 'SONOBUOY_RESULTS_DIR', value: RESULTS_DIR },
     { name: 'SONOBUOY_DIR', value: SONOBUOY_DIR },
-    { name: 'SONOBUOY_PROGRESS_PORT', value: String(PROGRESS_PORT) },
+    { name: 'SONOBUOY_PROGRESS_PORT', value: String(launch.progressPort ?? PROGRESS_PORT) },
     { name: 'CA_CERT', value: launch.caPem },
     { name: 'CLIENT_CERT', valueFrom: { secretKeyRef: { name: secret, key: 'tls.crt' } } },
     { name: 'CLIENT_KEY', valueFrom: { secretKeyRef: { name: secret, key: 'tls.key' } } },
@@ -121,6 +123,17 @@ function workerContainer(plugin: PluginDefinition, launch: PluginLaunch): Obj {
     env: withNamed(pluginEnv as EnvEntry[], own),
     volumeMounts: [{ name: RESULTS_VOLUME, mountPath: RESULTS_DIR }],
   };
+}
+
+/**
+ * Whether the plugin's pods share their node's network (Sonobuoy's default for DaemonSets): the
+ * progress relays of two such plugins on one node would then compete for one port.
+ */
+export function usesHostNetwork(plugin: PluginDefinition): boolean {
+  const manifest = plugin.manifest as Obj;
+  return isObj(manifest.podSpec)
+    ? manifest.podSpec.hostNetwork === true
+    : plugin.driver === 'DaemonSet';
 }
 
 /**

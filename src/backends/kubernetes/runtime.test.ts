@@ -2,6 +2,7 @@
  * The status annotation writer against a real HTTP server standing in for the API server: a
  * write the server cannot take (refused connections, 503) is tried again with backoff on the
  * injected clock until it goes through; RBAC and missing pods fail at once; an abort stops it.
+ * And what `launch` sends for a run's plugins.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +13,13 @@ import { ManualClock } from '../../core/clock.js';
 import { isFathomError } from '../../core/errors.js';
 import { createKubeClient, type KubeClient } from './client.js';
 import { STATUS_ANNOTATION } from './names.js';
-import { createStatusAnnotationWriter, readStatusAnnotation } from './runtime.js';
+import { pino } from 'pino';
+import { parsePluginDocuments } from '../../plugin/loader.js';
+import {
+  createStatusAnnotationWriter,
+  KubernetesPluginRuntime,
+  readStatusAnnotation,
+} from './runtime.js';
 import type { Pod } from './types.js';
 
 const status = (phase: RunStatus['status']): RunStatus => ({
@@ -160,3 +167,60 @@ describe('createStatusAnnotationWriter', () => {
     expect(received).toHaveLength(1);
   });
 });
+
+describe('KubernetesPluginRuntime.launch', () => {
+  it('gives each host-network plugin its own progress port, so relays on one node do not collide', async () => {
+    const { received, client } = await apiServer([answer(201)]);
+    const runtime = new KubernetesPluginRuntime({
+      client,
+      config: {
+        uuid: '0123abcd-4567-89ef-0123-456789abcdef',
+        namespace: 'fathom',
+        image: 'fathom:test',
+        imagePullPolicy: 'IfNotPresent',
+        kubernetesVersion: 'v1.36.3',
+      },
+      owner: { name: 'fathom-aggregator', uid: 'uid-1' },
+      clock: new ManualClock(),
+      logger: pino({ level: 'silent' }),
+    });
+    const plugins = parsePluginDocuments(
+      [
+        'sonobuoy-config: {driver: DaemonSet, plugin-name: logs, result-format: raw}',
+        'spec: {name: plugin, image: i, command: [sh]}',
+        '---',
+        'sonobuoy-config: {driver: Job, plugin-name: e2e, result-format: junit}',
+        'spec: {name: plugin, image: i, command: [sh]}',
+        '---',
+        'sonobuoy-config: {driver: DaemonSet, plugin-name: inventory, result-format: manual}',
+        'spec: {name: plugin, image: i, command: [sh]}',
+      ].join('\n'),
+      'plugins.yaml',
+    ).plugins;
+    const context = {
+      runId: 'run',
+      aggregatorUrl: 'https://10.0.0.1:8080',
+      caPem: 'ca',
+      clientCert: { certPem: 'cert', keyPem: 'key' },
+      nodes: [],
+    };
+    for (const p of plugins) await runtime.launch(p, context);
+    const ports = received
+      .filter((r) => !r.url.includes('/secrets'))
+      .map((r) => {
+        const obj = JSON.parse(r.body) as {
+          metadata: { name: string };
+          spec: { containers?: Container[]; template?: { spec: { containers: Container[] } } };
+        };
+        const containers = obj.spec.template?.spec.containers ?? obj.spec.containers ?? [];
+        const env = (c: Container): string | undefined =>
+          c.env.find((e) => e.name === 'SONOBUOY_PROGRESS_PORT')?.value;
+        return `${obj.metadata.name.split('-')[1]}:${containers.map(env).join(',')}`;
+      });
+    expect(ports).toEqual(['logs:8099,8099', 'e2e:8099,8099', 'inventory:8100,8100']);
+  });
+});
+
+interface Container {
+  env: { name: string; value?: string }[];
+}

@@ -19,7 +19,7 @@ import { createKubeClient, resourcePath, type KubeClient } from './client.js';
 import { isPermanent } from './errors.js';
 import { ExponentialBackoff, watchObjects, type Backoff } from './informer.js';
 import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
-import { pluginObjects } from './manifests.js';
+import { pluginObjects, usesHostNetwork } from './manifests.js';
 import {
   noJobPodMessage,
   noPodMessage,
@@ -28,6 +28,7 @@ import {
   type MonitorLimits,
 } from './monitor.js';
 import {
+  PROGRESS_PORT,
   STATUS_ANNOTATION,
   WORKER_CONTAINER,
   daemonSetName,
@@ -88,6 +89,8 @@ function nodeOf(pod: Pod): string | undefined {
 /** Runs plugins as Pods and DaemonSets in the run's namespace. */
 export class KubernetesPluginRuntime implements PluginRuntime {
   readonly #launchedAt = new Map<string, number>();
+  /** Host-network plugins launched so far: each gets its own progress port (8099, 8100, ...). */
+  #hostNetworkPlugins = 0;
 
   constructor(private readonly options: KubernetesRuntimeOptions) {}
 
@@ -104,6 +107,9 @@ export class KubernetesPluginRuntime implements PluginRuntime {
       aggregatorUrl: context.aggregatorUrl,
       caPem: context.caPem,
       clientCert: context.clientCert,
+      ...(usesHostNetwork(plugin)
+        ? { progressPort: PROGRESS_PORT + this.#hostNetworkPlugins++ }
+        : {}),
     });
     for (const obj of [secret, workload] as KubeObject[]) {
       await client.create(
