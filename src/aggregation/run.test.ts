@@ -128,6 +128,8 @@ describe('runAggregation', () => {
         bindHost: '127.0.0.1',
         bindPort: 0,
         advertiseHost: '127.0.0.1',
+        workerImage: 'fathom:test',
+        imagePullPolicy: 'Never',
       },
       outputDir: join(dir, 'results'),
       clock,
@@ -171,8 +173,12 @@ describe('runAggregation', () => {
     });
     const definition = JSON.parse(
       await readFile(join(dir, 'results/plugins/ds/definition.json'), 'utf8'),
-    ) as { SessionID: string };
-    expect(definition.SessionID).toBe('u-1');
+    ) as { SessionID: string; SonobuoyImage: string; ImagePullPolicy: string };
+    expect(definition).toMatchObject({
+      SessionID: 'u-1',
+      SonobuoyImage: 'fathom:test',
+      ImagePullPolicy: 'Never',
+    });
     // Phases reach the status reader in order.
     const phases = published.map((s) => s.status).filter((p, i, all) => p !== all[i - 1]);
     expect(phases).toEqual(['running', 'post-processing', 'complete']);

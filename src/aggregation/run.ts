@@ -24,6 +24,9 @@ export interface RunConfig {
   /** The host workers dial; it is also the server certificate's subject alternative name. */
   readonly advertiseHost: string;
   readonly maxResultBytes?: number;
+  /** The worker image and its pull policy, for definition.json (none on the local backend). */
+  readonly workerImage?: string;
+  readonly imagePullPolicy?: string;
 }
 
 /** A post-processed plugin: its verdict per node (`global` for a Job). */
@@ -277,9 +280,9 @@ async function writeMeta(
       Definition: p.manifest,
       SessionID: config.uuid,
       Namespace: config.namespace,
-      SonobuoyImage: '',
+      SonobuoyImage: config.workerImage ?? '',
       CleanedUp: !p.skipCleanup,
-      ImagePullPolicy: 'IfNotPresent',
+      ImagePullPolicy: config.imagePullPolicy ?? 'IfNotPresent',
       ImagePullSecrets: '',
       CustomAnnotations: null,
     });

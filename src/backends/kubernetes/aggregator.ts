@@ -134,6 +134,8 @@ export async function runKubernetesAggregator(
         bindHost,
         bindPort: config.uploadPort,
         advertiseHost: podIp,
+        workerImage: config.image,
+        imagePullPolicy: config.imagePullPolicy,
       },
       outputDir: join(outputDir, config.uuid),
       clock,
