@@ -1,5 +1,5 @@
 import 'reflect-metadata'; // @peculiar/x509 resolves its providers through tsyringe, which needs it
-import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { FathomError } from './errors.js';
@@ -46,15 +46,38 @@ function generateKeys(): Promise<CryptoKeyPair> {
   return webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify']);
 }
 
-/** Makes a fresh in-memory CA (ECDSA P-256), as Sonobuoy's aggregator does at start. */
-export async function createRunCa(options: CaOptions = {}): Promise<RunCa> {
+/** What a certificate authority issues: one leaf certificate per call. */
+export interface CertificateAuthority {
+  readonly caPem: string;
+  issue(leaf: LeafRequest): Promise<KeyPair>;
+}
+
+export interface LeafRequest {
+  /** The whole distinguished name, e.g. `CN=e2e, O=fathom`. */
+  readonly subject: string;
+  readonly usage: 'server' | 'client';
+  /** Subject alternative names; hosts that parse as IPs become IP entries. */
+  readonly names?: readonly string[];
+  /** SEC1 (`EC PRIVATE KEY`, what Sonobuoy's worker requires) or PKCS#8. Default SEC1. */
+  readonly keyFormat?: 'sec1' | 'pkcs8';
+}
+
+export interface CertificateAuthorityOptions extends CaOptions {
+  /** The CA's own distinguished name. */
+  readonly name: string;
+}
+
+/** A fresh in-memory CA (ECDSA P-256): the run's, or a test cluster's. */
+export async function createCertificateAuthority(
+  options: CertificateAuthorityOptions,
+): Promise<CertificateAuthority> {
   const now = options.now ?? Date.now();
   const notBefore = new Date(now - 5 * 60_000); // tolerate small clock skew between processes
   const notAfter = new Date(now + (options.validForMs ?? 48 * HOUR));
   const caKeys = await generateKeys();
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: 'CN=fathom-ca, O=fathom',
+    name: options.name,
     notBefore,
     notAfter,
     signingAlgorithm: ecdsa,
@@ -68,43 +91,62 @@ export async function createRunCa(options: CaOptions = {}): Promise<RunCa> {
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-
-  async function leaf(
-    cn: string,
-    usage: x509.ExtendedKeyUsage,
-    names: x509.JsonGeneralName[],
-  ): Promise<KeyPair> {
-    const keys = await generateKeys();
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(),
-      subject: `CN=${cn}, O=fathom`,
-      issuer: ca.subject,
-      notBefore,
-      notAfter,
-      signingAlgorithm: ecdsa,
-      publicKey: keys.publicKey,
-      signingKey: caKeys.privateKey,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([usage]),
-        new x509.SubjectAlternativeNameExtension(names),
-        await x509.AuthorityKeyIdentifierExtension.create(ca),
-      ],
-    });
-    return { certPem: cert.toString('pem'), keyPem: await sec1Pem(keys.privateKey) };
-  }
-
   return {
     caPem: ca.toString('pem'),
+    async issue(leaf) {
+      const keys = await generateKeys();
+      const names = leaf.names ?? [];
+      const extensions: x509.Extension[] = [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([
+          leaf.usage === 'server'
+            ? x509.ExtendedKeyUsage.serverAuth
+            : x509.ExtendedKeyUsage.clientAuth,
+        ]),
+        await x509.AuthorityKeyIdentifierExtension.create(ca),
+      ];
+      if (names.length > 0) {
+        extensions.push(
+          new x509.SubjectAlternativeNameExtension(
+            names.map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h })),
+          ),
+        );
+      }
+      const cert = await x509.X509CertificateGenerator.create({
+        serialNumber: serial(),
+        subject: leaf.subject,
+        issuer: ca.subject,
+        notBefore,
+        notAfter,
+        signingAlgorithm: ecdsa,
+        publicKey: keys.publicKey,
+        signingKey: caKeys.privateKey,
+        extensions,
+      });
+      const keyPem =
+        leaf.keyFormat === 'pkcs8'
+          ? KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString()
+          : await sec1Pem(keys.privateKey);
+      return { certPem: cert.toString('pem'), keyPem };
+    },
+  };
+}
+
+/** Makes a fresh in-memory CA, as Sonobuoy's aggregator does at start. */
+export async function createRunCa(options: CaOptions = {}): Promise<RunCa> {
+  const ca = await createCertificateAuthority({ ...options, name: 'CN=fathom-ca, O=fathom' });
+  return {
+    caPem: ca.caPem,
     serverCert: (hosts) =>
-      leaf(
-        hosts[0] ?? 'localhost',
-        x509.ExtendedKeyUsage.serverAuth,
-        hosts.map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h })),
-      ),
+      ca.issue({
+        subject: `CN=${hosts[0] ?? 'localhost'}, O=fathom`,
+        usage: 'server',
+        names: hosts,
+      }),
+    // The plugin's name in the SAN is what the aggregator checks against the upload's path.
     clientCert: (plugin) =>
-      leaf(plugin, x509.ExtendedKeyUsage.clientAuth, [{ type: 'dns', value: plugin }]),
+      ca.issue({ subject: `CN=${plugin}, O=fathom`, usage: 'client', names: [plugin] }),
   };
 }
 
