@@ -5,16 +5,14 @@
  * whose global setup starts the cluster; skips (saying why) anywhere else.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import { kubeHttpFromKubeconfig } from '../cluster/kube.js';
 import type { KubeHttp, KubeObject } from '../cluster/kube.js';
 import { KWOK_ANNOTATION, POOL_LABEL, ZONE_LABEL, nodeIsReady } from '../cluster/nodes.js';
 import { INTEGRATION_NODES, SPECIAL_POOL } from './context.js';
 
-const cluster = inject('fathomCluster');
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --config vitest.integration.config.ts`';
+const { cluster, skipReason } = providedCluster();
 
 interface Pod extends KubeObject {
   spec: { nodeName?: string };

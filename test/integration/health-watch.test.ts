@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import { stringify } from 'yaml';
 import { createKubeClient, type KubeClient } from '../../src/backends/kubernetes/client.js';
 import { resolveKubeconfig } from '../../src/backends/kubernetes/kubeconfig.js';
@@ -18,10 +19,7 @@ import {
 import { FathomError } from '../../src/core/errors.js';
 import { fathom, tempDir } from '../support/cli.js';
 
-const cluster = inject('fathomCluster');
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --config vitest.integration.config.ts`';
+const { cluster, skipReason } = providedCluster();
 
 const APPS = { group: 'apps', kind: 'Deployment' };
 

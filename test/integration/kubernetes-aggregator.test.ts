@@ -14,7 +14,8 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { list as tarList } from 'tar';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import { parse, stringify } from 'yaml';
 import type { RunStatus } from '../../src/aggregation/types.js';
 import { runKubernetesAggregator } from '../../src/backends/kubernetes/aggregator.js';
@@ -30,10 +31,7 @@ import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { PluginDefinition } from '../../src/plugin/types.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';
 
-const cluster = inject('fathomCluster');
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --config vitest.integration.config.ts`';
+const { cluster, skipReason } = providedCluster();
 
 function hostAddress(): string | undefined {
   for (const addrs of Object.values(networkInterfaces())) {

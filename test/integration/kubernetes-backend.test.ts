@@ -11,7 +11,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import { parse, stringify } from 'yaml';
 import { kubeHttpFromKubeconfig } from '../cluster/kube.js';
 import type { RunStatus } from '../../src/aggregation/types.js';
@@ -30,10 +31,7 @@ import { FathomError } from '../../src/core/errors.js';
 import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { PluginDefinition } from '../../src/plugin/types.js';
 
-const cluster = inject('fathomCluster');
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --config vitest.integration.config.ts`';
+const { cluster, skipReason } = providedCluster();
 
 const plugins: PluginDefinition[] = parsePluginDocuments(
   `

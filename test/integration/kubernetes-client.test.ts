@@ -9,7 +9,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import { parse, stringify } from 'yaml';
 import {
   createKubeClient,
@@ -22,10 +23,7 @@ import type { Pod } from '../../src/backends/kubernetes/types.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { FathomError } from '../../src/core/errors.js';
 
-const cluster = inject('fathomCluster');
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --config vitest.integration.config.ts`';
+const { cluster, skipReason } = providedCluster();
 
 interface KubeconfigDoc {
   'current-context': string;

@@ -8,7 +8,8 @@ import https from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import type { LogLine } from '../../src/backends/backend.js';
 import { KubernetesBackend } from '../../src/backends/kubernetes/backend.js';
 import {
@@ -21,10 +22,7 @@ import { createStatusAnnotationWriter } from '../../src/backends/kubernetes/runt
 import { createRunCa } from '../../src/core/pki.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';
 
-const cluster = inject('fathomCluster');
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --config vitest.integration.config.ts`';
+const { cluster, skipReason } = providedCluster();
 
 function hostAddress(): string | undefined {
   for (const addrs of Object.values(networkInterfaces())) {

@@ -20,7 +20,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extract } from 'tar';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import { parse } from 'yaml';
 import type { RunStatus } from '../../src/aggregation/types.js';
 import { ensureClusterBinaries } from '../cluster/binaries.js';
@@ -30,10 +31,7 @@ import { startTestPodRunner, type TestPodRunner } from '../podrunner/fixture.js'
 import { fathom, tempDir, type CliResult } from '../support/cli.js';
 import { whenInDir } from '../support/wait.js';
 
-const cluster = inject('fathomCluster');
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --config vitest.integration.config.ts`';
+const { cluster, skipReason } = providedCluster();
 
 /** The label this file's runner nodes carry, and nothing else in the cluster. */
 const NODE_LABEL = 'fathom.test/cli-run';

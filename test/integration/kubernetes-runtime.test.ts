@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import { parse, stringify } from 'yaml';
 import type { MonitorError } from '../../src/aggregation/runtime.js';
 import { KubernetesBackend } from '../../src/backends/kubernetes/backend.js';
@@ -34,11 +35,8 @@ import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { ClusterNode, PluginDefinition } from '../../src/plugin/types.js';
 import { kubeHttpFromKubeconfig, type KubeHttp } from '../cluster/kube.js';
 
-const cluster = inject('fathomCluster');
+const { cluster, skipReason } = providedCluster();
 const iterate = <T>(it: AsyncIterable<T>): AsyncIterator<T> => it[Symbol.asyncIterator]();
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --config vitest.integration.config.ts`';
 
 const [picky, crashy, tainted] = parsePluginDocuments(
   `

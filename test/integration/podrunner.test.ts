@@ -4,7 +4,8 @@
  * credentials, and the real controllers' Jobs and DaemonSets run on them. Waits on watch
  * events (and on the pod dir for log lines), never on timers.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providedCluster } from './provided.js';
 import { kubeHttpFromKubeconfig } from '../cluster/kube.js';
 import type { KubeHttp, KubeObject } from '../cluster/kube.js';
 import { startTestPodRunner } from '../podrunner/fixture.js';
@@ -12,10 +13,7 @@ import type { TestPodRunner } from '../podrunner/fixture.js';
 import { RUNNER_LABEL } from '../podrunner/node.js';
 import { whenInDir } from '../support/wait.js';
 
-const cluster = inject('fathomCluster');
-const skipReason =
-  inject('fathomClusterSkip') ||
-  'no test cluster was provided: run with `npx vitest run --project integration`';
+const { cluster, skipReason } = providedCluster();
 
 interface ContainerStatus {
   name: string;
