@@ -14,47 +14,11 @@ import { RESULTS_FILE } from './process.js';
 import { readPluginResults, readRunInfo, RESULTS_FILE_NAME } from './read.js';
 import { extractResults, safeEntryPath as extractPath, writeResultsTarball } from './tarball.js';
 import { safeEntryPath } from './tarpath.js';
+import { rawTar, type RawEntry } from './test-helpers.js';
 
 const fixtures = new URL('../../../shared/conformance/sonobuoy/', import.meta.url).pathname;
 const haveFixtures = existsSync(fixtures);
 if (!haveFixtures) console.warn(`skipping Sonobuoy tarball fixtures: ${fixtures} is absent`);
-
-interface RawEntry {
-  name: string;
-  /** ustar type flag: '0' file, '5' dir, '1' hard link, '2' symlink, 'L' GNU long name, 'x' pax. */
-  type?: string;
-  body?: string | Buffer;
-  linkname?: string;
-  /** ustar prefix field. */
-  prefix?: string;
-}
-
-/** A hand-made ustar archive, so tests can hold entries no honest tar tool writes. */
-function rawTar(entries: RawEntry[], { end = true } = {}): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const body = Buffer.from(e.body ?? '');
-    const h = Buffer.alloc(512);
-    h.write(e.name, 0, 100, 'utf8');
-    h.write('0000644\0', 100);
-    h.write('0000000\0', 108);
-    h.write('0000000\0', 116);
-    h.write(body.length.toString(8).padStart(11, '0') + '\0', 124);
-    h.write('00000000000\0', 136);
-    h.write('        ', 148);
-    h.write(e.type ?? '0', 156);
-    if (e.linkname) h.write(e.linkname, 157, 100);
-    h.write('ustar\0', 257);
-    h.write('00', 263);
-    if (e.prefix) h.write(e.prefix, 345, 155);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  if (end) blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
 
 /** A pax record: `<length> key=value\n`, the length counting itself. */
 function paxRecord(key: string, value: string): string {
