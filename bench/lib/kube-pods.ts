@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { create as tarCreate } from 'tar';
 import { systemClock } from '../../src/core/clock.js';
@@ -18,16 +17,16 @@ import { silentLogger } from '../../src/worker/logger.js';
 import { createMtlsClient } from '../../src/worker/mtls-client.js';
 import { DEFAULT_RETRY, putWithRetry } from '../../src/worker/upload.js';
 import type { KubeHttp, KubeObject } from '../../test/cluster/kube.js';
+import { hostAddress as anyHostAddress } from '../../test/support/net.js';
 import { serviceAccountKubeconfig } from './kube-requests.js';
 import { FATHOM_BIN, quantile, REPO_ROOT } from './measure.js';
 
 /** This machine's first non-loopback IPv4: the API server's pod proxy refuses loopback. */
 export function hostAddress(): string {
-  for (const addrs of Object.values(networkInterfaces())) {
-    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (v4) return v4.address;
-  }
-  throw new Error('this machine has no non-loopback IPv4 address for the pod proxy to reach');
+  const ip = anyHostAddress();
+  if (!ip)
+    throw new Error('this machine has no non-loopback IPv4 address for the pod proxy to reach');
+  return ip;
 }
 
 export interface AggregatorProcess {

@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../src/core/clock.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -24,6 +24,7 @@ import { logTail, restartProcess, rssKib, startProcess, stopProcesses } from './
 import type { Component, RestartOptions, StartedProcess } from './processes.js';
 import { liveProcesses, readState, writeState } from './state.js';
 import { pollUntil } from './wait.js';
+import { hostAddress } from '../support/net.js';
 
 export interface ClusterOptions {
   /** How many simulated nodes in total; pools take theirs first, the rest go to pool `default`. */
@@ -90,13 +91,7 @@ async function freePorts(count: number): Promise<number[]> {
 }
 
 /** A non-loopback IPv4 for the `kubernetes` Service's endpoints (the API rejects loopback there). */
-function advertiseAddress(): string {
-  for (const addrs of Object.values(networkInterfaces())) {
-    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (v4) return v4.address;
-  }
-  return '127.0.0.1';
-}
+const advertiseAddress = (): string => hostAddress() ?? '127.0.0.1';
 
 const writePrivate = (path: string, content: string): Promise<void> =>
   writeFile(path, content, { mode: 0o600 });

@@ -8,8 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providedCluster } from './provided.js';
@@ -30,6 +29,7 @@ import { createRunCa } from '../../src/core/pki.js';
 import { FathomError } from '../../src/core/errors.js';
 import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { PluginDefinition } from '../../src/plugin/types.js';
+import { freePort, hostAddress } from '../support/net.js';
 
 const { cluster, skipReason } = providedCluster();
 
@@ -53,22 +53,6 @@ const spec = (namespace: string) => ({
 });
 
 /** A non-loopback address of this machine: the API server refuses to proxy to loopback. */
-function hostAddress(): string | undefined {
-  for (const addrs of Object.values(networkInterfaces())) {
-    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (v4) return v4.address;
-  }
-  return undefined;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '0.0.0.0', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 async function failure(p: Promise<unknown>): Promise<FathomError> {
   try {
     await p;

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providedCluster } from './provided.js';
 import type { LogLine } from '../../src/backends/backend.js';
@@ -21,16 +20,9 @@ import { resolveKubeconfig } from '../../src/backends/kubernetes/kubeconfig.js';
 import { createStatusAnnotationWriter } from '../../src/backends/kubernetes/runtime.js';
 import { createRunCa } from '../../src/core/pki.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';
+import { hostAddress } from '../support/net.js';
 
 const { cluster, skipReason } = providedCluster();
-
-function hostAddress(): string | undefined {
-  for (const addrs of Object.values(networkInterfaces())) {
-    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (v4) return v4.address;
-  }
-  return undefined;
-}
 
 const ip = hostAddress();
 
