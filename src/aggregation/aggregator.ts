@@ -11,6 +11,7 @@ import {
   extractTarball,
   storeError,
   writeBodyToFile,
+  type WriteControl,
 } from './ingest.js';
 import { mergeProgress, parseProgressUpdate } from './progress.js';
 import type { PluginRunStatus, PluginStatusEntry, ProgressUpdate } from './types.js';
@@ -24,6 +25,23 @@ export const DEFAULT_MAX_RESULT_BYTES = 10 * 1024 ** 3;
 /** Scratch directories for uploads in flight live in the output directory under this prefix. */
 export const INCOMING_PREFIX = '.incoming-';
 
+/** An upload that sends nothing for this long is cut off (408) and its partial file discarded. */
+export const DEFAULT_UPLOAD_IDLE_MS = 60_000;
+/** No upload may take longer than this, however steadily it trickles (408). */
+export const DEFAULT_UPLOAD_DEADLINE_MS = 60 * 60_000;
+
+/** Where the aggregator records each change before it is acknowledged (crash recovery). */
+export interface AggregatorJournal {
+  result(key: string, status: Exclude<PluginRunStatus, 'running'>): void;
+  progress(key: string, progress: ProgressUpdate): void;
+}
+
+/** What a restarted aggregator already had: results accepted or failed, and the last progress. */
+export interface RestoredState {
+  readonly results: ReadonlyMap<string, Exclude<PluginRunStatus, 'running'>>;
+  readonly progress: ReadonlyMap<string, ProgressUpdate>;
+}
+
 export interface AggregatorOptions {
   /** The results tree (`plugins/<p>/results/<node>/...` is written below it). */
   outputDir: string;
@@ -31,6 +49,13 @@ export interface AggregatorOptions {
   clock?: Clock;
   /** Largest upload accepted, compressed and unpacked alike; default 10 GiB. */
   maxResultBytes?: number;
+  /** An upload idle this long fails with FATHOM_UPLOAD_STALLED; default 60 s. */
+  uploadIdleMs?: number;
+  /** An upload still running after this long fails with FATHOM_UPLOAD_STALLED; default 1 h. */
+  uploadDeadlineMs?: number;
+  journal?: AggregatorJournal;
+  /** State from the journal of an aggregator that stopped before the run was done. */
+  restored?: RestoredState;
 }
 
 export interface IncomingResult {
@@ -58,6 +83,7 @@ export interface Aggregator {
     plugin: string,
     node: string,
     error: { error: string } & Record<string, unknown>,
+    options?: RecordErrorOptions,
   ): Promise<boolean>;
   /** Merges a progress update (including the appending kind); throws FATHOM_PROGRESS_INVALID(400) / FATHOM_RESULT_UNEXPECTED(403). */
   updateProgress(plugin: string, node: string, body: unknown): ProgressUpdate;
@@ -72,6 +98,14 @@ export interface Aggregator {
   onChange(listener: () => void): () => void;
 }
 
+export interface RecordErrorOptions {
+  /**
+   * Abort an upload in flight for this key instead of waiting for it (a timeout must win over a
+   * stalled upload); its partial file is discarded and its sender gets 409.
+   */
+  readonly preempt?: boolean;
+}
+
 interface Slot {
   readonly expected: ExpectedResult;
   readonly key: string;
@@ -79,12 +113,17 @@ interface Slot {
   progress?: ProgressUpdate;
   /** Serialises stores for one key, as Sonobuoy's results mutex does. */
   lock: Promise<void>;
+  /** Aborts the upload being stored, if any. */
+  inflight?: AbortController;
 }
 
 class FileAggregator implements Aggregator {
   readonly #outputDir: string;
   readonly #clock: Clock;
   readonly #maxBytes: number;
+  readonly #idleMs: number;
+  readonly #deadlineMs: number;
+  readonly #journal: AggregatorJournal | undefined;
   readonly #slots = new Map<string, Slot>();
   readonly #listeners = new Set<() => void>();
 
@@ -92,13 +131,18 @@ class FileAggregator implements Aggregator {
     this.#outputDir = options.outputDir;
     this.#clock = options.clock ?? systemClock;
     this.#maxBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+    this.#idleMs = options.uploadIdleMs ?? DEFAULT_UPLOAD_IDLE_MS;
+    this.#deadlineMs = options.uploadDeadlineMs ?? DEFAULT_UPLOAD_DEADLINE_MS;
+    this.#journal = options.journal;
     for (const e of options.expected) {
       const key = resultKey(e.plugin, e.node);
       if (!this.#slots.has(key)) {
+        const progress = options.restored?.progress.get(key);
         this.#slots.set(key, {
           expected: { plugin: e.plugin, node: e.node },
           key,
-          status: 'running',
+          status: options.restored?.results.get(key) ?? 'running',
+          ...(progress ? { progress: structuredClone(progress) } : {}),
           lock: Promise.resolve(),
         });
       }
@@ -141,11 +185,19 @@ class FileAggregator implements Aggregator {
       }
       checkDeclaredSize(result.size, this.#maxBytes);
       const dest = join(this.#outputDir, 'plugins', result.plugin, 'results', result.node);
-      await this.#store(dest, (payload) =>
-        archive
-          ? extractTarball(result.body, payload, this.#maxBytes)
-          : writeBodyToFile(result.body, join(payload, filename), this.#maxBytes),
-      );
+      const inflight = new AbortController();
+      slot.inflight = inflight;
+      const watch = this.#watchUpload(slot.key, inflight);
+      try {
+        await this.#store(dest, (payload) =>
+          archive
+            ? extractTarball(result.body, payload, this.#maxBytes, watch.control)
+            : writeBodyToFile(result.body, join(payload, filename), this.#maxBytes, watch.control),
+        );
+      } finally {
+        watch.stop();
+        slot.inflight = undefined;
+      }
       slot.status = 'complete';
       // A worker that cannot read its result sends `{"error": ...}` with no file name. Sonobuoy
       // stores that as a result named `result`; fathom records it as the error it is.
@@ -161,7 +213,51 @@ class FileAggregator implements Aggregator {
           slot.status = 'failed';
         }
       }
+      // Journaled (and synced) before the sender hears 200: an accepted result survives a crash.
+      this.#journal?.result(slot.key, slot.status);
     });
+  }
+
+  /**
+   * Cuts an upload off when no byte arrived for the idle timeout or the deadline passed, on the
+   * injected clock. Returns the control to hand to the writer and a stop function.
+   */
+  #watchUpload(
+    key: string,
+    inflight: AbortController,
+  ): { control: WriteControl; stop: () => void } {
+    const started = this.#clock.now();
+    let last = started;
+    const stopped = new AbortController();
+    const stall = (why: string): FathomError =>
+      new FathomError('FATHOM_UPLOAD_STALLED', `upload of ${key} ${why}; send it again`, {
+        details: { key },
+      });
+    void (async () => {
+      while (!stopped.signal.aborted && !inflight.signal.aborted) {
+        const now = this.#clock.now();
+        const idleDue = last + this.#idleMs;
+        const deadline = started + this.#deadlineMs;
+        if (now >= deadline) {
+          inflight.abort(stall(`did not finish within ${this.#deadlineMs / 1000}s`));
+        } else if (now >= idleDue) {
+          inflight.abort(stall(`sent nothing for ${this.#idleMs / 1000}s`));
+        } else {
+          await this.#clock
+            .sleep(Math.min(idleDue, deadline) - now, stopped.signal)
+            .catch(() => undefined);
+        }
+      }
+    })();
+    return {
+      control: {
+        signal: inflight.signal,
+        onBytes: () => {
+          last = this.#clock.now();
+        },
+      },
+      stop: () => stopped.abort(),
+    };
   }
 
   async #writeError(plugin: string, node: string, error: Record<string, unknown>): Promise<void> {
@@ -175,14 +271,27 @@ class FileAggregator implements Aggregator {
     plugin: string,
     node: string,
     error: { error: string } & Record<string, unknown>,
+    options: RecordErrorOptions = {},
   ): Promise<boolean> {
     assertSafeSegment('plugin', plugin);
     assertSafeSegment('node', node);
     const slot = this.#slot(plugin, node, 'result');
+    if (options.preempt) {
+      slot.inflight?.abort(
+        new FathomError(
+          'FATHOM_RESULT_DUPLICATE',
+          `result ${slot.key} already received: ${error.error}`,
+          {
+            details: { key: slot.key },
+          },
+        ),
+      );
+    }
     const recorded = await this.#locked(slot, async () => {
       if (slot.status !== 'running') return false;
       await this.#writeError(plugin, node, error);
       slot.status = 'failed';
+      this.#journal?.result(slot.key, 'failed');
       return true;
     });
     if (recorded) this.#changed();
@@ -194,6 +303,7 @@ class FileAggregator implements Aggregator {
     const timestamp = new Date(this.#clock.now()).toISOString();
     const update = parseProgressUpdate(body, { plugin, node, timestamp });
     slot.progress = mergeProgress(slot.progress, update);
+    this.#journal?.progress(slot.key, slot.progress);
     this.#changed();
     return structuredClone(slot.progress);
   }

@@ -87,17 +87,36 @@ export function checkDeclaredSize(size: number | undefined, limit: number): void
   if (size !== undefined && size > limit) throw tooLarge(limit);
 }
 
-/** Passes bytes through and fails once more than `limit` have gone by. */
+/** How a write is watched from outside: aborted (timeouts), and told of every chunk (idle checks). */
+export interface WriteControl {
+  readonly signal?: AbortSignal;
+  readonly onBytes?: (bytes: number) => void;
+}
+
+/** Passes bytes through, fails once more than `limit` have gone by, and fails when aborted. */
 class ByteLimit extends Transform {
   #seen = 0;
-  constructor(readonly limit: number) {
+  readonly #onBytes: ((bytes: number) => void) | undefined;
+  constructor(
+    readonly limit: number,
+    control: WriteControl,
+  ) {
     super();
+    this.#onBytes = control.onBytes;
+    const { signal } = control;
+    if (signal?.aborted) queueMicrotask(() => this.destroy(abortError(signal)));
+    signal?.addEventListener('abort', () => this.destroy(abortError(signal)), { once: true });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.#seen += chunk.length;
+    this.#onBytes?.(chunk.length);
     if (this.#seen > this.limit) cb(tooLarge(this.limit));
     else cb(null, chunk);
   }
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
 /** Codes an archive's own content causes; anything else is the aggregator's disk failing. */
@@ -139,8 +158,13 @@ function feed(body: Readable, first: Writable): () => void {
 }
 
 /** Streams `body` into the new file `path` (which must not exist), at most `limit` bytes. */
-export async function writeBodyToFile(body: Readable, path: string, limit: number): Promise<void> {
-  const limiter = new ByteLimit(limit);
+export async function writeBodyToFile(
+  body: Readable,
+  path: string,
+  limit: number,
+  control: WriteControl = {},
+): Promise<void> {
+  const limiter = new ByteLimit(limit, control);
   const detach = feed(body, limiter);
   try {
     await pipeline(limiter, createWriteStream(path, { flags: 'wx', mode: 0o644 }));
@@ -157,8 +181,13 @@ export async function writeBodyToFile(body: Readable, path: string, limit: numbe
  * (a link may only point down from where it sits, so no chain of links can leave `root`).
  * On failure `root` may hold partial files: callers extract into a scratch directory.
  */
-export async function extractTarball(body: Readable, root: string, limit: number): Promise<void> {
-  const limiter = new ByteLimit(limit);
+export async function extractTarball(
+  body: Readable,
+  root: string,
+  limit: number,
+  control: WriteControl = {},
+): Promise<void> {
+  const limiter = new ByteLimit(limit, control);
   const extractor = new TarExtractor(root, limit);
   const detach = feed(body, limiter);
   try {

@@ -30,6 +30,8 @@ type Behaviour = 'upload' | 'silent' | 'launch-fails' | 'monitor-error';
  */
 class InProcessRuntime implements PluginRuntime {
   readonly launched: string[] = [];
+  readonly adopted: string[] = [];
+  readonly urls: string[] = [];
   readonly events = new EventEmitter();
   readonly cleaned: string[] = [];
   readonly #monitorErrors = new Map<string, MonitorError[]>();
@@ -40,8 +42,18 @@ class InProcessRuntime implements PluginRuntime {
     return Promise.resolve(nodes);
   }
 
+  async adopt(p: PluginDefinition, ctx: LaunchContext): Promise<void> {
+    this.adopted.push(p.name);
+    await this.#start(p, ctx);
+  }
+
   async launch(p: PluginDefinition, ctx: LaunchContext): Promise<void> {
     this.launched.push(p.name);
+    await this.#start(p, ctx);
+  }
+
+  async #start(p: PluginDefinition, ctx: LaunchContext): Promise<void> {
+    this.urls.push(ctx.aggregatorUrl);
     this.events.emit('launch', p.name);
     const behaviour = this.behaviour[p.name];
     if (behaviour === 'launch-fails') throw new Error('quota exceeded');
@@ -263,6 +275,66 @@ describe('runAggregation', () => {
     ac.abort(new Error('deleted'));
     await expect(running).rejects.toThrow('deleted');
     expect(runtime.cleaned).toEqual(['quiet']);
+  });
+
+  it('resumes from its journal: accepted results kept, launched plugins adopted, same port, same deadlines', async () => {
+    const journalFile = join(dir, 'journal.jsonl');
+    const plugins = [plugin('ok', 'Job'), plugin('quiet', 'DaemonSet')];
+    const first = new InProcessRuntime({ ok: 'upload', quiet: 'silent' });
+    const ac = new AbortController();
+    const running = runAggregation({
+      ...options(first, plugins, 60_000),
+      journalFile,
+      signal: ac.signal,
+    });
+    await statusWhere((s) => s.plugins.some((e) => e.plugin === 'ok' && e.status === 'complete'));
+    await clock.advance(20_000);
+    ac.abort(new Error('aggregator killed'));
+    await expect(running).rejects.toThrow('aggregator killed');
+
+    const second = new InProcessRuntime({ ok: 'silent', quiet: 'upload' });
+    published = [];
+    const resumed = runAggregation({ ...options(second, plugins, 60_000), journalFile });
+    const outcome = await resumed;
+    expect(second.launched).toEqual([]);
+    // Both were launched before the crash: adopted (for monitoring and cleanup), never relaunched.
+    expect(second.adopted).toEqual(['ok', 'quiet']);
+    expect(new Set(second.urls)).toEqual(new Set(first.urls));
+    expect(outcome.status.plugins.map((e) => [e.plugin, e.node, e.status])).toEqual([
+      ['ok', 'global', 'complete'],
+      ['quiet', 'node-1', 'complete'],
+      ['quiet', 'node-2', 'complete'],
+    ]);
+    // A result accepted before the crash is still on disk, not uploaded again.
+    expect(await readFile(join(dir, 'results/plugins/ok/results/global/out.txt'), 'utf8')).toBe(
+      'result of global/ok',
+    );
+  });
+
+  it('keeps a resumed plugin timeout deadline from its first launch', async () => {
+    const journalFile = join(dir, 'journal.jsonl');
+    const plugins = [plugin('quiet', 'Job')];
+    const ac = new AbortController();
+    const running = runAggregation({
+      ...options(new InProcessRuntime({ quiet: 'silent' }), plugins, 60_000),
+      journalFile,
+      signal: ac.signal,
+    });
+    await clock.whenSleeping(1); // the plugin's timeout
+    expect(clock.pendingDelays()).toEqual([60_000]);
+    await clock.advance(45_000);
+    ac.abort(new Error('aggregator killed'));
+    await expect(running).rejects.toThrow('aggregator killed');
+
+    const resumed = runAggregation({
+      ...options(new InProcessRuntime({ quiet: 'silent' }), plugins, 60_000),
+      journalFile,
+    });
+    await clock.whenSleeping(1);
+    expect(clock.pendingDelays()).toEqual([15_000]);
+    await clock.advance(15_000);
+    const outcome = await resumed;
+    expect(outcome.status.plugins.map((e) => e.status)).toEqual(['failed']);
   });
 
   it('orders groups by order, then by name', () => {

@@ -8,6 +8,8 @@ import { VERSION } from '../core/version.js';
 import { expectedResults, nodeMatches } from '../plugin/expected.js';
 import type { ClusterNode, ExpectedResult, PluginDefinition } from '../plugin/types.js';
 import { createAggregator, type Aggregator } from './aggregator.js';
+import { openJournal, readJournal, type JournalState, type JournalWriter } from './journal.js';
+import { aggregatorJournal, reconcile } from './recovery.js';
 import { CoalescingPublisher } from './publisher.js';
 import type { PluginRuntime } from './runtime.js';
 import { startAggregationServer } from './server.js';
@@ -38,6 +40,11 @@ export interface RunAggregationOptions {
   readonly config: RunConfig;
   /** The results tree: becomes the tarball. */
   readonly outputDir: string;
+  /**
+   * Where the aggregator journals its state (outside the results tree). When it already holds
+   * a journal, the run resumes from it: a crashed aggregator's restart.
+   */
+  readonly journalFile?: string;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
@@ -47,6 +54,9 @@ export interface RunAggregationOptions {
   readonly postProcess?: (root: string, plugin: PluginDefinition) => Promise<PluginVerdicts>;
   /** Packs the results tree; returns the tarball's facts. */
   readonly pack: (root: string) => Promise<TarInfo>;
+  /** Upload idle timeout and deadline (defaults in aggregator.ts). */
+  readonly uploadIdleMs?: number;
+  readonly uploadDeadlineMs?: number;
 }
 
 export interface RunOutcome {
@@ -59,18 +69,30 @@ const emptyTarInfo: TarInfo = { name: '', created: '0001-01-01T00:00:00Z', sha25
 /**
  * Runs plugins and gathers their results, as Sonobuoy's aggregator does: expect results, serve
  * uploads over mutual TLS, launch the plugins group by group, turn Monitor problems and timeouts
- * into error results, then post-process and pack everything into one tarball.
+ * into error results, then post-process and pack everything into one tarball. With a journal
+ * left by an aggregator that died, it resumes: same expected results, same port, plugins that
+ * were launched are adopted rather than started again, and their timeouts keep their deadlines.
  */
 export async function runAggregation(options: RunAggregationOptions): Promise<RunOutcome> {
   const { runtime, plugins, config, outputDir, clock, logger } = options;
   const nodes = await runtime.listNodes();
-  const expected = plugins.flatMap((p) => expectedResults(p, nodes));
   await mkdir(outputDir, { recursive: true });
+  const previous = options.journalFile ? await readJournal(options.journalFile) : undefined;
+  const expected = previous?.expected ?? plugins.flatMap((p) => expectedResults(p, nodes));
+  const restored = previous ? await reconcile(previous, outputDir) : undefined;
+  const journal = options.journalFile
+    ? await openJournal(options.journalFile, previous)
+    : undefined;
+  if (previous) logger.info({ accepted: restored?.results.size }, 'resuming from the journal');
   const aggregator = createAggregator({
     outputDir,
     expected,
     clock,
     ...(config.maxResultBytes ? { maxResultBytes: config.maxResultBytes } : {}),
+    ...(options.uploadIdleMs ? { uploadIdleMs: options.uploadIdleMs } : {}),
+    ...(options.uploadDeadlineMs ? { uploadDeadlineMs: options.uploadDeadlineMs } : {}),
+    ...(journal ? { journal: aggregatorJournal(journal) } : {}),
+    ...(restored ? { restored } : {}),
   });
 
   let phase: RunPhase = 'running';
@@ -90,45 +112,109 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
   const unsubscribe = aggregator.onChange(() => void publisher.push(snapshot()));
   await publisher.push(snapshot());
 
+  try {
+    await gather({ ...options, nodes, expected, aggregator, journal, previous });
+    options.signal?.throwIfAborted();
+
+    phase = 'post-processing';
+    journal?.append({ t: 'phase', phase });
+    await publisher.push(snapshot());
+    for (const plugin of plugins) {
+      if (!options.postProcess) break;
+      try {
+        verdicts.set(plugin.name, await options.postProcess(outputDir, plugin));
+      } catch (err) {
+        logger.error({ err, plugin: plugin.name }, 'post-processing failed');
+      }
+    }
+    await writeMeta(outputDir, plugins, config, nodes);
+    tarInfo = await options.pack(outputDir);
+    phase = 'complete';
+    journal?.append({ t: 'phase', phase, tarInfo }, { sync: true });
+  } finally {
+    journal?.close();
+  }
+  unsubscribe();
+  const status = snapshot();
+  await publisher.push(status);
+  return { status, tarInfo };
+}
+
+interface GatherOptions extends RunAggregationOptions {
+  readonly nodes: readonly ClusterNode[];
+  readonly expected: readonly ExpectedResult[];
+  readonly aggregator: Aggregator;
+  readonly journal: JournalWriter | undefined;
+  readonly previous: JournalState | undefined;
+}
+
+/** Serves uploads and runs the plugins group by group until every result is in. */
+async function gather(options: GatherOptions): Promise<void> {
+  const { runtime, plugins, config, clock, logger, aggregator, journal, previous } = options;
+  if (aggregator.isComplete()) return; // resumed after the last result: straight to packing
   const ca = await createRunCa({ now: clock.now() });
   const hosts = [...new Set([config.advertiseHost, '127.0.0.1', 'localhost'])];
   const server = await startAggregationServer({
     aggregator,
     tls: { caPem: ca.caPem, ...(await ca.serverCert(hosts)) },
     host: config.bindHost,
-    port: config.bindPort,
+    // Workers hold the URL they were given: a resumed aggregator listens where the first did.
+    port: previous?.port ?? config.bindPort,
     logger,
   });
+  journal?.append(
+    previous
+      ? { t: 'phase', phase: 'running' }
+      : {
+          t: 'start',
+          at: clock.now(),
+          uuid: config.uuid,
+          port: server.port,
+          expected: options.expected,
+        },
+    { sync: true },
+  );
   const aggregatorUrl = `https://${urlHost(config.advertiseHost)}:${server.port}`;
-  logger.info({ url: aggregatorUrl, expected: expected.length }, 'aggregator listening');
+  logger.info(
+    { url: aggregatorUrl, expected: options.expected.length, resumed: Boolean(previous) },
+    'aggregator listening',
+  );
 
   const stop = new AbortController();
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort(); // stopped while the server was starting
   const watchers: Promise<void>[] = [];
   try {
     for (const group of orderGroups(plugins)) {
+      const names = new Set(group.map((p) => p.name));
+      const open = (): boolean => aggregator.pending().some((e) => names.has(e.plugin));
       for (const plugin of group) {
-        const pluginExpected = expected.filter((e) => e.plugin === plugin.name);
+        const launchedAt = previous?.launched.get(plugin.name);
+        if (launchedAt === undefined && !open()) continue;
+        if (launchedAt === undefined)
+          journal?.append({ t: 'launch', plugin: plugin.name, at: clock.now() });
         watchers.push(
-          launchAndWatch(plugin, pluginExpected, nodes, {
-            runtime,
-            aggregator,
-            clock,
-            logger,
-            signal: stop.signal,
-            timeoutMs: config.timeoutMs,
-            context: { runId: config.uuid, aggregatorUrl, caPem: ca.caPem },
-            clientCert: () => ca.clientCert(plugin.name),
-          }),
+          launchAndWatch(
+            plugin,
+            options.expected.filter((e) => e.plugin === plugin.name),
+            options.nodes,
+            {
+              runtime,
+              aggregator,
+              clock,
+              logger,
+              signal: stop.signal,
+              timeoutMs: config.timeoutMs,
+              launchedAt: launchedAt ?? clock.now(),
+              adopt: launchedAt !== undefined,
+              context: { runId: config.uuid, aggregatorUrl, caPem: ca.caPem },
+              clientCert: () => ca.clientCert(plugin.name),
+            },
+          ),
         );
       }
-      const names = new Set(group.map((p) => p.name));
-      await waitUntil(
-        aggregator,
-        () => !aggregator.pending().some((e) => names.has(e.plugin)),
-        stop.signal,
-      );
+      await waitUntil(aggregator, () => !open(), stop.signal);
     }
   } finally {
     stop.abort();
@@ -137,25 +223,6 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
     await server.close();
     await Promise.allSettled(plugins.filter((p) => !p.skipCleanup).map((p) => runtime.cleanup(p)));
   }
-  options.signal?.throwIfAborted();
-
-  phase = 'post-processing';
-  await publisher.push(snapshot());
-  for (const plugin of plugins) {
-    if (!options.postProcess) break;
-    try {
-      verdicts.set(plugin.name, await options.postProcess(outputDir, plugin));
-    } catch (err) {
-      logger.error({ err, plugin: plugin.name }, 'post-processing failed');
-    }
-  }
-  await writeMeta(outputDir, plugins, config, nodes);
-  tarInfo = await options.pack(outputDir);
-  phase = 'complete';
-  unsubscribe();
-  const status = snapshot();
-  await publisher.push(status);
-  return { status, tarInfo };
 }
 
 interface WatchDeps {
@@ -165,6 +232,10 @@ interface WatchDeps {
   logger: Logger;
   signal: AbortSignal;
   timeoutMs: number;
+  /** When the plugin was (or is now) launched: its timeout counts from here. */
+  launchedAt: number;
+  /** The plugin was launched by an aggregator before a restart: adopt its pods. */
+  adopt: boolean;
   context: { runId: string; aggregatorUrl: string; caPem: string };
   clientCert(): ReturnType<Awaited<ReturnType<typeof createRunCa>>['clientCert']>;
 }
@@ -176,17 +247,23 @@ async function launchAndWatch(
   deps: WatchDeps,
 ): Promise<void> {
   const { runtime, aggregator, clock, logger, signal } = deps;
-  const fail = async (node: string, error: string, details?: Readonly<Record<string, unknown>>) => {
-    if (await aggregator.recordError(plugin.name, node, { error, ...details })) {
+  const fail = async (
+    node: string,
+    error: string,
+    details?: Readonly<Record<string, unknown>>,
+    preempt = false,
+  ) => {
+    if (await aggregator.recordError(plugin.name, node, { error, ...details }, { preempt })) {
       logger.warn({ plugin: plugin.name, node, error }, 'plugin error result');
     }
   };
   try {
-    await runtime.launch(plugin, {
+    const context = {
       ...deps.context,
       clientCert: await deps.clientCert(),
       nodes: nodes.filter((n) => nodeMatches(plugin, n)),
-    });
+    };
+    await (deps.adopt ? runtime.adopt(plugin, context) : runtime.launch(plugin, context));
   } catch (err) {
     // Sonobuoy drops a DaemonSet's launch error and waits for the timeout; fathom records it at once.
     const error = `Failed to launch plugin ${plugin.name}: ${messageOf(err)}`;
@@ -195,10 +272,11 @@ async function launchAndWatch(
   }
   const timeout = async (): Promise<void> => {
     if (deps.timeoutMs <= 0) return;
-    await clock.sleep(deps.timeoutMs, signal);
+    await clock.sleep(deps.launchedAt + deps.timeoutMs - clock.now(), signal);
     const late = aggregator.pending().filter((e) => e.plugin === plugin.name);
     if (late.length) logger.warn({ plugin: plugin.name }, 'Timeout occurred when running plugins');
-    for (const e of late) await fail(e.node, TIMEOUT_ERROR_MESSAGE);
+    // The timeout wins over an upload still trickling in: that upload is cut off.
+    for (const e of late) await fail(e.node, TIMEOUT_ERROR_MESSAGE, undefined, true);
   };
   const monitor = async (): Promise<void> => {
     if (signal.aborted) return;

@@ -31,6 +31,11 @@ export interface PluginRuntime {
   /** Starts the plugin's pods and returns without waiting for them. */
   launch(plugin: PluginDefinition, context: LaunchContext): Promise<void>;
   /**
+   * Takes over the pods an aggregator launched before it was restarted, so that `monitor` and
+   * `cleanup` see them; starts nothing.
+   */
+  adopt(plugin: PluginDefinition, context: LaunchContext): Promise<void>;
+  /**
    * Yields problems with the plugin's pods as they appear, until `signal` aborts. An error for a
    * result that already arrived is ignored by the aggregator, so runtimes need not track results.
    */

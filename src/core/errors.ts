@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'conflict' // it already exists or already happened (409)
   | 'tooLarge' // 413
   | 'timeout'
+  | 'requestTimeout' // a client sent its request too slowly (408): it may retry
   | 'unavailable' // a dependency did not answer
   | 'failed' // the work ran and reported failure
   | 'internal';
@@ -89,6 +90,16 @@ export const errorCatalogue = {
   FATHOM_DONE_FILE_INVALID: {
     kind: 'input',
     summary: 'The done file names a path that is missing or outside the results directory.',
+  },
+  FATHOM_UPLOAD_STALLED: {
+    kind: 'requestTimeout',
+    summary:
+      'An upload sent no bytes for the idle timeout, or did not finish within the request deadline; the worker retries.',
+  },
+  FATHOM_JOURNAL_INVALID: {
+    kind: 'internal',
+    summary:
+      "The aggregator's journal (its on-disk state for crash recovery) is unreadable; the message names the file and line.",
   },
   FATHOM_UPLOAD_FAILED: {
     kind: 'unavailable',
@@ -196,6 +207,7 @@ const httpStatusByKind: Record<ErrorKind, number> = {
   conflict: 409,
   tooLarge: 413,
   timeout: 504,
+  requestTimeout: 408,
   unavailable: 503,
   failed: 500,
   internal: 500,

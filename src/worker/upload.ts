@@ -44,7 +44,7 @@ export function contentDispositionFor(file: string | undefined): string {
     : 'attachment';
 }
 
-/** Exponential backoff for transient failures (connection errors and 5xx). */
+/** Exponential backoff for transient failures (connection errors, 408 and 5xx). */
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
   readonly maxAttempts: number;
@@ -52,9 +52,12 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-/** 1 s, 2 s, 4 s, 8 s, 16 s between six attempts: rides out an aggregator restart of about half a minute. */
+/**
+ * 1 s, 2 s, 4 s, 8 s, 16 s, then every 30 s: 25 attempts over about ten minutes, long enough
+ * for a crashed aggregator to be restarted (by `fathom status`, or by its pod) and resume.
+ */
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
-  maxAttempts: 6,
+  maxAttempts: 25,
   initialDelayMs: 1_000,
   maxDelayMs: 30_000,
 });
@@ -97,7 +100,7 @@ function bodyText(res: MtlsResponse): string {
 
 /**
  * PUTs a body to the aggregator with retries. 2xx and 409 succeed; any other 4xx fails at
- * once; connection errors and 5xx are retried with backoff through the clock. Throws
+ * once; connection errors, 408 and 5xx are retried with backoff through the clock. Throws
  * `FATHOM_UPLOAD_FAILED`, or the signal's reason when aborted.
  */
 export async function putWithRetry(
@@ -142,7 +145,8 @@ export async function putWithRetry(
         );
         return { status: 'already-received', attempts: attempt, httpStatus: 409 };
       }
-      if (res.status < 500) {
+      // 408: the aggregator cut off an upload that stalled; sending it again may well work.
+      if (res.status < 500 && res.status !== 408) {
         throw failed(`aggregator refused ${url}: HTTP ${res.status} ${bodyText(res)}`.trim(), {
           url,
           status: res.status,

@@ -277,6 +277,19 @@ describe('runWorker: delivery', () => {
     expect((err as Error).message).toMatch(/after 2 attempts: HTTP 502/);
   });
 
+  it('sends again after 408 (the aggregator cut off a stalled upload)', async () => {
+    const file = join(resultsDir, 'r.txt');
+    await writeFile(file, 'r');
+    await writeDone(file);
+    recorder.answer({ status: 408, body: 'upload of e2e/global sent nothing for 60s' });
+    const { done } = start(config());
+    await passDelay();
+    await recorder.waitForRequests(1);
+    await settle(() => clock.pending === 1);
+    await clock.advance(1_000);
+    expect(await done).toMatchObject({ status: 'uploaded', attempts: 2 });
+  });
+
   it('treats 409 as already received', async () => {
     recorder.answer({ status: 409, body: 'result e2e/global already received' });
     expect(await (await uploadOnce()).done).toMatchObject({

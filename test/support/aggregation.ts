@@ -12,7 +12,11 @@ import { Readable } from 'node:stream';
 import { Header, type HeaderData } from 'tar';
 import { ManualClock } from '../../src/core/clock.js';
 import { createRunCa, type KeyPair, type RunCa } from '../../src/core/pki.js';
-import { createAggregator, type Aggregator } from '../../src/aggregation/aggregator.js';
+import {
+  createAggregator,
+  type Aggregator,
+  type AggregatorOptions,
+} from '../../src/aggregation/aggregator.js';
 import { startAggregationServer, type AggregationServer } from '../../src/aggregation/server.js';
 import type { ExpectedResult } from '../../src/plugin/types.js';
 
@@ -188,20 +192,25 @@ export class ServerFixture {
     readonly dir: string,
   ) {}
 
-  static async start(certs: Certs, maxResultBytes?: number): Promise<ServerFixture> {
+  static async start(
+    certs: Certs,
+    maxResultBytes?: number,
+    options: Partial<AggregatorOptions> = {},
+  ): Promise<ServerFixture> {
     const fixture = new ServerFixture(certs, await mkdtemp(join(tmpdir(), 'fathom-agg-')));
-    await fixture.restart(maxResultBytes);
+    await fixture.restart(maxResultBytes, options);
     return fixture;
   }
 
   /** A new aggregator and server over the same directory. */
-  async restart(maxResultBytes?: number): Promise<void> {
+  async restart(maxResultBytes?: number, options: Partial<AggregatorOptions> = {}): Promise<void> {
     await this.server?.close();
     this.aggregator = createAggregator({
       outputDir: this.dir,
       clock: this.clock,
       expected: EXPECTED,
       ...(maxResultBytes === undefined ? {} : { maxResultBytes }),
+      ...options,
     });
     this.server = await startAggregationServer({
       aggregator: this.aggregator,

@@ -99,7 +99,16 @@ export class KubernetesPluginRuntime implements PluginRuntime {
     return list.items.map((n) => ({ name: n.metadata.name, labels: { ...n.metadata.labels } }));
   }
 
-  async launch(plugin: PluginDefinition, context: LaunchContext): Promise<void> {
+  launch(plugin: PluginDefinition, context: LaunchContext): Promise<void> {
+    return this.#create(plugin, context, false);
+  }
+
+  /** After an aggregator restart: whatever of the plugin's objects exists stays, the rest is created. */
+  adopt(plugin: PluginDefinition, context: LaunchContext): Promise<void> {
+    return this.#create(plugin, context, true);
+  }
+
+  async #create(plugin: PluginDefinition, context: LaunchContext, adopt: boolean): Promise<void> {
     const { client, config, clock } = this.options;
     const { secret, workload } = pluginObjects(plugin, {
       config,
@@ -112,14 +121,21 @@ export class KubernetesPluginRuntime implements PluginRuntime {
         : {}),
     });
     for (const obj of [secret, workload] as KubeObject[]) {
-      await client.create(
-        kindPath(obj.kind, config.namespace),
-        obj,
-        `creating ${obj.kind} ${config.namespace}/${obj.metadata.name}`,
-      );
+      try {
+        await client.create(
+          kindPath(obj.kind, config.namespace),
+          obj,
+          `creating ${obj.kind} ${config.namespace}/${obj.metadata.name}`,
+        );
+      } catch (err) {
+        if (!adopt || !isFathomError(err, 'FATHOM_KUBE_CONFLICT')) throw err;
+      }
     }
     this.#launchedAt.set(plugin.name, clock.now());
-    this.options.logger.info({ plugin: plugin.name, kind: workload.kind }, 'plugin launched');
+    this.options.logger.info(
+      { plugin: plugin.name, kind: workload.kind },
+      adopt ? 'plugin adopted' : 'plugin launched',
+    );
   }
 
   async *monitor(

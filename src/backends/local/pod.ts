@@ -33,6 +33,8 @@ export type PodEvent = { readonly container: string; readonly state: ContainerSt
 export class LocalPod {
   readonly states = new Map<string, ContainerState>();
   readonly #children = new Map<string, ChildProcess>();
+  /** Containers started by an aggregator before a restart: known by pid only. */
+  readonly #adopted = new Map<string, number>();
   readonly #listeners = new Set<(e: PodEvent) => void>();
   #writing: Promise<void> = Promise.resolve();
 
@@ -91,14 +93,40 @@ export class LocalPod {
     await writeFile(join(this.pidDir, String(child.pid)), `${this.name}/${spec.name}\n`);
   }
 
+  /**
+   * Takes over a container that an earlier aggregator started (this process is not its parent,
+   * so it cannot wait for it): its liveness is polled on `sleep`, and when it is gone its exit
+   * code is unknown.
+   */
+  adopt(container: string, pid: number, sleep: (ms: number) => Promise<void>, everyMs = 250): void {
+    this.#adopted.set(container, pid);
+    this.#set(container, { state: 'running', pid });
+    void (async () => {
+      while (isAlive(pid)) await sleep(everyMs);
+      this.#adopted.delete(container);
+      this.#set(container, {
+        state: 'terminated',
+        exitCode: null,
+        signal: null,
+        reason: 'Unknown',
+        message: 'ended while the aggregator was restarting; its exit code is unknown',
+      });
+    })().catch(() => undefined); // the run ended first
+  }
+
   /** Stops every container's process group: SIGTERM, then SIGKILL after the grace period. */
   async stop(graceMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
     const live = [...this.#children.values()].filter(
       (c) => c.exitCode === null && c.signalCode === null,
     );
-    for (const c of live) signalGroup(c.pid, 'SIGTERM');
-    if (live.length) await Promise.race([Promise.all(live.map(exited)), sleep(graceMs)]);
-    for (const c of live) signalGroup(c.pid, 'SIGKILL');
+    const adopted = [...this.#adopted.values()];
+    for (const pid of [...live.map((c) => c.pid), ...adopted]) signalGroup(pid, 'SIGTERM');
+    const gone = async (): Promise<void> => {
+      await Promise.all(live.map(exited));
+      while (adopted.some(isAlive)) await sleep(50);
+    };
+    if (live.length || adopted.length) await Promise.race([gone(), sleep(graceMs)]);
+    for (const pid of [...live.map((c) => c.pid), ...adopted]) signalGroup(pid, 'SIGKILL');
     await Promise.all(live.map(exited));
     await this.#writing;
   }
@@ -133,6 +161,17 @@ export class LocalPod {
 function exited(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
   return new Promise((r) => c.once('exit', () => r()));
+}
+
+/** True while a process exists (EPERM: it exists but is not ours). */
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Signals a whole process group, ignoring groups that are already gone. */

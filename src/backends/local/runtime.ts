@@ -1,5 +1,5 @@
 import { connect, createServer } from 'node:net';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LaunchContext, MonitorError, PluginRuntime } from '../../aggregation/runtime.js';
@@ -50,7 +50,32 @@ export class LocalPluginRuntime implements PluginRuntime {
     return Promise.resolve([...this.options.nodes]);
   }
 
-  async launch(plugin: PluginDefinition, context: LaunchContext): Promise<void> {
+  launch(plugin: PluginDefinition, context: LaunchContext): Promise<void> {
+    return this.#place(plugin, context, new Map());
+  }
+
+  /**
+   * After an aggregator restart: pods whose processes are recorded in the run's pid directory
+   * are taken over by pid; a placement with none (the crash came before it started) is started.
+   */
+  async adopt(plugin: PluginDefinition, context: LaunchContext): Promise<void> {
+    const pidDir = join(this.options.runDir, 'pids');
+    const recorded = new Map<string, Map<string, number>>();
+    for (const file of await readdir(pidDir).catch(() => [] as string[])) {
+      const owner = (await readFile(join(pidDir, file), 'utf8').catch(() => '')).trim();
+      const [pod, container] = owner.split('/');
+      if (!pod || !container || !/^\d+$/.test(file)) continue;
+      if (!recorded.has(pod)) recorded.set(pod, new Map());
+      recorded.get(pod)!.set(container, Number(file));
+    }
+    return this.#place(plugin, context, recorded);
+  }
+
+  async #place(
+    plugin: PluginDefinition,
+    context: LaunchContext,
+    recorded: ReadonlyMap<string, ReadonlyMap<string, number>>,
+  ): Promise<void> {
     const problems = this.#queue(plugin.name);
     if (plugin.container.command.length === 0) {
       throw new FathomError(
@@ -73,7 +98,11 @@ export class LocalPluginRuntime implements PluginRuntime {
         });
         continue;
       }
-      const pod = await this.#startPod(plugin, context, node, key);
+      const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
+      const pids = recorded.get(name);
+      const pod = pids
+        ? this.#adoptPod(plugin, node, key, pids)
+        : await this.#startPod(plugin, context, node, key);
       pods.push(pod);
       this.#watchPod(pod, key, problems);
     }
@@ -176,6 +205,21 @@ export class LocalPluginRuntime implements PluginRuntime {
       cwd,
     });
     this.options.logger.info({ pod: name, node: node.name }, 'pod started');
+    return pod;
+  }
+
+  #adoptPod(
+    plugin: PluginDefinition,
+    node: ClusterNode,
+    key: string,
+    pids: ReadonlyMap<string, number>,
+  ): LocalPod {
+    const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
+    const dir = join(this.options.runDir, 'pods', plugin.name, key);
+    const pod = new LocalPod(name, node.name, dir, join(this.options.runDir, 'pids'));
+    const sleep = (ms: number): Promise<void> => this.options.clock.sleep(ms, this.#stopped.signal);
+    for (const [container, pid] of pids) pod.adopt(container, pid, sleep);
+    this.options.logger.info({ pod: name, node: node.name }, 'pod adopted');
     return pod;
   }
 

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
 import { FathomError } from '../../core/errors.js';
 import type { ClusterNode, PluginDefinition } from '../../plugin/types.js';
+import { isAlive } from './pod.js';
+
+export { isAlive };
 
 /** Everything the aggregator process needs to run, written by `fathom run` before it starts. */
 export interface LocalRunRecord {
@@ -67,16 +70,6 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(value, null, 2));
   await rename(tmp, path);
-}
-
-export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A plugin process's pod name: `fathom-<plugin>-job` for a Job, `fathom-<plugin>-<node>` per node. */
