@@ -326,7 +326,8 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-async function writeMeta(
+/** Sonobuoy's meta/ files and each plugin's definition.json, as the tarball carries them. */
+export async function writeMeta(
   root: string,
   plugins: readonly PluginDefinition[],
   config: RunConfig,

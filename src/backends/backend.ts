@@ -26,6 +26,14 @@ export interface LogLine {
   readonly line: string;
 }
 
+export interface RetrieveOptions {
+  /** For a run that is not complete: a tarball of every result accepted so far. */
+  readonly partial?: boolean;
+}
+
+/** What `fathom resume` found: the run finished, its aggregator runs, or it was restarted now. */
+export type ResumeOutcome = 'complete' | 'running' | 'restarted';
+
 export interface LogOptions {
   readonly plugin?: string;
   readonly follow?: boolean;
@@ -43,8 +51,10 @@ export interface Backend {
   status(namespace: string): Promise<RunStatus>;
   /** Status snapshots as they change, until the run completes or `signal` aborts. */
   watch(namespace: string, signal?: AbortSignal): AsyncIterable<RunStatus>;
-  /** Copies the results tarball into `destDir`; returns its path. */
-  retrieve(namespace: string, destDir: string): Promise<string>;
+  /** Copies the results tarball into `destDir` (`partial`: what was accepted so far); returns its path. */
+  retrieve(namespace: string, destDir: string, options?: RetrieveOptions): Promise<string>;
+  /** Brings back a run whose aggregator died: it resumes from its journal. */
+  resume(namespace: string): Promise<ResumeOutcome>;
   /** Stops everything the run started and removes its state. */
   delete(namespace: string, options?: { wait?: boolean }): Promise<void>;
   /** The namespaces that hold a run. */

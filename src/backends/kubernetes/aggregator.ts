@@ -6,6 +6,7 @@
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { withPartialSnapshot } from '../../aggregation/partial.js';
 import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
@@ -106,12 +107,44 @@ export async function runKubernetesAggregator(
 
   let tarball: { name: string; path: string } | undefined;
   const tlsCa = await createRunCa({ now: clock.now() });
+  const runConfig = {
+    uuid: config.uuid,
+    namespace: config.namespace,
+    timeoutMs: config.timeoutMs,
+    maxResultBytes: config.maxResultBytes,
+    bindHost,
+    bindPort: config.uploadPort,
+    advertiseHost: podIp,
+    workerImage: config.image,
+    imagePullPolicy: config.imagePullPolicy,
+  };
+  const resultsDir = join(outputDir, config.uuid);
   const results = await startResultsServer({
     host: bindHost,
     port: config.resultsPort,
     token,
     tls: await tlsCa.serverCert([podIp, 'localhost']),
     tarball: () => tarball,
+    partial: () =>
+      withPartialSnapshot(
+        {
+          outputDir: resultsDir,
+          scratchParent: outputDir,
+          plugins,
+          config: runConfig,
+          nodes: [],
+          postProcess,
+          logger,
+        },
+        async (root) => {
+          const name = tarballName(new Date(clock.now()), config.uuid).replace(
+            /\.tar\.gz$/,
+            '_partial.tar.gz',
+          );
+          const path = join(outputDir, `.${name}`);
+          return { name, path, ...(await writeResultsTarball(root, path)) };
+        },
+      ),
   });
   const runtime = new KubernetesPluginRuntime({
     client,
@@ -126,18 +159,10 @@ export async function runKubernetesAggregator(
     const outcome = await runAggregation({
       runtime,
       plugins,
-      config: {
-        uuid: config.uuid,
-        namespace: config.namespace,
-        timeoutMs: config.timeoutMs,
-        maxResultBytes: config.maxResultBytes,
-        bindHost,
-        bindPort: config.uploadPort,
-        advertiseHost: podIp,
-        workerImage: config.image,
-        imagePullPolicy: config.imagePullPolicy,
-      },
-      outputDir: join(outputDir, config.uuid),
+      config: runConfig,
+      outputDir: resultsDir,
+      // On the pod's volume: a restarted container resumes from it.
+      journalFile: join(outputDir, 'journal.jsonl'),
       clock,
       logger,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -7,7 +7,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { RunStatus } from '../../aggregation/types.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { FathomError, isFathomError } from '../../core/errors.js';
-import type { Backend, LogLine, LogOptions, RunInfo, RunSpec } from '../backend.js';
+import type {
+  Backend,
+  LogLine,
+  LogOptions,
+  ResumeOutcome,
+  RetrieveOptions,
+  RunInfo,
+  RunSpec,
+} from '../backend.js';
 import { createKubeClient, resourcePath, type KubeClient } from './client.js';
 import { isPermanent } from './errors.js';
 import { watchObjects, type Backoff } from './informer.js';
@@ -25,7 +33,7 @@ import {
   UPLOAD_PORT,
 } from './names.js';
 import { deleteRun, objectPath } from './objects.js';
-import { downloadTarball } from './retrieve.js';
+import { downloadPartial, downloadTarball } from './retrieve.js';
 import { readStatusAnnotation } from './runtime.js';
 import type { ImagePullPolicy, KubeRunConfig } from './runconfig.js';
 import type { KubeObject, Pod, Secret } from './types.js';
@@ -230,24 +238,50 @@ export class KubernetesBackend implements Backend {
     signal?.throwIfAborted();
   }
 
-  async retrieve(namespace: string, destDir: string): Promise<string> {
+  /**
+   * The aggregator container restarts by itself (restartPolicy OnFailure) and resumes from the
+   * journal on its volume; this only says where the run stands. A pod that is gone or dead took
+   * its volume with it: nothing is left to resume.
+   */
+  async resume(namespace: string): Promise<ResumeOutcome> {
+    const pod = await this.#aggregator(namespace);
+    const status = statusOfPod(pod);
+    if (status.status === 'complete') return 'complete';
+    if (status.status === 'failed') {
+      throw new FathomError(
+        'FATHOM_RUN_FAILED',
+        `the aggregator Pod ${namespace}/${AGGREGATOR_POD} has stopped (${pod.status?.phase}) and its volume with it: the run cannot resume; \`fathom retrieve --partial\` is not possible either`,
+      );
+    }
+    return 'running';
+  }
+
+  async retrieve(
+    namespace: string,
+    destDir: string,
+    options: RetrieveOptions = {},
+  ): Promise<string> {
     const pod = await this.#aggregator(namespace);
     const status = statusOfPod(pod);
     const tar = status['tar-info'];
+    const token = async (): Promise<string> => {
+      const secret = await this.#client.get<Secret>(
+        resourcePath('', 'secrets', namespace, RETRIEVE_SECRET),
+        `reading Secret ${namespace}/${RETRIEVE_SECRET}`,
+      );
+      return Buffer.from(secret.data?.[RETRIEVE_TOKEN_KEY] ?? '', 'base64').toString('utf8');
+    };
     if (status.status !== 'complete' || !tar.name) {
+      if (options.partial && status.status !== 'failed') {
+        return downloadPartial(this.#client, pod, await token(), destDir);
+      }
       throw new FathomError(
         'FATHOM_RUN_NOT_DONE',
-        `the run in namespace "${namespace}" has no results yet (status: ${status.status})`,
+        `the run in namespace "${namespace}" has no results yet (status: ${status.status})${status.status === 'failed' ? '' : '; `fathom retrieve --partial` gives what was accepted so far'}`,
       );
     }
-    const secret = await this.#client.get<Secret>(
-      resourcePath('', 'secrets', namespace, RETRIEVE_SECRET),
-      `reading Secret ${namespace}/${RETRIEVE_SECRET}`,
-    );
-    const token = Buffer.from(secret.data?.[RETRIEVE_TOKEN_KEY] ?? '', 'base64').toString('utf8');
-    return downloadTarball(this.#client, pod, tar, token, destDir);
+    return downloadTarball(this.#client, pod, tar, await token(), destDir);
   }
-
   async delete(namespace: string, options: { wait?: boolean } = {}): Promise<void> {
     await deleteRun(this.#client, namespace, {
       wait: options.wait ?? false,

@@ -222,7 +222,8 @@ describe('runManifests', () => {
       'sonobuoy-component': 'aggregator',
     });
     expect(pod.spec.serviceAccountName).toBe('fathom-aggregator');
-    expect(pod.spec.restartPolicy).toBe('Never');
+    // A crashed aggregator container restarts and resumes from its volume.
+    expect(pod.spec.restartPolicy).toBe('OnFailure');
     const c = pod.spec.containers[0]!;
     expect([c.image, c.command]).toEqual(['fathom:0.1.0', ['fathom', 'aggregator']]);
     expect(envOf(c)).toMatchObject({

@@ -190,7 +190,9 @@ function aggregatorPod(
     }),
     spec: {
       serviceAccountName: AGGREGATOR_SA,
-      restartPolicy: 'Never',
+      // Unlike Sonobuoy's: a crashed aggregator container comes back and resumes from the
+      // journal on its emptyDir volume, which lives as long as the pod.
+      restartPolicy: 'OnFailure',
       // As Sonobuoy's gen: only when asked for, so the aggregator may run on any node by default.
       ...(Object.keys(nodeSelector).length > 0 ? { nodeSelector: { ...nodeSelector } } : {}),
       securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000 },

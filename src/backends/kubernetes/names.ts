@@ -101,3 +101,8 @@ export function pluginSelector(plugin: string, uuid: string): string {
 
 export const AGGREGATOR_SELECTOR = `${LABEL.role}=aggregator`;
 export const COMPONENT_SELECTOR = `${LABEL.component}=${COMPONENT}`;
+
+/** The results listener's route for `retrieve --partial`, and the headers that describe its answer. */
+export const PARTIAL_PATH = '/partial';
+export const PARTIAL_NAME_HEADER = 'x-fathom-tarball';
+export const PARTIAL_SHA_HEADER = 'x-fathom-sha256';

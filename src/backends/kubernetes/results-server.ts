@@ -5,12 +5,17 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { ErrorCode } from '../../core/errors.js';
-import { RETRIEVE_TOKEN_HEADER } from './names.js';
+import {
+  PARTIAL_NAME_HEADER,
+  PARTIAL_PATH,
+  PARTIAL_SHA_HEADER,
+  RETRIEVE_TOKEN_HEADER,
+} from './names.js';
 
 export interface ResultsServerOptions {
   readonly host: string;
@@ -20,6 +25,15 @@ export interface ResultsServerOptions {
   readonly tls: { readonly certPem: string; readonly keyPem: string };
   /** The finished tarball, once there is one. */
   readonly tarball: () => { readonly name: string; readonly path: string } | undefined;
+  /** Packs what was accepted so far (`retrieve --partial`); the file is removed once sent. */
+  readonly partial?: () => Promise<PartialTarball>;
+}
+
+export interface PartialTarball {
+  readonly name: string;
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
 }
 
 export interface ResultsServer {
@@ -44,11 +58,30 @@ export async function startResultsServer(options: ResultsServerOptions): Promise
         res.end(JSON.stringify({ code, message }));
       };
       const m = /^\/results\/([^/?]+)$/.exec(req.url ?? '');
-      if (req.method !== 'GET' || !m)
+      const partial = req.url === PARTIAL_PATH && options.partial;
+      if (req.method !== 'GET' || (!m && !partial))
         return fail(404, 'FATHOM_ROUTE_NOT_FOUND', `no route for ${req.method} ${req.url}`);
       if (!sameToken(req.headers[RETRIEVE_TOKEN_HEADER], options.token)) {
         return fail(403, 'FATHOM_RETRIEVE_TOKEN_INVALID', 'missing or wrong retrieve token');
       }
+      if (partial) {
+        void (async () => {
+          const tar = await partial();
+          try {
+            res.writeHead(200, {
+              'content-type': 'application/gzip',
+              'content-length': String(tar.size),
+              [PARTIAL_NAME_HEADER]: tar.name,
+              [PARTIAL_SHA_HEADER]: tar.sha256,
+            });
+            await pipeline(createReadStream(tar.path), res);
+          } finally {
+            await rm(tar.path, { force: true });
+          }
+        })().catch(() => res.destroy());
+        return;
+      }
+      if (!m) return;
       const tar = options.tarball();
       if (!tar) return fail(409, 'FATHOM_RUN_NOT_DONE', 'the run has not produced its tarball yet');
       if (decodeURIComponent(m[1]!) !== tar.name)

@@ -14,7 +14,14 @@ import type { TarInfo } from '../../aggregation/types.js';
 import { FathomError, isFathomError } from '../../core/errors.js';
 import { resourcePath, type KubeClient } from './client.js';
 import { apiError } from './errors.js';
-import { AGGREGATOR_POD, RESULTS_PORT, RETRIEVE_TOKEN_HEADER } from './names.js';
+import {
+  AGGREGATOR_POD,
+  PARTIAL_NAME_HEADER,
+  PARTIAL_PATH,
+  PARTIAL_SHA_HEADER,
+  RESULTS_PORT,
+  RETRIEVE_TOKEN_HEADER,
+} from './names.js';
 import type { Pod } from './types.js';
 
 function isLoopback(ip: string): boolean {
@@ -77,15 +84,43 @@ function openTarball(
   pod: Pod,
   name: string,
   token: string,
+  path = `/results/${encodeURIComponent(name)}`,
 ): Promise<IncomingMessage> {
   const namespace = pod.metadata.namespace ?? '';
   const port = resultsPortOf(pod);
-  const path = `/results/${encodeURIComponent(name)}`;
   const what = `downloading ${name} from Pod ${namespace}/${AGGREGATOR_POD}`;
   const ip = pod.status?.podIP ?? '';
   if (isLoopback(ip)) return directGet(ip, port, path, token, what);
   const proxy = `${resourcePath('', 'pods', namespace)}/https:${AGGREGATOR_POD}:${port}/proxy${path}`;
   return client.stream(proxy, what, { headers: { [RETRIEVE_TOKEN_HEADER]: token } });
+}
+
+/**
+ * `retrieve --partial`: the aggregator packs what it accepted so far and names the tarball in
+ * its answer; the size and digest it sends along are checked as for a finished run.
+ */
+export async function downloadPartial(
+  client: KubeClient,
+  pod: Pod,
+  token: string,
+  destDir: string,
+): Promise<string> {
+  const res = await openTarball(client, pod, 'a partial tarball', token, PARTIAL_PATH);
+  const name = String(res.headers[PARTIAL_NAME_HEADER] ?? '');
+  if (!/^[\w.-]+\.tar\.gz$/.test(name)) {
+    res.resume();
+    throw new FathomError(
+      'FATHOM_RESULTS_INVALID',
+      `the aggregator named its partial tarball ${JSON.stringify(name)}`,
+    );
+  }
+  const tar: TarInfo = {
+    name,
+    created: '',
+    sha256: String(res.headers[PARTIAL_SHA_HEADER] ?? ''),
+    size: Number(res.headers['content-length'] ?? -1),
+  };
+  return save(res, tar, destDir);
 }
 
 /** Downloads the run's tarball into `destDir` and returns its path; nothing is left on failure. */
@@ -96,7 +131,10 @@ export async function downloadTarball(
   token: string,
   destDir: string,
 ): Promise<string> {
-  const res = await openTarball(client, pod, tar.name, token);
+  return save(await openTarball(client, pod, tar.name, token), tar, destDir);
+}
+
+async function save(res: IncomingMessage, tar: TarInfo, destDir: string): Promise<string> {
   await mkdir(destDir, { recursive: true });
   const dest = resolve(destDir, tar.name);
   const part = join(destDir, `.${tar.name}.part`);

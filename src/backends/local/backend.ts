@@ -1,13 +1,20 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { openSync, closeSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
-import { PACKAGE_ROOT } from '../../core/version.js';
-import type { Backend, LogLine, LogOptions, RunInfo, RunSpec } from '../backend.js';
+import type {
+  Backend,
+  LogLine,
+  LogOptions,
+  ResumeOutcome,
+  RetrieveOptions,
+  RunInfo,
+  RunSpec,
+} from '../backend.js';
+import { MAX_AUTOMATIC_RESTARTS, restartAggregator, spawnAggregator } from './restart.js';
+import { retrievePartial } from './partial.js';
 import type { LocalClusterConfig } from './cluster.js';
 import { signalGroup } from './pod.js';
 import {
@@ -16,7 +23,6 @@ import {
   readRecord,
   readRunStatus,
   runDirOf,
-  writeJsonAtomic,
   type LocalRunRecord,
 } from './store.js';
 
@@ -60,21 +66,7 @@ export class LocalBackend implements Backend {
       plugins: spec.plugins,
     };
     await writeFile(join(dir, files.record), JSON.stringify(record, null, 2));
-    const log = openSync(join(dir, 'aggregator.stderr'), 'a');
-    try {
-      const child = spawn(
-        process.execPath,
-        [join(PACKAGE_ROOT, 'bin', 'fathom.js'), '__aggregate', dir],
-        {
-          detached: true,
-          stdio: ['ignore', log, log],
-        },
-      );
-      await writeJsonAtomic(join(dir, files.daemonPid), child.pid ?? 0);
-      child.unref();
-    } finally {
-      closeSync(log);
-    }
+    await spawnAggregator(dir);
     return {
       namespace: spec.namespace,
       uuid: record.uuid,
@@ -83,10 +75,29 @@ export class LocalBackend implements Backend {
     };
   }
 
+  /**
+   * The run's status. An aggregator that died before the run was done is restarted here, and
+   * resumes from its journal: looking at a run is enough to bring it back.
+   */
   async status(namespace: string): Promise<RunStatus> {
     const dir = runDirOf(this.options.home, namespace);
     await readRecord(dir, namespace);
-    return (await readRunStatus(dir)).status;
+    const { status, aggregatorAlive } = await readRunStatus(dir);
+    if (aggregatorAlive || status.status === 'complete') return status;
+    if (!(await restartAggregator(dir, this.#clock, { limit: MAX_AUTOMATIC_RESTARTS }))) {
+      return status;
+    }
+    return { ...status, status: 'running' };
+  }
+
+  async resume(namespace: string): Promise<ResumeOutcome> {
+    const dir = runDirOf(this.options.home, namespace);
+    await readRecord(dir, namespace);
+    const { status, aggregatorAlive } = await readRunStatus(dir);
+    if (status.status === 'complete') return 'complete';
+    if (aggregatorAlive) return 'running';
+    await restartAggregator(dir, this.#clock, { limit: Infinity });
+    return 'restarted';
   }
 
   async *watch(namespace: string, signal?: AbortSignal): AsyncIterable<RunStatus> {
@@ -103,19 +114,27 @@ export class LocalBackend implements Backend {
     }
   }
 
-  async retrieve(namespace: string, destDir: string): Promise<string> {
+  async retrieve(
+    namespace: string,
+    destDir: string,
+    options: RetrieveOptions = {},
+  ): Promise<string> {
     const status = await this.status(namespace);
     const name = status['tar-info'].name;
-    if (status.status !== 'complete' || !name) {
+    const dir = runDirOf(this.options.home, namespace);
+    await mkdir(destDir, { recursive: true });
+    if (status.status === 'complete' && name) {
+      const dest = resolve(destDir, name);
+      await copyFile(join(dir, name), dest);
+      return dest;
+    }
+    if (!options.partial) {
       throw new FathomError(
         'FATHOM_RUN_NOT_DONE',
-        `the run in namespace "${namespace}" has no results yet (status: ${status.status})`,
+        `the run in namespace "${namespace}" has no results yet (status: ${status.status}); \`fathom retrieve --partial\` gives what was accepted so far`,
       );
     }
-    await mkdir(destDir, { recursive: true });
-    const dest = resolve(destDir, name);
-    await copyFile(join(runDirOf(this.options.home, namespace), name), dest);
-    return dest;
+    return retrievePartial(dir, await readRecord(dir, namespace), destDir, this.#clock);
   }
 
   async delete(namespace: string): Promise<void> {

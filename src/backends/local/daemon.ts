@@ -51,6 +51,7 @@ export async function runLocalAggregator(
         advertiseHost: '127.0.0.1',
       },
       outputDir: join(runDir, files.results),
+      journalFile: join(runDir, files.journal),
       clock,
       logger,
       signal: stop.signal,
@@ -76,7 +77,7 @@ export async function runLocalAggregator(
 }
 
 /** Writes sonobuoy_results.yaml and gives the verdict per node (the whole tree for a Job). */
-async function postProcess(root: string, plugin: PluginDefinition): Promise<PluginVerdicts> {
+export async function postProcess(root: string, plugin: PluginDefinition): Promise<PluginVerdicts> {
   const item = await postProcessPlugin(root, plugin);
   await writePluginResults(root, plugin, item);
   return (node) => summarize(item, plugin.driver === 'Job' ? undefined : node);

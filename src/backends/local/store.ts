@@ -47,6 +47,9 @@ export const files = {
   results: 'results',
   pids: 'pids',
   pods: 'pods',
+  journal: 'journal.jsonl',
+  restarts: 'restarts',
+  restartLock: 'restart.lock',
 } as const;
 
 export async function readRecord(dir: string, namespace: string): Promise<LocalRunRecord> {

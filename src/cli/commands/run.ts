@@ -73,7 +73,9 @@ export function registerRun(program: Command, io: Io): void {
       if (runFailed(last)) {
         throw new FathomError(
           'FATHOM_RUN_FAILED',
-          `run ${info.uuid}: a plugin failed or timed out`,
+          last.status === 'failed'
+            ? `run ${info.uuid}: the aggregator stopped before the run finished and could not be restarted; \`fathom resume -n ${info.namespace}\` tries again, \`fathom retrieve --partial\` gives what was accepted`
+            : `run ${info.uuid}: a plugin failed or timed out`,
         );
       }
     });

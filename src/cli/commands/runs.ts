@@ -36,9 +36,31 @@ export function registerRunCommands(program: Command, io: Io): void {
       .command('retrieve')
       .argument('[dir]', 'directory to write the results tarball into', '.')
       .description("copy the run's results tarball here and print its path")
-      .action(async (dir: string, options: ClusterOptions) => {
+      .option('--partial', 'for a run that is not complete: every result accepted so far')
+      .action(async (dir: string, options: ClusterOptions & { partial?: boolean }) => {
         const backend = await openBackend(options, io);
-        io.out(`${await backend.retrieve(options.namespace, dir)}\n`);
+        const partial = options.partial ?? false;
+        io.out(`${await backend.retrieve(options.namespace, dir, { partial })}\n`);
+      }),
+    clusterFlags,
+  );
+
+  applyFlags(
+    program
+      .command('resume')
+      .description(
+        'restart the aggregator of a run whose aggregator died; it resumes from its journal',
+      )
+      .action(async (options: ClusterOptions) => {
+        const backend = await openBackend(options, io);
+        const outcome = await backend.resume(options.namespace);
+        const ns = options.namespace;
+        const said = {
+          complete: `The run in namespace "${ns}" is complete: nothing to resume.`,
+          running: `The aggregator of the run in namespace "${ns}" is running.`,
+          restarted: `Restarted the aggregator of the run in namespace "${ns}"; it resumes where it stopped. Follow it with \`fathom status -n ${ns}\`.`,
+        } as const;
+        io.err(`${said[outcome]}\n`);
       }),
     clusterFlags,
   );

@@ -67,7 +67,7 @@ export function statusSentence(status: RunStatus, namespace: string): string {
     case 'post-processing':
       return 'All results are in; post-processing them.';
     case 'failed':
-      return `The aggregator stopped before the run finished; see \`fathom logs -n ${namespace}\`.`;
+      return `The aggregator stopped before the run finished and was not restarted; see \`fathom logs -n ${namespace}\`, then \`fathom resume -n ${namespace}\` (or \`fathom retrieve --partial\` for what was accepted).`;
     default:
       return `Run is running: ${done} of ${status.plugins.length} results in.`;
   }
