@@ -1,7 +1,9 @@
-import Table from 'cli-table3';
 import pc from 'picocolors';
 import { stringify } from 'yaml';
 import type { PluginStatusEntry, ProgressUpdate, RunStatus } from '../../aggregation/types.js';
+import { kubectlTable } from './table.js';
+
+export { kubectlTable } from './table.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -106,32 +108,4 @@ export function runFailed(status: RunStatus): boolean {
     status.status === 'failed' ||
     status.plugins.some((e) => e.status === 'failed' || e['result-status'] === 'failed')
   );
-}
-
-const noBorders = Object.fromEntries(
-  [
-    'top',
-    'top-mid',
-    'top-left',
-    'top-right',
-    'bottom',
-    'bottom-mid',
-    'bottom-left',
-    'bottom-right',
-    'left',
-    'left-mid',
-    'mid',
-    'mid-mid',
-    'right',
-    'right-mid',
-  ].map((k) => [k, '']),
-);
-
-/** A borderless table with columns two spaces apart, as kubectl prints them. */
-export function kubectlTable(head: string[]): Table.Table {
-  return new Table({
-    head,
-    style: { head: [], border: [], compact: true },
-    chars: { ...noBorders, middle: '  ' },
-  });
 }
