@@ -8,7 +8,6 @@
 /** Terminal columns a string takes: colour codes take none, East Asian wide characters two. */
 export function displayWidth(text: string): number {
   const plain = text.replace(SGR, '');
-  // eslint-disable-next-line no-control-regex
   if (/^[\x20-\x7e]*$/.test(plain)) return plain.length; // the common case, without a loop
   let width = 0;
   for (const ch of plain) {
