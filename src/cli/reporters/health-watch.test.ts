@@ -39,6 +39,10 @@ function update(
   };
 }
 
+function sync(all: ResourceStatus[], aggregate: Status): WatchUpdate {
+  return { event: { type: 'Sync' }, at: T0, observation: { statuses: all }, aggregate };
+}
+
 function outcome(statuses: ResourceStatus[], aggregate: Status): WatchOutcome {
   return {
     end: 'reached',
@@ -123,9 +127,18 @@ describe('health --watch output', () => {
     expect(out.join('')).toMatch(/^---\ntimestamp: 2026-01-01T12:00:00Z\ntype: status\n/);
   });
 
-  it('on a terminal, redraws the whole table in place after each event', () => {
+  it('on a terminal, draws the table once the first cycle is read, then after each event', () => {
     const { r, out } = capture('table', true);
-    r.update(update(web, [web, ns], 'InProgress'));
+    // The first cycle has an event per object: drawing the table after each is rows × rows.
+    const statuses = {
+      get statuses(): ResourceStatus[] {
+        throw new Error('the first cycle read the observation');
+      },
+    };
+    for (let i = 0; i < 3; i++)
+      r.update({ ...update(web, [], 'InProgress'), observation: statuses });
+    expect(out).toEqual([]);
+    r.update(sync([web, ns], 'InProgress'));
     r.update(update(webOk, [webOk, ns], 'Current'));
     r.end(outcome([webOk, ns], 'Current'));
     // Colours off, cells to single spaces: the layout is the shared kubectl table's business.
@@ -150,7 +163,7 @@ describe('health --watch output', () => {
     expect(rowsOf('abc\n\x1b[32mdefgh\x1b[39m\n', 4)).toBe(3);
     expect(rowsOf('abc\n\n', undefined)).toBe(2);
     const { r, out } = capture('table', true, 20);
-    r.update(update(web, [web], 'InProgress'));
+    r.update(sync([web], 'InProgress'));
     r.update(update(web, [web], 'InProgress'));
     const firstRows = rowsOf(out[0]!, 20);
     expect(firstRows).toBeGreaterThan(4);

@@ -1,5 +1,6 @@
 /**
- * How `fathom health --watch` prints: on a terminal, a table redrawn in place after every event;
+ * How `fathom health --watch` prints: on a terminal, a table drawn once the first poll cycle is
+ * read, then redrawn in place after every event;
  * otherwise one line per status change (`<time> <Kind>/<ns>/<name> <Status> <message>`), or one
  * JSON object per line (`-o json`), or one YAML document per change (`-o yaml`).
  */
@@ -111,6 +112,7 @@ export function rowsOf(text: string, columns: number | undefined): number {
 
 class Renderer implements WatchRenderer {
   #drawnRows = 0;
+  #synced = false;
 
   constructor(readonly options: WatchRendererOptions) {}
 
@@ -118,7 +120,9 @@ class Renderer implements WatchRenderer {
     const { format, live, write } = this.options;
     const e = u.event;
     if (format === 'table' && live) {
-      if (e.type !== 'Error') this.#draw(u.observation.statuses, u.aggregate);
+      // The first cycle reports every object: one table once it is read, not one per object.
+      if (e.type === 'Sync') this.#synced = true;
+      if (e.type !== 'Error' && this.#synced) this.#draw(u.observation.statuses, u.aggregate);
       return;
     }
     if (e.type === 'Sync') return;
