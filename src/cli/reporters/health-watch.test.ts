@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { ResourceStatus, Status, WatchOutcome, WatchUpdate } from '../../status/index.js';
+import type {
+  HealthRow,
+  ResourceStatus,
+  Status,
+  WatchOutcome,
+  WatchUpdate,
+} from '../../status/index.js';
 import { createWatchRenderer, eventLine, rowsOf, watchSummary } from './health-watch.js';
+import { renderHealth } from './health.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -175,5 +182,55 @@ describe('health --watch output', () => {
     expect(watchSummary([gone, webOk], 'InProgress', 'NotFound')).toBe(
       'InProgress: 1 of 2 object(s) deleted',
     );
+  });
+
+  it('shows control characters in names and messages as escapes; JSON stays exact', () => {
+    const evil = rs(
+      'Deployment',
+      'ns\x1b[2J',
+      'web\x07',
+      'InProgress',
+      'Ready\x1b]0;x\x07\x9b:\n 1/2',
+    );
+    expect(eventLine(T0, evil)).toBe(
+      '2026-01-01T12:00:00Z Deployment/ns\\u001b[2J/web\\u0007 InProgress Ready\\u001b]0;x\\u0007\\u009b: 1/2',
+    );
+    const { r, out } = capture('table', true);
+    r.update(sync([evil], 'InProgress'));
+    // eslint-disable-next-line no-control-regex
+    const plain = out[0]!.replace(/\x1b\[\d+m/g, '');
+    // eslint-disable-next-line no-control-regex
+    expect(plain).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(plain).toContain('ns\\u001b[2J');
+
+    const offline = renderHealth(
+      [
+        {
+          apiVersion: 'v1',
+          namespace: 'a\x1b[2J',
+          kind: 'Pod',
+          name: 'p\x9b',
+          status: 'Failed',
+          message: 'm\x07\tx',
+        },
+      ],
+      'table',
+    );
+    // eslint-disable-next-line no-control-regex
+    expect(offline.replace(/\x1b\[\d+m/g, '')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(offline).toContain('m\\u0007\\u0009x');
+    const row: HealthRow = {
+      apiVersion: 'v1',
+      namespace: 'a\x1b',
+      kind: 'Pod',
+      name: 'p',
+      status: 'Failed',
+      message: 'm\x07',
+    };
+    expect(JSON.parse(renderHealth([row], 'json'))).toEqual([row]);
+
+    const json = capture('json', false);
+    json.r.update(update(evil, [evil], 'InProgress'));
+    expect((JSON.parse(json.out[0]!) as { message: string }).message).toBe(evil.message);
   });
 });

@@ -11,6 +11,7 @@ import type {
   WatchUpdate,
   DesiredStatus,
 } from '../../status/index.js';
+import { visible } from '../../core/visible.js';
 import { statusColours } from './health.js';
 import { kubectlTable, renderData, type OutputFormat } from './status.js';
 
@@ -39,12 +40,14 @@ export function formatTime(ms: number): string {
 /** `Kind/namespace/name`, or `Kind/name` for a cluster-scoped object. */
 export function objectRef(s: ResourceStatus): string {
   const id = s.identifier;
-  return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
+  const ref = id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
+  return visible(ref, 'line');
 }
 
 /** The message to show: kstatus's, or the read error of an Unknown status, on one line. */
 function messageOf(s: ResourceStatus): string {
-  return (s.message || s.error || '').replace(/\s*\n\s*/g, ' ');
+  // Messages and errors come from the cluster: no raw control characters.
+  return visible((s.message || s.error || '').replace(/\s*\n\s*/g, ' '), 'line');
 }
 
 /** One status change as a line: `<time> <Kind>/<ns>/<name> <Status> <message>`. */
@@ -90,7 +93,14 @@ export function watchTable(
   for (const s of statuses) {
     const colour = statusColours[s.status] ?? ((x: string) => x);
     const id = s.identifier;
-    table.push([id.namespace || '-', id.kind, id.name, colour(s.status), messageOf(s)]);
+    const cell = (x: string): string => visible(x, 'line');
+    table.push([
+      cell(id.namespace) || '-',
+      cell(id.kind),
+      cell(id.name),
+      colour(s.status),
+      messageOf(s),
+    ]);
   }
   const colour = statusColours[aggregate] ?? ((x: string) => x);
   return `${table.toString()}\n\n${colour(watchSummary(statuses, aggregate, desired))}\n`;

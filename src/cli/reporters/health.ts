@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { visible } from '../../core/visible.js';
 import type { HealthRow } from '../../status/index.js';
 import { kubectlTable, renderData, type OutputFormat } from './status.js';
 
@@ -18,7 +19,15 @@ export function renderHealth(rows: readonly HealthRow[], format: OutputFormat): 
   const table = kubectlTable(['NAMESPACE', 'KIND', 'NAME', 'STATUS', 'MESSAGE']);
   for (const r of rows) {
     const colour = statusColours[r.status] ?? ((s: string) => s);
-    table.push([r.namespace || '-', r.kind, r.name, colour(r.status), r.message]);
+    // Names and messages come from the objects read: no raw control characters.
+    const cell = (s: string): string => visible(s, 'cell');
+    table.push([
+      cell(r.namespace) || '-',
+      cell(r.kind),
+      cell(r.name),
+      colour(r.status),
+      cell(r.message),
+    ]);
   }
   return `${table.toString()}\n`;
 }

@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import { stringify } from 'yaml';
 import type { PluginStatusEntry, ProgressUpdate, RunStatus } from '../../aggregation/types.js';
+import { visible } from '../../core/visible.js';
 import { kubectlTable } from './table.js';
 
 export { kubectlTable } from './table.js';
@@ -75,6 +76,9 @@ export function statusSentence(status: RunStatus, namespace: string): string {
   }
 }
 
+/** Names and progress messages come from workers and plugins: no raw control characters. */
+const cell = (text: string): string => visible(text, 'cell');
+
 export function renderStatus(
   status: RunStatus,
   format: OutputFormat,
@@ -89,15 +93,21 @@ export function renderStatus(
   if (options.showAll) {
     for (const e of status.plugins)
       table.push([
-        e.plugin,
-        e.node,
-        colour(e.status),
-        colour(e['result-status']),
-        progressText(e.progress),
+        cell(e.plugin),
+        cell(e.node),
+        colour(cell(e.status)),
+        colour(cell(e['result-status'])),
+        cell(progressText(e.progress)),
       ]);
   } else {
     for (const s of summarizePlugins(status.plugins))
-      table.push([s.plugin, colour(s.status), colour(s.result), String(s.count), s.progress]);
+      table.push([
+        cell(s.plugin),
+        colour(cell(s.status)),
+        colour(cell(s.result)),
+        String(s.count),
+        cell(s.progress),
+      ]);
   }
   return `${table.toString()}\n\n${statusSentence(status, options.namespace)}\n`;
 }
