@@ -38,36 +38,49 @@ export interface KubectlTable {
 export function kubectlTable(head: readonly string[], options: TableOptions = {}): KubectlTable {
   const width = options.width ?? displayWidth;
   const columns = head.length;
-  // Every row as its cells' lines with their widths, measured as they come in.
-  const rows: { lines: string[][]; widths: number[][] }[] = [];
+  // Flat, one entry per cell, measured as rows come in (100,000 rows: no object per cell).
+  const cells: string[] = [];
+  const widths: number[] = [];
+  // The few cells of several lines: their lines and widths, by cell index.
+  const multi = new Map<number, { lines: string[]; widths: number[] }>();
   const widest = new Array<number>(columns).fill(0);
   const add = (row: readonly string[]): void => {
-    const lines: string[][] = [];
-    const widths: number[][] = [];
     for (let c = 0; c < columns; c++) {
-      const cellLines = (row[c] ?? '').split('\n');
-      const cellWidths = cellLines.map((l) => width(l));
-      for (const w of cellWidths) if (w > widest[c]!) widest[c] = w;
-      lines.push(cellLines);
-      widths.push(cellWidths);
+      const text = row[c] ?? '';
+      let w: number;
+      if (text.includes('\n')) {
+        const lines = text.split('\n');
+        const ws = lines.map((l) => width(l));
+        multi.set(cells.length, { lines, widths: ws });
+        w = Math.max(...ws);
+      } else {
+        w = width(text);
+      }
+      if (w > widest[c]!) widest[c] = w;
+      cells.push(text);
+      widths.push(w);
     }
-    rows.push({ lines, widths });
   };
   add(head);
+  const pad = (text: string, w: number, c: number): string =>
+    ` ${text}${' '.repeat(widest[c]! - w)} `;
   return {
     push: add,
     toString(): string {
       const out: string[] = [];
-      for (const { lines, widths } of rows) {
-        const height = Math.max(...lines.map((l) => l.length));
+      for (let start = 0; start < cells.length; start += columns) {
+        let height = 1;
+        for (let c = 0; c < columns; c++) {
+          height = Math.max(height, multi.get(start + c)?.lines.length ?? 1);
+        }
         for (let i = 0; i < height; i++) {
-          const cells: string[] = [];
+          const line: string[] = [];
           for (let c = 0; c < columns; c++) {
-            const text = lines[c]![i] ?? '';
-            const pad = widest[c]! - (widths[c]![i] ?? 0);
-            cells.push(` ${text}${' '.repeat(pad)} `);
+            const m = multi.get(start + c);
+            if (m) line.push(pad(m.lines[i] ?? '', m.widths[i] ?? 0, c));
+            else line.push(i === 0 ? pad(cells[start + c]!, widths[start + c]!, c) : pad('', 0, c));
           }
-          out.push(cells.join('  '));
+          out.push(line.join('  '));
         }
       }
       return out.join('\n');
