@@ -83,6 +83,9 @@ export function watchSummary(
   return `${aggregate}: ${done} of ${statuses.length} object(s) ${desiredWord[desired]}`;
 }
 
+/** Names from the cluster, one line each: no raw control characters. */
+const cell = (x: string): string => visible(x, 'line');
+
 /** The table of every object's latest status, with the summary under it. */
 export function watchTable(
   statuses: readonly ResourceStatus[],
@@ -93,7 +96,6 @@ export function watchTable(
   for (const s of statuses) {
     const colour = statusColours[s.status] ?? ((x: string) => x);
     const id = s.identifier;
-    const cell = (x: string): string => visible(x, 'line');
     table.push([
       cell(id.namespace) || '-',
       cell(id.kind),

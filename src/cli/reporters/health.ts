@@ -13,14 +13,15 @@ export const statusColours: Readonly<Record<string, (s: string) => string>> = {
   Unknown: pc.red,
 };
 
+/** Names and messages come from the objects read: no raw control characters. */
+const cell = (s: string): string => visible(s, 'cell');
+
 /** `kubectl get`-like table, or the rows as JSON/YAML. */
 export function renderHealth(rows: readonly HealthRow[], format: OutputFormat): string {
   if (format !== 'table') return renderData(rows, format);
   const table = kubectlTable(['NAMESPACE', 'KIND', 'NAME', 'STATUS', 'MESSAGE']);
   for (const r of rows) {
     const colour = statusColours[r.status] ?? ((s: string) => s);
-    // Names and messages come from the objects read: no raw control characters.
-    const cell = (s: string): string => visible(s, 'cell');
     table.push([
       cell(r.namespace) || '-',
       cell(r.kind),
