@@ -4,7 +4,8 @@
  *     child: `readManifests` + `compute`) and by kstatus (test/peers/kstatus, `--bench`), runs
  *     interleaved; objects per second, the fathom/kstatus time ratio and peak RSS. First both
  *     compute every object once and the bench FAILS if any status, message or condition differs.
- * (b) Polling: API requests per cycle for 1,000 objects, caching vs direct reader (status-polling.ts).
+ * (b) `fathom health -f` on 10,000 and 100,000 of those objects: the table vs `-o json` (status-cli.ts).
+ * (c) Polling: API requests per cycle for 1,000 objects, caching vs direct reader (status-polling.ts).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import {
 import type { StatusChildMessage } from '../children/status.js';
 import { forkChild, stats } from '../lib/measure.js';
 import { bytes, count, mib, type Bench, type BenchResult, type Table } from '../lib/report.js';
+import { healthCliFigures } from './status-cli.js';
 import { CYCLES, NAMESPACES, pollingFigures } from './status-polling.js';
 
 const OBJECTS = 100_000;
@@ -128,17 +130,13 @@ const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 async function offline(
   binary: string,
   log: (line: string) => void,
+  { lines, objects, skipped }: ReturnType<typeof corpus>,
 ): Promise<{ data: Record<string, unknown>; table: Table }> {
-  const t = performance.now();
-  const { lines, objects, skipped } = corpus();
   const dir = await mkdtemp(join(tmpdir(), 'fathom-bench-status-'));
   try {
     const file = join(dir, 'objects.jsonl');
     await writeFile(file, `${lines.join('\n')}\n`);
     const fileBytes = lines.reduce((s, l) => s + l.length + 1, 0);
-    log(
-      `generated ${count(lines.length)} objects (${bytes(fileBytes)}) in ${(performance.now() - t).toFixed(0)} ms`,
-    );
 
     // Correctness first: the figures compare nothing if the verdicts differ.
     const go = await computeLinesWithPeer(binary, lines);
@@ -251,19 +249,28 @@ async function offline(
 
 export const statusBench: Bench = {
   name: 'status',
-  description: `status of ${count(OBJECTS)} objects, fathom vs kstatus (Go); poll requests per cycle, caching vs direct`,
+  description: `status of ${count(OBJECTS)} objects, fathom vs kstatus (Go); health table vs JSON; poll requests per cycle, caching vs direct`,
   async run(log): Promise<BenchResult> {
     const tables: Table[] = [];
     const data: Record<string, unknown> = {};
     const binary = await kstatusPeerBinary();
+    const t = performance.now();
+    const objects = corpus();
+    log(
+      `generated ${count(objects.lines.length)} objects in ${(performance.now() - t).toFixed(0)} ms`,
+    );
     if (binary) {
-      const o = await offline(binary, log);
+      const o = await offline(binary, log, objects);
       data.offline = o.data;
       tables.push(o.table);
     } else {
       log(`offline comparison skipped: ${kstatusPeerUnavailableReason}`);
       data.offlineSkipped = kstatusPeerUnavailableReason;
     }
+
+    const cli = await healthCliFigures(objects.lines, log);
+    data.healthCli = cli.figures;
+    tables.push(cli.table);
 
     const p = await pollingFigures();
     data.polling = p;

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeOf, FathomError, messageOf } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
+import { visible } from '../core/visible.js';
 import { registerGen } from './commands/gen.js';
 import { registerHealth } from './commands/health.js';
 import { registerInternal } from './commands/internal.js';
@@ -44,10 +45,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version
-      io.err(`error: ${err.message.replace(/^error: /, '')}\n`);
+      io.err(`error: ${visible(err.message.replace(/^error: /, ''))}\n`);
       return 2;
     }
-    io.err(`error: ${messageOf(err)}\n`);
+    // Messages can carry what a plugin, a tarball or the network said.
+    io.err(`error: ${visible(messageOf(err))}\n`);
     if (!(err instanceof FathomError) && io.env.FATHOM_DEBUG)
       io.err(`${(err as Error).stack ?? ''}\n`);
     return exitCodeOf(err);

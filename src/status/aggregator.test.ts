@@ -58,4 +58,19 @@ describe('the status collector', () => {
     c.apply({ type: 'Error', error: err });
     expect(c.latest()).toMatchObject({ lastEventType: 'Error', error: err });
   });
+
+  it('keeps the aggregate in step with the latest statuses, as kstatus computes it', () => {
+    const ids = ['a', 'b', 'c', 'd'].map((n) => id(n));
+    const c = createStatusCollector(ids);
+    const all: Status[] = ['Current', 'InProgress', 'Failed', 'Unknown', 'NotFound'];
+    let seed = 7;
+    for (let i = 0; i < 500; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      c.apply({ type: 'ResourceUpdate', resource: update(ids[seed % 4]!, all[(seed >> 8) % 5]!) });
+      const statuses = c.latest().statuses.map((s) => s.status);
+      for (const desired of ['Current', 'NotFound'] as const)
+        expect(c.aggregate(desired)).toBe(aggregateStatus(statuses, desired));
+    }
+    expect(createStatusCollector([]).aggregate('NotFound')).toBe('NotFound');
+  });
 });

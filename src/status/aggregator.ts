@@ -43,6 +43,7 @@ class Collector implements StatusCollector {
   readonly #byId = new Map<string, ResourceStatus>();
   #lastEventType: PollEvent['type'] | undefined;
   #error: Error | undefined;
+  readonly #counts = new Map<Status, number>();
 
   constructor(identifiers: readonly ObjectIdentifier[]) {
     for (const identifier of identifiers) {
@@ -53,14 +54,23 @@ class Collector implements StatusCollector {
         generatedResources: [],
       });
     }
+    this.#counts.set('Unknown', this.#byId.size);
   }
 
   apply(event: PollEvent): void {
     this.#lastEventType = event.type;
     if (event.type === 'Error') this.#error = event.error;
     if (event.type === 'ResourceUpdate') {
-      this.#byId.set(identifierKey(event.resource.identifier), event.resource);
+      const key = identifierKey(event.resource.identifier);
+      const before = this.#byId.get(key);
+      if (before) this.#count(before.status, -1);
+      this.#count(event.resource.status, 1);
+      this.#byId.set(key, event.resource);
     }
+  }
+
+  #count(status: Status, delta: number): void {
+    this.#counts.set(status, (this.#counts.get(status) ?? 0) + delta);
   }
 
   latest(): Observation {
@@ -71,11 +81,13 @@ class Collector implements StatusCollector {
     };
   }
 
+  /** aggregateStatus from the counts kept by `apply`: a watch asks after every event. */
   aggregate(desired: DesiredStatus): Status {
-    return aggregateStatus(
-      [...this.#byId.values()].map((s) => s.status),
-      desired,
-    );
+    const n = (s: Status): number => this.#counts.get(s) ?? 0;
+    if (this.#byId.size === 0) return desired;
+    if (n('Failed') > 0) return 'Failed';
+    if (n('Unknown') > 0) return 'Unknown';
+    return n(desired) === this.#byId.size ? desired : 'InProgress';
   }
 }
 

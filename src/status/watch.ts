@@ -104,10 +104,14 @@ export async function watchStatus(
       });
       for await (const event of events) {
         collector.apply(event);
+        // Sorted only when read: the first cycle is an event per object.
+        let observation: Observation | undefined;
         onUpdate({
           event,
           at: clock.now(),
-          observation: collector.latest(),
+          get observation() {
+            return (observation ??= collector.latest());
+          },
           aggregate: collector.aggregate(desired),
         });
         if (event.type === 'Error') {

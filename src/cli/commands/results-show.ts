@@ -12,6 +12,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { FathomError } from '../../core/errors.js';
+import { visible } from '../../core/visible.js';
 import { VERSION } from '../../core/version.js';
 import {
   ArchiveTooLargeForMemory,
@@ -332,7 +333,9 @@ export async function showResults(
         ? [{ kind: 'health' }]
         : names.map((name) => ({ kind: 'plugin', name }));
     if (!o.plugin && health) sections.push({ kind: 'health' });
-    const view = new ResultsView(io, root, o, health);
+    // Text for people shows control characters as escapes; dump mode is the file, exact.
+    const textIo = o.mode === 'dump' ? io : { ...io, out: (t: string) => io.out(visible(t)) };
+    const view = new ResultsView(textIo, root, o, health);
 
     if (o.format !== 'text') {
       const plugins: PluginInput[] = [];

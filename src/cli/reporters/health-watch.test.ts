@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { ResourceStatus, Status, WatchOutcome, WatchUpdate } from '../../status/index.js';
+import type {
+  HealthRow,
+  ResourceStatus,
+  Status,
+  WatchOutcome,
+  WatchUpdate,
+} from '../../status/index.js';
 import { createWatchRenderer, eventLine, rowsOf, watchSummary } from './health-watch.js';
+import { renderHealth } from './health.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -37,6 +44,10 @@ function update(
     observation: { lastEventType: 'ResourceUpdate', statuses: all },
     aggregate,
   };
+}
+
+function sync(all: ResourceStatus[], aggregate: Status): WatchUpdate {
+  return { event: { type: 'Sync' }, at: T0, observation: { statuses: all }, aggregate };
 }
 
 function outcome(statuses: ResourceStatus[], aggregate: Status): WatchOutcome {
@@ -123,9 +134,18 @@ describe('health --watch output', () => {
     expect(out.join('')).toMatch(/^---\ntimestamp: 2026-01-01T12:00:00Z\ntype: status\n/);
   });
 
-  it('on a terminal, redraws the whole table in place after each event', () => {
+  it('on a terminal, draws the table once the first cycle is read, then after each event', () => {
     const { r, out } = capture('table', true);
-    r.update(update(web, [web, ns], 'InProgress'));
+    // The first cycle has an event per object: drawing the table after each is rows × rows.
+    const statuses = {
+      get statuses(): ResourceStatus[] {
+        throw new Error('the first cycle read the observation');
+      },
+    };
+    for (let i = 0; i < 3; i++)
+      r.update({ ...update(web, [], 'InProgress'), observation: statuses });
+    expect(out).toEqual([]);
+    r.update(sync([web, ns], 'InProgress'));
     r.update(update(webOk, [webOk, ns], 'Current'));
     r.end(outcome([webOk, ns], 'Current'));
     // Colours off, cells to single spaces: the layout is the shared kubectl table's business.
@@ -150,7 +170,7 @@ describe('health --watch output', () => {
     expect(rowsOf('abc\n\x1b[32mdefgh\x1b[39m\n', 4)).toBe(3);
     expect(rowsOf('abc\n\n', undefined)).toBe(2);
     const { r, out } = capture('table', true, 20);
-    r.update(update(web, [web], 'InProgress'));
+    r.update(sync([web], 'InProgress'));
     r.update(update(web, [web], 'InProgress'));
     const firstRows = rowsOf(out[0]!, 20);
     expect(firstRows).toBeGreaterThan(4);
@@ -162,5 +182,55 @@ describe('health --watch output', () => {
     expect(watchSummary([gone, webOk], 'InProgress', 'NotFound')).toBe(
       'InProgress: 1 of 2 object(s) deleted',
     );
+  });
+
+  it('shows control characters in names and messages as escapes; JSON stays exact', () => {
+    const evil = rs(
+      'Deployment',
+      'ns\x1b[2J',
+      'web\x07',
+      'InProgress',
+      'Ready\x1b]0;x\x07\x9b:\n 1/2',
+    );
+    expect(eventLine(T0, evil)).toBe(
+      '2026-01-01T12:00:00Z Deployment/ns\\u001b[2J/web\\u0007 InProgress Ready\\u001b]0;x\\u0007\\u009b: 1/2',
+    );
+    const { r, out } = capture('table', true);
+    r.update(sync([evil], 'InProgress'));
+    // eslint-disable-next-line no-control-regex
+    const plain = out[0]!.replace(/\x1b\[\d+m/g, '');
+    // eslint-disable-next-line no-control-regex
+    expect(plain).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(plain).toContain('ns\\u001b[2J');
+
+    const offline = renderHealth(
+      [
+        {
+          apiVersion: 'v1',
+          namespace: 'a\x1b[2J',
+          kind: 'Pod',
+          name: 'p\x9b',
+          status: 'Failed',
+          message: 'm\x07\tx',
+        },
+      ],
+      'table',
+    );
+    // eslint-disable-next-line no-control-regex
+    expect(offline.replace(/\x1b\[\d+m/g, '')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(offline).toContain('m\\u0007\\u0009x');
+    const row: HealthRow = {
+      apiVersion: 'v1',
+      namespace: 'a\x1b',
+      kind: 'Pod',
+      name: 'p',
+      status: 'Failed',
+      message: 'm\x07',
+    };
+    expect(JSON.parse(renderHealth([row], 'json'))).toEqual([row]);
+
+    const json = capture('json', false);
+    json.r.update(update(evil, [evil], 'InProgress'));
+    expect((JSON.parse(json.out[0]!) as { message: string }).message).toBe(evil.message);
   });
 });

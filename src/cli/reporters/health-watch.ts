@@ -1,5 +1,6 @@
 /**
- * How `fathom health --watch` prints: on a terminal, a table redrawn in place after every event;
+ * How `fathom health --watch` prints: on a terminal, a table drawn once the first poll cycle is
+ * read, then redrawn in place after every event;
  * otherwise one line per status change (`<time> <Kind>/<ns>/<name> <Status> <message>`), or one
  * JSON object per line (`-o json`), or one YAML document per change (`-o yaml`).
  */
@@ -10,6 +11,7 @@ import type {
   WatchUpdate,
   DesiredStatus,
 } from '../../status/index.js';
+import { visible } from '../../core/visible.js';
 import { statusColours } from './health.js';
 import { kubectlTable, renderData, type OutputFormat } from './status.js';
 
@@ -38,12 +40,14 @@ export function formatTime(ms: number): string {
 /** `Kind/namespace/name`, or `Kind/name` for a cluster-scoped object. */
 export function objectRef(s: ResourceStatus): string {
   const id = s.identifier;
-  return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
+  const ref = id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
+  return visible(ref, 'line');
 }
 
 /** The message to show: kstatus's, or the read error of an Unknown status, on one line. */
 function messageOf(s: ResourceStatus): string {
-  return (s.message || s.error || '').replace(/\s*\n\s*/g, ' ');
+  // Messages and errors come from the cluster: no raw control characters.
+  return visible((s.message || s.error || '').replace(/\s*\n\s*/g, ' '), 'line');
 }
 
 /** One status change as a line: `<time> <Kind>/<ns>/<name> <Status> <message>`. */
@@ -79,6 +83,9 @@ export function watchSummary(
   return `${aggregate}: ${done} of ${statuses.length} object(s) ${desiredWord[desired]}`;
 }
 
+/** Names from the cluster, one line each: no raw control characters. */
+const cell = (x: string): string => visible(x, 'line');
+
 /** The table of every object's latest status, with the summary under it. */
 export function watchTable(
   statuses: readonly ResourceStatus[],
@@ -89,7 +96,13 @@ export function watchTable(
   for (const s of statuses) {
     const colour = statusColours[s.status] ?? ((x: string) => x);
     const id = s.identifier;
-    table.push([id.namespace || '-', id.kind, id.name, colour(s.status), messageOf(s)]);
+    table.push([
+      cell(id.namespace) || '-',
+      cell(id.kind),
+      cell(id.name),
+      colour(s.status),
+      messageOf(s),
+    ]);
   }
   const colour = statusColours[aggregate] ?? ((x: string) => x);
   return `${table.toString()}\n\n${colour(watchSummary(statuses, aggregate, desired))}\n`;
@@ -111,6 +124,7 @@ export function rowsOf(text: string, columns: number | undefined): number {
 
 class Renderer implements WatchRenderer {
   #drawnRows = 0;
+  #synced = false;
 
   constructor(readonly options: WatchRendererOptions) {}
 
@@ -118,7 +132,9 @@ class Renderer implements WatchRenderer {
     const { format, live, write } = this.options;
     const e = u.event;
     if (format === 'table' && live) {
-      if (e.type !== 'Error') this.#draw(u.observation.statuses, u.aggregate);
+      // The first cycle reports every object: one table once it is read, not one per object.
+      if (e.type === 'Sync') this.#synced = true;
+      if (e.type !== 'Error' && this.#synced) this.#draw(u.observation.statuses, u.aggregate);
       return;
     }
     if (e.type === 'Sync') return;

@@ -1,6 +1,7 @@
 import { EventEmitter, once } from 'node:events';
 import { Listr } from 'listr2';
 import type { PluginStatusEntry, RunStatus } from '../../aggregation/types.js';
+import { visible } from '../../core/visible.js';
 import { progressText, summarizePlugins } from './status.js';
 
 type Sink = (line: string) => void;
@@ -44,7 +45,11 @@ async function followPlain(
 function entryLine(e: PluginStatusEntry): string {
   const progress = progressText(e.progress);
   const result = e['result-status'] ? ` result=${e['result-status']}` : '';
-  return `${e.plugin} ${e.node}: ${e.status}${result}${progress ? ` ${progress}` : ''}`;
+  // Plugin and node names and progress messages come over the network.
+  return visible(
+    `${e.plugin} ${e.node}: ${e.status}${result}${progress ? ` ${progress}` : ''}`,
+    'line',
+  );
 }
 
 /**
@@ -57,12 +62,15 @@ async function followTty(watch: AsyncIterable<RunStatus>): Promise<RunStatus | u
   let ended = false;
   const next = (): Promise<unknown> => (ended ? Promise.resolve() : once(updates, 'update'));
   const pluginTask = (name: string) => ({
-    title: name,
+    title: visible(name, 'line'),
     task: async (_: unknown, t: { title: string }) => {
       for (;;) {
         const s = summarizePlugins(last?.plugins ?? []).find((p) => p.plugin === name);
         if (s)
-          t.title = `${s.plugin}  ${s.status}${s.result ? ` (${s.result})` : ''}  ${s.progress}`;
+          t.title = visible(
+            `${s.plugin}  ${s.status}${s.result ? ` (${s.result})` : ''}  ${s.progress}`,
+            'line',
+          );
         const settled = ended || last?.status === 'complete' || last?.status === 'failed';
         if (s?.status === 'complete' && (s.result !== 'failed' || settled)) {
           if (s.result === 'failed') throw new Error(t.title);

@@ -87,4 +87,38 @@ describe('status reporting', () => {
       'run: complete',
     ]);
   });
+
+  it('shows control characters from plugins, nodes and progress as escapes; JSON stays exact', async () => {
+    const evil: PluginStatusEntry = {
+      ...entry('p\x1b[2J', 'node\x07\ttwo', 'running'),
+      progress: {
+        name: 'p',
+        node: 'n',
+        timestamp: '',
+        msg: '\x1b]0;owned\x07\x9b1m',
+        total: 2,
+        completed: 1,
+      },
+    };
+    const s = status('running', [evil]);
+    for (const showAll of [false, true]) {
+      const table = renderStatus(s, 'table', { namespace: 'ns', showAll });
+      // eslint-disable-next-line no-control-regex
+      expect(table.replace(/\x1b\[\d+m/g, '')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+      expect(table).toContain('p\\u001b[2J');
+      expect(table).toContain('(\\u001b]0;owned\\u0007\\u009b1m)');
+      if (showAll) expect(table).toContain('node\\u0007\\u0009two');
+    }
+    expect(JSON.parse(renderStatus(s, 'json', { namespace: 'ns' }))).toEqual(s);
+
+    // eslint-disable-next-line @typescript-eslint/require-await -- an async source without real I/O
+    async function* snapshots(): AsyncGenerator<RunStatus> {
+      yield s;
+    }
+    const lines: string[] = [];
+    await followRun(snapshots(), false, (l) => lines.push(l));
+    expect(lines[0]).toBe(
+      'p\\u001b[2J node\\u0007\\u0009two: running Passed:  1, Failed:  0, Remaining:  1 (\\u001b]0;owned\\u0007\\u009b1m)',
+    );
+  });
 });

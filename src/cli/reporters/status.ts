@@ -1,7 +1,10 @@
-import Table from 'cli-table3';
 import pc from 'picocolors';
 import { stringify } from 'yaml';
 import type { PluginStatusEntry, ProgressUpdate, RunStatus } from '../../aggregation/types.js';
+import { visible } from '../../core/visible.js';
+import { kubectlTable } from './table.js';
+
+export { kubectlTable } from './table.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -73,6 +76,9 @@ export function statusSentence(status: RunStatus, namespace: string): string {
   }
 }
 
+/** Names and progress messages come from workers and plugins: no raw control characters. */
+const cell = (text: string): string => visible(text, 'cell');
+
 export function renderStatus(
   status: RunStatus,
   format: OutputFormat,
@@ -87,15 +93,21 @@ export function renderStatus(
   if (options.showAll) {
     for (const e of status.plugins)
       table.push([
-        e.plugin,
-        e.node,
-        colour(e.status),
-        colour(e['result-status']),
-        progressText(e.progress),
+        cell(e.plugin),
+        cell(e.node),
+        colour(cell(e.status)),
+        colour(cell(e['result-status'])),
+        cell(progressText(e.progress)),
       ]);
   } else {
     for (const s of summarizePlugins(status.plugins))
-      table.push([s.plugin, colour(s.status), colour(s.result), String(s.count), s.progress]);
+      table.push([
+        cell(s.plugin),
+        colour(cell(s.status)),
+        colour(cell(s.result)),
+        String(s.count),
+        cell(s.progress),
+      ]);
   }
   return `${table.toString()}\n\n${statusSentence(status, options.namespace)}\n`;
 }
@@ -106,32 +118,4 @@ export function runFailed(status: RunStatus): boolean {
     status.status === 'failed' ||
     status.plugins.some((e) => e.status === 'failed' || e['result-status'] === 'failed')
   );
-}
-
-const noBorders = Object.fromEntries(
-  [
-    'top',
-    'top-mid',
-    'top-left',
-    'top-right',
-    'bottom',
-    'bottom-mid',
-    'bottom-left',
-    'bottom-right',
-    'left',
-    'left-mid',
-    'mid',
-    'mid-mid',
-    'right',
-    'right-mid',
-  ].map((k) => [k, '']),
-);
-
-/** A borderless table with columns two spaces apart, as kubectl prints them. */
-export function kubectlTable(head: string[]): Table.Table {
-  return new Table({
-    head,
-    style: { head: [], border: [], compact: true },
-    chars: { ...noBorders, middle: '  ' },
-  });
 }
