@@ -54,7 +54,7 @@ export function tooLarge(message: string, details: Record<string, unknown>): Fat
  * so an endless or huge input is never held in memory.
  */
 export async function collectAtMost(
-  chunks: AsyncIterable<Buffer | string>,
+  chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   limit: number,
 ): Promise<Buffer | undefined> {
   const parts: Buffer[] = [];
@@ -101,14 +101,22 @@ export function checkPluginText(text: string, file: string): void {
       { file, limit: pluginLimits.fileBytes },
     );
   }
-  let documents = 1;
+  let documents = 0;
+  let open = false; // whether content now belongs to a counted document
   let nodes = 0;
   for (const token of new Lexer().lex(text)) {
     const type = CST.tokenType(token);
-    // The first document needs no marker; each marker may start another.
-    if (type === 'doc-start' || type === 'doc-end') documents++;
-    else if (type !== null && nodeTokens.has(type)) nodes++;
-    if (documents > pluginLimits.documentsPerFile + 1) {
+    if (type === 'doc-start') {
+      documents++;
+      open = true;
+    } else if (type === 'doc-end') {
+      open = false;
+    } else if (type !== null && (nodeTokens.has(type) || type === 'anchor' || type === 'tag')) {
+      if (!open) documents++;
+      open = true;
+      if (nodeTokens.has(type)) nodes++;
+    }
+    if (documents > pluginLimits.documentsPerFile) {
       throw tooLarge(
         `${file}: holds more than ${pluginLimits.documentsPerFile} YAML documents, the limit for a plugin file`,
         { file, limit: pluginLimits.documentsPerFile },
@@ -147,8 +155,9 @@ export function jsonSize(
     const entries: [string | undefined, unknown][] = Array.isArray(v)
       ? v.map((item): [undefined, unknown] => [undefined, item])
       : Object.entries(v);
-    // Brackets, and per entry a newline, indentation, a comma and `"key": `.
-    used += 2 + (entries.length > 0 ? 1 + 2 * depth : 0);
+    // Brackets, the closing line's newline and indentation, and per entry a newline,
+    // indentation, `"key": ` and a comma (one fewer: the closing newline pays for it).
+    used += 2 + (entries.length > 0 ? 2 * depth : 0);
     for (const [key, item] of entries) {
       used += 2 + 2 * (depth + 1);
       if (key !== undefined) used += Buffer.byteLength(JSON.stringify(key)) + 2;
