@@ -89,18 +89,14 @@ const nodeTokens: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Refuses a plugin file that is too big to parse safely, before the yaml library builds
- * anything: bytes, documents and nodes are counted with its streaming lexer, which stops at
- * the first limit crossed.
+ * Counts YAML documents and nodes with the yaml library's streaming lexer, before anything
+ * is built, and names the first limit crossed (it stops there).
  */
-export function checkPluginText(text: string, file: string): void {
-  const bytes = Buffer.byteLength(text);
-  if (bytes > pluginLimits.fileBytes) {
-    throw tooLarge(
-      `${file}: the file is ${bytes} bytes, over the ${formatBytes(pluginLimits.fileBytes)} limit for a plugin file`,
-      { file, limit: pluginLimits.fileBytes },
-    );
-  }
+export function yamlShapeProblem(
+  text: string,
+  maxDocuments: number,
+  maxNodes: number,
+): 'documents' | 'nodes' | undefined {
   let documents = 0;
   let open = false; // whether content now belongs to a counted document
   let nodes = 0;
@@ -116,18 +112,34 @@ export function checkPluginText(text: string, file: string): void {
       open = true;
       if (nodeTokens.has(type)) nodes++;
     }
-    if (documents > pluginLimits.documentsPerFile) {
-      throw tooLarge(
-        `${file}: holds more than ${pluginLimits.documentsPerFile} YAML documents, the limit for a plugin file`,
-        { file, limit: pluginLimits.documentsPerFile },
-      );
-    }
-    if (nodes > pluginLimits.yamlNodesPerFile) {
-      throw tooLarge(
-        `${file}: holds more than ${pluginLimits.yamlNodesPerFile} YAML nodes (keys, values, list items), the limit for a plugin file`,
-        { file, limit: pluginLimits.yamlNodesPerFile },
-      );
-    }
+    if (documents > maxDocuments) return 'documents';
+    if (nodes > maxNodes) return 'nodes';
+  }
+  return undefined;
+}
+
+/** Refuses a plugin file that is too big to parse safely, before the yaml library builds anything. */
+export function checkPluginText(text: string, file: string): void {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > pluginLimits.fileBytes) {
+    throw tooLarge(
+      `${file}: the file is ${bytes} bytes, over the ${formatBytes(pluginLimits.fileBytes)} limit for a plugin file`,
+      { file, limit: pluginLimits.fileBytes },
+    );
+  }
+  const { documentsPerFile, yamlNodesPerFile } = pluginLimits;
+  const problem = yamlShapeProblem(text, documentsPerFile, yamlNodesPerFile);
+  if (problem === 'documents') {
+    throw tooLarge(
+      `${file}: holds more than ${documentsPerFile} YAML documents, the limit for a plugin file`,
+      { file, limit: documentsPerFile },
+    );
+  }
+  if (problem === 'nodes') {
+    throw tooLarge(
+      `${file}: holds more than ${yamlNodesPerFile} YAML nodes (keys, values, list items), the limit for a plugin file`,
+      { file, limit: yamlNodesPerFile },
+    );
   }
 }
 
