@@ -17,7 +17,7 @@ import {
   yamlContentError,
 } from './names.js';
 import type { JsonSizeProblem } from './limits.js';
-import { formatBytes, jsonSize, pluginLimits } from './limits.js';
+import { configYamlProblem, formatBytes, jsonSize, pluginLimits } from './limits.js';
 import type { DocContext, FieldPath } from './yaml-locate.js';
 import { fieldError, locatedMessage, positionOf } from './yaml-locate.js';
 
@@ -311,6 +311,8 @@ function configMapOf(r: Reader, v: unknown): Record<string, string> {
     bytes += utf8(key) + utf8(text);
     r.bound(path, bytes, pluginLimits.configMapBytes, 'brings the config-map to');
     if (isYamlConfigKey(key)) {
+      const tooBig = configYamlProblem(text);
+      if (tooBig) throw fieldError(r.ctx, path, tooBig, 'FATHOM_PLUGIN_TOO_LARGE');
       const err = yamlContentError(text);
       if (err) {
         const where = err.linePos ? ` (line ${err.linePos[0].line} of the entry)` : '';

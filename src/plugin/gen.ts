@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { FathomError } from '../core/errors.js';
-import { formatBytes, pluginLimits, readFileAtMost, tooLarge } from './limits.js';
+import {
+  configYamlProblem,
+  formatBytes,
+  pluginLimits,
+  readFileAtMost,
+  tooLarge,
+} from './limits.js';
 import type { Driver } from './types.js';
 import {
   configMapKeyProblem,
@@ -196,6 +202,8 @@ export async function readConfigMapFiles(
     total += Buffer.byteLength(key) + bytes.length;
     const text = bytes.toString('utf8');
     if (isYamlConfigKey(key)) {
+      const tooBig = configYamlProblem(text);
+      if (tooBig) throw tooLarge(`--configmap ${JSON.stringify(file)}: ${tooBig}`, { file });
       const err = yamlContentError(text);
       if (err) {
         const line = err.linePos ? `line ${err.linePos[0].line}: ` : '';

@@ -171,6 +171,14 @@ describe('plugin field limits', () => {
     expectTooLarge(err, 'config-map["a.txt"] brings the config-map to 1048577 bytes', '1 MiB');
   });
 
+  it('a config-map entry parsed as YAML: 100,000 nodes, counted before parsing', () => {
+    // Each `- x` item is two nodes by this count.
+    const cm = (items: number) => `config-map:\n  a.yaml: |\n${'    - x\n'.repeat(items)}`;
+    expect(parse(plugin('one', cm(50_000))).plugins).toHaveLength(1);
+    const err = refusal(() => parse(plugin('one', cm(50_001))));
+    expectTooLarge(err, 'big.yaml:8:11: config-map["a.yaml"] holds more than', '100000 YAML nodes');
+  });
+
   it('podSpec: 256 KiB as JSON', () => {
     const pod = (n: number) => `podSpec:\n  hostname: ${'h'.repeat(n)}\n`;
     // {\n  "hostname": "…"\n}: 20 bytes around the value.

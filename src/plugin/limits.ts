@@ -28,6 +28,9 @@ export const pluginLimits = {
   envBytes: 256 * KiB,
   /** All config-map keys and contents of one plugin (Kubernetes' ConfigMap limit). */
   configMapBytes: 1 * MiB,
+  /** Nodes and documents of one config-map entry that is parsed as YAML (`*.yaml`, `*.json`). */
+  configYamlNodes: 100_000,
+  configYamlDocuments: 1000,
   /** `podSpec` as JSON. */
   podSpecBytes: 256 * KiB,
   /** `*.yaml`/`*.yml` files in a directory given to `--plugin`. */
@@ -116,6 +119,13 @@ export function yamlShapeProblem(
     if (nodes > maxNodes) return 'nodes';
   }
   return undefined;
+}
+
+/** Why a config-map entry is too big to parse as YAML (it is counted first), if it is. */
+export function configYamlProblem(text: string): string | undefined {
+  const { configYamlDocuments: docs, configYamlNodes: nodes } = pluginLimits;
+  if (!yamlShapeProblem(text, docs, nodes)) return undefined;
+  return `holds more than ${nodes} YAML nodes or ${docs} documents, the limit`;
 }
 
 /** Refuses a plugin file that is too big to parse safely, before the yaml library builds anything. */
