@@ -37,6 +37,11 @@ export const errorCatalogue = {
     kind: 'input',
     summary: 'Two plugins in one run share a plugin-name.',
   },
+  FATHOM_PLUGIN_TOO_LARGE: {
+    kind: 'input',
+    summary:
+      'A plugin file, field or plugin set is over a size limit (see the README); the message names the file and the limit.',
+  },
   FATHOM_CONFIG_INVALID: {
     kind: 'input',
     summary: 'A configuration file or environment variable is invalid.',

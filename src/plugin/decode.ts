@@ -16,6 +16,8 @@ import {
   pluginNameProblem,
   yamlContentError,
 } from './names.js';
+import type { JsonSizeProblem } from './limits.js';
+import { configYamlProblem, formatBytes, jsonSize, pluginLimits } from './limits.js';
 import type { DocContext, FieldPath } from './yaml-locate.js';
 import { fieldError, locatedMessage, positionOf } from './yaml-locate.js';
 
@@ -61,6 +63,17 @@ class Reader {
 
   fail(path: FieldPath, problem: string): never {
     throw fieldError(this.ctx, path, problem);
+  }
+
+  /** FATHOM_PLUGIN_TOO_LARGE when `bytes` is over `limit` (a JsonSizeProblem: it stopped early). */
+  bound(path: FieldPath, bytes: number | JsonSizeProblem, limit: number, what: string): void {
+    if (typeof bytes === 'number' && bytes <= limit) return;
+    const size = typeof bytes === 'number' ? ` ${bytes} bytes,` : '';
+    const problem =
+      bytes === 'depth'
+        ? `nests mappings and lists deeper than ${pluginLimits.nestingDepth} levels, the limit`
+        : `${what}${size} over the ${formatBytes(limit)} limit`;
+    throw fieldError(this.ctx, path, problem, 'FATHOM_PLUGIN_TOO_LARGE');
   }
 
   /** Undefined for a missing or null field (Go's decoder leaves the zero value). */
@@ -181,14 +194,20 @@ function resultFilesOf(r: Reader, cfg: Obj): string[] {
   return files;
 }
 
+const utf8 = (s: string): number => Buffer.byteLength(s);
+
 function envOf(r: Reader, path: FieldPath, v: unknown): EnvVar[] {
   const local: EnvVar[] = [];
+  let bytes = 0;
   r.maps(path, v).forEach((entry, i) => {
     const at = [...path, i];
     const name = r.requiredStr([...at, 'name'], entry.name, 'the variable name');
     const problem = envNameProblem(name);
     if (problem) r.fail([...at, 'name'], problem);
     const value = r.str([...at, 'value'], entry.value);
+    // Counted as exec(2) does: NAME=value and a NUL.
+    bytes += utf8(name) + utf8(value ?? '') + 2;
+    r.bound(at, bytes, pluginLimits.envBytes, 'brings the list to');
     const from = r.map([...at, 'valueFrom'], entry.valueFrom);
     if (from && value !== undefined && value !== '') {
       r.fail([...at, 'valueFrom'], 'may not be set together with value');
@@ -204,11 +223,16 @@ function containerOf(r: Reader, spec: Obj): PluginContainer {
   r.str(p('imagePullPolicy'), spec.imagePullPolicy);
   r.maps(p('volumeMounts'), spec.volumeMounts);
   const workingDir = r.str(p('workingDir'), spec.workingDir);
+  const command = r.strList(p('command'), spec.command);
+  const args = r.strList(p('args'), spec.args);
+  const argBytes = (list: string[]): number => list.reduce((n, a) => n + utf8(a) + 1, 0);
+  const bytes = argBytes(command) + argBytes(args);
+  r.bound(p(args.length ? 'args' : 'command'), bytes, pluginLimits.commandBytes, 'with command is');
   return {
     name: r.str(p('name'), spec.name) ?? '',
     image: r.str(p('image'), spec.image) ?? '',
-    command: r.strList(p('command'), spec.command),
-    args: r.strList(p('args'), spec.args),
+    command,
+    args,
     env: envOf(r, p('env'), spec.env),
     ...(workingDir ? { workingDir } : {}),
   };
@@ -264,6 +288,8 @@ function affinityOf(r: Reader, podSpec: Obj): NodeSelectorTerm[] | undefined {
 function podSpecOf(r: Reader, v: unknown) {
   const podSpec = r.map(['podSpec'], v);
   if (!podSpec) return { nodeSelector: {}, affinity: undefined };
+  const size = jsonSize(podSpec, pluginLimits.podSpecBytes, pluginLimits.nestingDepth);
+  r.bound(['podSpec'], size, pluginLimits.podSpecBytes, 'as JSON is');
   r.maps(['podSpec', 'containers'], podSpec.containers).forEach((c, i) => {
     envOf(r, ['podSpec', 'containers', i, 'env'], c.env);
   });
@@ -276,12 +302,17 @@ function podSpecOf(r: Reader, v: unknown) {
 
 function configMapOf(r: Reader, v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
+  let bytes = 0;
   for (const [key, val] of Object.entries(r.map(['config-map'], v) ?? {})) {
     const path = ['config-map', key];
     const problem = configMapKeyProblem(key);
     if (problem) r.fail(path, problem);
     const text = r.str(path, val) ?? '';
+    bytes += utf8(key) + utf8(text);
+    r.bound(path, bytes, pluginLimits.configMapBytes, 'brings the config-map to');
     if (isYamlConfigKey(key)) {
+      const tooBig = configYamlProblem(text);
+      if (tooBig) throw fieldError(r.ctx, path, tooBig, 'FATHOM_PLUGIN_TOO_LARGE');
       const err = yamlContentError(text);
       if (err) {
         const where = err.linePos ? ` (line ${err.linePos[0].line} of the entry)` : '';
@@ -314,6 +345,9 @@ export function decodePlugin(ctx: DocContext, index: number, value: unknown): De
       `a plugin definition must be a mapping with sonobuoy-config and spec, not ${kindOf(value)}`,
     );
   }
+  // Aliases can expand a small file a hundredfold; refuse that before reading any field.
+  const size = jsonSize(value, pluginLimits.definitionBytes, pluginLimits.nestingDepth);
+  r.bound([], size, pluginLimits.definitionBytes, 'the definition as JSON, aliases expanded, is');
   const warnings: string[] = [];
   const cfg = r.requiredMap(
     ['sonobuoy-config'],
@@ -328,7 +362,9 @@ export function decodePlugin(ctx: DocContext, index: number, value: unknown): De
   const resultFormat = formatOf(r, cfg, warnings);
   const resultFiles = resultFilesOf(r, cfg);
   const skipCleanup = r.bool(['sonobuoy-config', 'skip-cleanup'], cfg['skip-cleanup']) ?? false;
-  const description = r.str(['sonobuoy-config', 'description'], cfg.description) ?? '';
+  const descPath = ['sonobuoy-config', 'description'];
+  const description = r.str(descPath, cfg.description) ?? '';
+  r.bound(descPath, utf8(description), pluginLimits.descriptionBytes, 'is');
   const sourceUrl = r.str(['sonobuoy-config', 'source-url'], cfg['source-url']) ?? '';
   const order = r.int(['sonobuoy-config', 'order'], cfg.order) ?? 0;
   // fathom's extension (Sonobuoy ignores unknown keys): a raw plugin's exit code is its verdict.

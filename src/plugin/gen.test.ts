@@ -147,6 +147,32 @@ describe('generatePluginDefinition', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
+  it('reads --configmap files up to the 1 MiB config-map limit, no more', async () => {
+    // Keys count too: "a.txt" and "b.txt" are 5 bytes each.
+    await writeFile(path.join(dir, 'a.txt'), 'a'.repeat(512 * 1024 - 5));
+    await writeFile(path.join(dir, 'b.txt'), 'b'.repeat(512 * 1024 - 5));
+    const text = await generatePluginDefinition({
+      name: 'p',
+      cwd: dir,
+      configmap: ['a.txt', 'b.txt'],
+    });
+    expect(Object.keys(parsePluginDocuments(text, 'gen').plugins[0]!.configMap)).toEqual([
+      'a.txt',
+      'b.txt',
+    ]);
+    await writeFile(path.join(dir, 'b.txt'), 'b'.repeat(512 * 1024 - 4));
+    for (const configmap of [['a.txt', 'b.txt'], ['/dev/zero']]) {
+      const err = await generatePluginDefinition({ name: 'p', cwd: dir, configmap }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(FathomError);
+      expect((err as FathomError).code).toBe('FATHOM_PLUGIN_TOO_LARGE');
+      expect((err as FathomError).message).toBe(
+        `--configmap "${configmap.at(-1)}": the config-map files are over the 1 MiB limit together`,
+      );
+    }
+  });
+
   it('writes every option, sorted like Sonobuoy, and loads back unchanged', async () => {
     const text = await generatePluginDefinition({
       name: 'inv',

@@ -1,6 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FathomError } from '../core/errors.js';
+import {
+  configYamlProblem,
+  formatBytes,
+  pluginLimits,
+  readFileAtMost,
+  tooLarge,
+} from './limits.js';
 import type { Driver } from './types.js';
 import {
   configMapKeyProblem,
@@ -164,15 +170,19 @@ export async function readConfigMapFiles(
   cwd: string = process.cwd(),
 ): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
+  let total = 0;
   for (const file of files) {
     const key = path.basename(file);
     const problem = configMapKeyProblem(key);
     if (problem) throw bad('--configmap', file, problem);
     if (Object.hasOwn(out, key))
       throw bad('--configmap', file, `another file is also named ${key}`);
-    let text: string;
+    let bytes: Buffer | undefined;
     try {
-      text = await readFile(path.resolve(cwd, file), 'utf8');
+      // The loader refuses a config-map over this limit, so reading more is pointless.
+      // Counted as the loader counts: keys and contents.
+      const left = pluginLimits.configMapBytes - total - Buffer.byteLength(key);
+      bytes = left < 0 ? undefined : await readFileAtMost(path.resolve(cwd, file), left);
     } catch (cause) {
       throw new FathomError(
         'FATHOM_BAD_FLAG_VALUE',
@@ -183,7 +193,17 @@ export async function readConfigMapFiles(
         },
       );
     }
+    if (!bytes) {
+      throw tooLarge(
+        `--configmap ${JSON.stringify(file)}: the config-map files are over the ${formatBytes(pluginLimits.configMapBytes)} limit together`,
+        { file, limit: pluginLimits.configMapBytes },
+      );
+    }
+    total += Buffer.byteLength(key) + bytes.length;
+    const text = bytes.toString('utf8');
     if (isYamlConfigKey(key)) {
+      const tooBig = configYamlProblem(text);
+      if (tooBig) throw tooLarge(`--configmap ${JSON.stringify(file)}: ${tooBig}`, { file });
       const err = yamlContentError(text);
       if (err) {
         const line = err.linePos ? `line ${err.linePos[0].line}: ` : '';

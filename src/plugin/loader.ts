@@ -1,9 +1,18 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import { FathomError } from '../core/errors.js';
 import type { PluginDefinition } from './types.js';
 import { decodePlugin } from './decode.js';
+import {
+  checkPluginText,
+  collectAtMost,
+  formatBytes,
+  jsonSize,
+  pluginLimits,
+  readFileAtMost,
+  tooLarge,
+} from './limits.js';
 import { deepFreeze, pluginNameProblem } from './names.js';
 import { syntaxError } from './yaml-locate.js';
 
@@ -35,6 +44,7 @@ const MAX_ALIASES = 100;
  * @param file how the file is named in messages (`plugins/x.yaml`, `-`).
  */
 export function parsePluginDocuments(text: string, file: string): LoadedPlugins {
+  checkPluginText(text, file);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, prettyErrors: true });
   const plugins: PluginDefinition[] = [];
@@ -112,10 +122,49 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-async function readText(file: string, shown: string, ref: string): Promise<string> {
+/** What one run has read so far, to bound the whole plugin set. */
+interface RunBudget {
+  fileBytes: number;
+}
+
+function fileTooLarge(shown: string): FathomError {
+  return tooLarge(
+    `${shown}: the file is over the ${formatBytes(pluginLimits.fileBytes)} limit for a plugin file`,
+    { file: shown, limit: pluginLimits.fileBytes },
+  );
+}
+
+/** Counts a file's bytes against the run's plugin set; refuses once the set is too big. */
+function account(budget: RunBudget, bytes: number, shown: string): void {
+  budget.fileBytes += bytes;
+  if (budget.fileBytes > pluginLimits.runFileBytes) {
+    throw tooLarge(
+      `${shown}: the plugin files of this run are over the ${formatBytes(pluginLimits.runFileBytes)} limit together`,
+      { file: shown, limit: pluginLimits.runFileBytes },
+    );
+  }
+}
+
+/** Reads a plugin file, refusing one over the limit by its size, then by what it yields. */
+async function readPluginFile(file: string, shown: string, budget: RunBudget): Promise<string> {
+  const info = await stat(file);
+  if (info.isFile() && info.size > pluginLimits.fileBytes) throw fileTooLarge(shown);
+  const bytes = await readFileAtMost(file, pluginLimits.fileBytes);
+  if (!bytes) throw fileTooLarge(shown);
+  account(budget, bytes.length, shown);
+  return bytes.toString('utf8');
+}
+
+async function readText(
+  file: string,
+  shown: string,
+  ref: string,
+  budget: RunBudget,
+): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readPluginFile(file, shown, budget);
   } catch (cause) {
+    if (cause instanceof FathomError) throw cause;
     throw new FathomError(
       'FATHOM_PLUGIN_NOT_FOUND',
       `--plugin ${ref}: cannot read ${shown}: ${(cause as Error).message}`,
@@ -127,10 +176,11 @@ async function readText(file: string, shown: string, ref: string): Promise<strin
   }
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+async function readStdin(budget: RunBudget): Promise<string> {
+  const bytes = await collectAtMost(process.stdin, pluginLimits.fileBytes);
+  if (!bytes) throw fileTooLarge('-');
+  account(budget, bytes.length, '-');
+  return bytes.toString('utf8');
 }
 
 async function builtinNames(dir: string): Promise<string[]> {
@@ -158,8 +208,13 @@ async function loadRef(
   target: string,
   ref: string,
   opts: LoadPluginOptions,
+  budget: RunBudget,
 ): Promise<LoadedPlugins> {
-  if (target === '-') return parsePluginDocuments(opts.stdin ?? (await readStdin()), '-');
+  if (target === '-') {
+    const text = opts.stdin ?? (await readStdin(budget));
+    if (opts.stdin !== undefined) account(budget, Buffer.byteLength(text), '-');
+    return parsePluginDocuments(text, '-');
+  }
   if (/^https?:\/\//.test(target)) {
     throw new FathomError(
       'FATHOM_PLUGIN_NOT_FOUND',
@@ -179,7 +234,7 @@ async function loadRef(
     if (!pluginNameProblem(target)) {
       const file = path.join(opts.builtinDir, `${target}.yaml`);
       try {
-        return parsePluginDocuments(await readFile(file, 'utf8'), file);
+        return parsePluginDocuments(await readPluginFile(file, file, budget), file);
       } catch (e) {
         if (!isMissing(e)) throw e;
       }
@@ -191,14 +246,23 @@ async function loadRef(
       { details: { ref, builtins: names } },
     );
   }
-  if (!info.isDirectory()) return parsePluginDocuments(await readText(abs, target, ref), target);
+  if (!info.isDirectory()) {
+    return parsePluginDocuments(await readText(abs, target, ref, budget), target);
+  }
   const entries = (await readdir(abs)).filter(isYamlFile).sort();
+  if (entries.length > pluginLimits.directoryFiles) {
+    throw tooLarge(
+      `--plugin ${ref}: the directory holds ${entries.length} *.yaml or *.yml files, over the limit of ${pluginLimits.directoryFiles}`,
+      { ref, limit: pluginLimits.directoryFiles },
+    );
+  }
   const plugins: PluginDefinition[] = [];
   const warnings: string[] = [];
   for (const entry of entries) {
     if (!(await stat(path.join(abs, entry))).isFile()) continue;
     const shown = path.join(target, entry);
-    const loaded = parsePluginDocuments(await readText(path.join(abs, entry), shown, ref), shown);
+    const text = await readText(path.join(abs, entry), shown, ref, budget);
+    const loaded = parsePluginDocuments(text, shown);
     plugins.push(...loaded.plugins);
     warnings.push(...loaded.warnings);
   }
@@ -227,6 +291,7 @@ export async function loadPluginPaths(
   const plugins: PluginDefinition[] = [];
   const warnings: string[] = [];
   let stdinUsed = false;
+  const budget: RunBudget = { fileBytes: 0 };
   for (const ref of refs) {
     let [target, newName] = splitRename(ref);
     // A path that really contains '@' wins over the rename reading.
@@ -240,7 +305,7 @@ export async function loadPluginPaths(
         });
       stdinUsed = true;
     }
-    const loaded = await loadRef(target, ref, opts);
+    const loaded = await loadRef(target, ref, opts, budget);
     warnings.push(...loaded.warnings);
     if (newName === undefined) {
       plugins.push(...loaded.plugins);
@@ -256,7 +321,26 @@ export async function loadPluginPaths(
     plugins.push(renamePlugin(loaded.plugins[0]!, newName, ref));
   }
   assertUniqueNames(plugins);
+  assertRunSize(plugins);
   return { plugins, warnings };
+}
+
+/**
+ * Bounds the definitions as a run stores them (the local backend's run.json holds each at
+ * nesting 2, pretty-printed), whatever YAML aliases expanded them to.
+ */
+export function assertRunSize(plugins: readonly PluginDefinition[]): void {
+  let left = pluginLimits.runDefinitionBytes;
+  for (const p of plugins) {
+    const size = jsonSize(p, left, pluginLimits.nestingDepth + 2, 2);
+    if (typeof size !== 'number') {
+      throw tooLarge(
+        `${p.source.file}: plugin "${p.name}" brings this run's plugin definitions over the ${formatBytes(pluginLimits.runDefinitionBytes)} limit together (as JSON, aliases expanded)`,
+        { file: p.source.file, plugin: p.name, limit: pluginLimits.runDefinitionBytes },
+      );
+    }
+    left -= size;
+  }
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultCluster, loadClusterFile } from './cluster.js';
+import { clusterLimits, defaultCluster, loadClusterFile } from './cluster.js';
 
 async function clusterFile(text: string): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), 'fathom-cluster-')), 'cluster.yaml');
@@ -51,5 +51,38 @@ describe('local cluster', () => {
     const file = await clusterFile(text);
     await expect(loadClusterFile(file)).rejects.toThrow(message);
     await expect(loadClusterFile(file)).rejects.toThrow(file);
+  });
+
+  it('bounds a cluster file before parsing it: bytes and YAML nodes', async () => {
+    const head = 'nodes:\n  - name: n1\n#';
+    const sized = (n: number) => `${head}${'x'.repeat(n - head.length - 1)}\n`;
+    expect(
+      (await loadClusterFile(await clusterFile(sized(clusterLimits.fileBytes)))).nodes,
+    ).toHaveLength(1);
+    const big = await clusterFile(sized(clusterLimits.fileBytes + 1));
+    await expect(loadClusterFile(big)).rejects.toThrow(
+      `${big}: is over 1 MiB, the limit for a cluster file`,
+    );
+    // One label map of 17,000 keys: three nodes each by this count.
+    const labels = Array.from({ length: 17_000 }, (_, i) => `      k${i}: v\n`).join('');
+    const many = await clusterFile(`nodes:\n  - name: n1\n    labels:\n${labels}`);
+    await expect(loadClusterFile(many)).rejects.toThrow(
+      /holds more than one document or 50000 YAML nodes/,
+    );
+  });
+
+  it('bounds what aliases expand to and the number of nodes', async () => {
+    const chunk = 'v'.repeat(100 * 1024);
+    const copies = Array.from({ length: 12 }, (_, i) => `      k${i}: *big\n`).join('');
+    const aliased = await clusterFile(
+      `x: &big ${chunk}\nnodes:\n  - name: n1\n    labels:\n${copies}`,
+    );
+    await expect(loadClusterFile(aliased)).rejects.toThrow(/expands .* to over 1 MiB/);
+    const nodes = (n: number) =>
+      `nodes:\n${Array.from({ length: n }, (_, i) => `  - name: n${i}\n`).join('')}`;
+    expect((await loadClusterFile(await clusterFile(nodes(1000)))).nodes).toHaveLength(1000);
+    await expect(loadClusterFile(await clusterFile(nodes(1001)))).rejects.toThrow(
+      'nodes holds 1001 nodes, over the limit of 1000',
+    );
   });
 });

@@ -1,12 +1,21 @@
-import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { FathomError } from '../../core/errors.js';
+import {
+  formatBytes,
+  jsonSize,
+  MiB,
+  readFileAtMost,
+  yamlShapeProblem,
+} from '../../plugin/limits.js';
 import type { ClusterNode } from '../../plugin/types.js';
 
 /** The simulated nodes of a local run. */
 export interface LocalClusterConfig {
   readonly nodes: readonly ClusterNode[];
 }
+
+/** Bounds on a cluster file, which ends up in every local run's run.json. */
+export const clusterLimits = { fileBytes: 1 * MiB, yamlNodes: 50_000, nodes: 1000 } as const;
 
 const nodeName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -21,7 +30,7 @@ function defaultLabels(name: string): Record<string, string> {
 
 /** `count` nodes named node-1..node-N. */
 export function defaultCluster(count: number): LocalClusterConfig {
-  if (!Number.isInteger(count) || count < 1 || count > 1000) {
+  if (!Number.isInteger(count) || count < 1 || count > clusterLimits.nodes) {
     throw new FathomError(
       'FATHOM_BAD_FLAG_VALUE',
       `--nodes must be a whole number from 1 to 1000, not ${count}`,
@@ -43,9 +52,20 @@ export function defaultCluster(count: number): LocalClusterConfig {
  * ```
  */
 export async function loadClusterFile(file: string): Promise<LocalClusterConfig> {
-  const text = await readFile(file, 'utf8').catch((cause: unknown) => {
+  const bytes = await readFileAtMost(file, clusterLimits.fileBytes).catch((cause: unknown) => {
     throw new FathomError('FATHOM_CONFIG_INVALID', `${file}: cannot read cluster file`, { cause });
   });
+  const limit = formatBytes(clusterLimits.fileBytes);
+  const over = (what: string): FathomError =>
+    new FathomError('FATHOM_CONFIG_INVALID', `${file}: ${what}, the limit for a cluster file`, {
+      details: { file },
+    });
+  if (!bytes) throw over(`is over ${limit}`);
+  const text = bytes.toString('utf8');
+  // yaml's duplicate-key check is quadratic: count nodes before building them.
+  if (yamlShapeProblem(text, 1, clusterLimits.yamlNodes)) {
+    throw over(`holds more than one document or ${clusterLimits.yamlNodes} YAML nodes`);
+  }
   const doc = parseDocument(text, { prettyErrors: true });
   const first = doc.errors[0];
   if (first) {
@@ -60,8 +80,15 @@ export async function loadClusterFile(file: string): Promise<LocalClusterConfig>
       details: { file, field },
     });
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  // Aliases may expand it; what the run stores stays within the file limit.
+  if (typeof jsonSize(raw, clusterLimits.fileBytes, 16) !== 'number') {
+    throw over(`expands (aliases resolved, as JSON) to over ${limit} or nests over 16 levels`);
+  }
   const list = (raw as { nodes?: unknown } | null)?.nodes;
   if (!Array.isArray(list) || list.length === 0) throw bad('nodes', 'must be a non-empty list');
+  if (list.length > clusterLimits.nodes) {
+    throw bad('nodes', `holds ${list.length} nodes, over the limit of ${clusterLimits.nodes}`);
+  }
   const seen = new Set<string>();
   const nodes = list.map((entry: unknown, i): ClusterNode => {
     const e = (entry ?? {}) as { name?: unknown; labels?: unknown };

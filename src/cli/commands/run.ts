@@ -26,17 +26,22 @@ export function registerRun(program: Command, io: Io): void {
     .description('run plugins on every node and gather their results (Sonobuoy-compatible plugins)')
     .action(async (options: RunOptions) => {
       // Loaded here, not at start-up: every other command would pay for them.
-      const [{ applyPluginEnv, loadPluginPaths }, { followRun }, { renderStatus, runFailed }] =
-        await Promise.all([
-          import('../../plugin/loader.js'),
-          import('../reporters/progress.js'),
-          import('../reporters/status.js'),
-        ]);
+      const [
+        { applyPluginEnv, assertRunSize, loadPluginPaths },
+        { followRun },
+        { renderStatus, runFailed },
+      ] = await Promise.all([
+        import('../../plugin/loader.js'),
+        import('../reporters/progress.js'),
+        import('../reporters/status.js'),
+      ]);
       // Validate everything before anything starts: bad input exits 2 with nothing to clean up.
       const refs = options.plugin?.length ? options.plugin : [examplePluginsDir];
       const loaded = await loadPluginPaths(refs, { builtinDir: examplePluginsDir, cwd: io.cwd });
       for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
       const plugins = applyPluginEnv(loaded.plugins, options.pluginEnv ?? []);
+      // --plugin-env adds to what run.json stores: bound the set as it is stored.
+      assertRunSize(plugins);
       const backend = await openBackend(options, io);
       const info = await backend.start({
         namespace: options.namespace,
