@@ -18,6 +18,7 @@ import { retrievePartial } from './partial.js';
 import type { LocalClusterConfig } from './cluster.js';
 import { signalGroup } from './pod.js';
 import {
+  assertRunExists,
   files,
   isAlive,
   readRecord,
@@ -81,7 +82,7 @@ export class LocalBackend implements Backend {
    */
   async status(namespace: string): Promise<RunStatus> {
     const dir = runDirOf(this.options.home, namespace);
-    await readRecord(dir, namespace);
+    await assertRunExists(dir, namespace);
     const { status, aggregatorAlive } = await readRunStatus(dir);
     if (aggregatorAlive || status.status === 'complete') return status;
     if (!(await restartAggregator(dir, this.#clock, { limit: MAX_AUTOMATIC_RESTARTS }))) {
@@ -92,7 +93,7 @@ export class LocalBackend implements Backend {
 
   async resume(namespace: string): Promise<ResumeOutcome> {
     const dir = runDirOf(this.options.home, namespace);
-    await readRecord(dir, namespace);
+    await assertRunExists(dir, namespace);
     const { status, aggregatorAlive } = await readRunStatus(dir);
     if (status.status === 'complete') return 'complete';
     if (aggregatorAlive) return 'running';

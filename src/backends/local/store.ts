@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
@@ -55,6 +55,15 @@ export const files = {
 export async function readRecord(dir: string, namespace: string): Promise<LocalRunRecord> {
   try {
     return JSON.parse(await readFile(join(dir, files.record), 'utf8')) as LocalRunRecord;
+  } catch (cause) {
+    throw new FathomError('FATHOM_RUN_NOT_FOUND', `no run in namespace "${namespace}"`, { cause });
+  }
+}
+
+/** Throws FATHOM_RUN_NOT_FOUND unless the run exists; reads nothing (run.json can be MiBs). */
+export async function assertRunExists(dir: string, namespace: string): Promise<void> {
+  try {
+    await access(join(dir, files.record));
   } catch (cause) {
     throw new FathomError('FATHOM_RUN_NOT_FOUND', `no run in namespace "${namespace}"`, { cause });
   }
