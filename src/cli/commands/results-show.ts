@@ -2,9 +2,10 @@
  * The work of `fathom results` (declared in results.ts). Like Sonobuoy, a plugin that cannot be
  * read does not stop the others: its error is reported once everything else is printed.
  *
- * A tarball is read in one streaming pass that keeps in memory only the files the output needs
- * (the run's meta files and the plugins' sonobuoy_results.yaml; for detailed text output, the
- * plugins' files too); only when those would not fit is it extracted to a temporary directory.
+ * A tarball is read in one streaming pass that keeps only the files the output needs (the run's
+ * meta files and the plugins' sonobuoy_results.yaml), and none larger than fathom reads; detailed
+ * text output then reads it once more for the files its trees name, and nothing else. Files are
+ * printed in pieces, so memory does not grow with their size (archive.ts says where they wait).
  * Modules that only some outputs need are imported where they are used, to keep start-up small.
  */
 import { createReadStream } from 'node:fs';
@@ -14,13 +15,15 @@ import { StringDecoder } from 'node:string_decoder';
 import { FathomError } from '../../core/errors.js';
 import { VERSION } from '../../core/version.js';
 import {
-  ArchiveTooLargeForMemory,
   readArchive,
   type ArchiveLimits,
+  type KeepFile,
+  type ResultsArchive,
 } from '../../results/archive.js';
 import type { Item } from '../../results/item.js';
 import {
   detailedLeaves,
+  MAX_INFO_BYTES,
   readableText,
   readPluginResults,
   readRunInfo,
@@ -31,6 +34,7 @@ import {
   selectNode,
   type ResultsRoot,
 } from '../../results/read.js';
+import { DEFAULT_MAX_YAML_BYTES } from '../../results/yamlfast.js';
 import { itemToYaml } from '../../results/yamlout.js';
 import { toClusterHealth, type ClusterHealth } from '../../web/report/health.js';
 import type { PluginInput, RunMeta } from '../../web/report/model.js';
@@ -119,12 +123,20 @@ async function readRunMeta(root: ResultsRoot): Promise<RunMeta> {
   }
 }
 
-/** Copies a file to the output in chunks, decoding UTF-8 across chunk boundaries. */
-async function copyFile(path: string, io: Io): Promise<void> {
+/** Copies pieces of text to the output, waiting for room between them. */
+async function copyText(pieces: AsyncIterable<string>, io: Io): Promise<void> {
+  for await (const text of pieces) {
+    io.out(text);
+    await io.drain?.();
+  }
+}
+
+/** A file in pieces, decoding UTF-8 across their boundaries. */
+async function* fileText(path: string): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
-  for await (const chunk of createReadStream(path)) io.out(decoder.write(chunk as Buffer));
+  for await (const chunk of createReadStream(path)) yield decoder.write(chunk as Buffer);
   const tail = decoder.end();
-  if (tail) io.out(tail);
+  if (tail) yield tail;
 }
 
 /**
@@ -144,14 +156,13 @@ async function printLeafFile(
     const rel = resolveLeafPath(plugin, file);
     if (!root.stat(rel)?.isFile) throw missing();
     if (prefix) io.out(prefix);
-    io.out(root.readText(rel));
-    return;
+    return copyText(root.chunks(rel), io);
   }
   const path = resolveLeafFile(root, plugin, file);
   const st = await stat(path).catch(() => undefined);
   if (!st?.isFile()) throw missing();
   if (prefix) io.out(prefix);
-  await copyFile(path, io);
+  await copyText(fileText(path), io);
 }
 
 function checkOptions(o: ResultsOptions, modeGiven: boolean): void {
@@ -183,28 +194,55 @@ function printsFiles(o: ResultsOptions): boolean {
   return o.mode === 'detailed' && o.output === 'text' && o.format === 'text';
 }
 
-/** The files of a tarball this invocation reads (by path relative to the run's root). */
-function wantedFiles(o: ResultsOptions): (rel: string) => boolean {
-  const files = printsFiles(o);
+/**
+ * The files of a tarball this invocation reads (by path relative to the run's root), each with
+ * the most of it that is ever read: a larger one is refused by its reader, so never stored.
+ */
+function wantedFiles(o: ResultsOptions): KeepFile {
   return (rel) => {
-    if (rel === INFO_FILE || rel === HEALTH_FILE) return true;
-    if (rel === CONFIG_FILE) return o.format !== 'text';
+    if (rel === INFO_FILE) return MAX_INFO_BYTES;
+    if (rel === HEALTH_FILE) return MAX_HEALTH_BYTES;
+    if (rel === CONFIG_FILE) return o.format !== 'text' && MAX_CONFIG_BYTES;
     if (!rel.startsWith('plugins/')) return false;
     const slash = rel.indexOf('/', 'plugins/'.length);
     if (slash === -1 || (o.plugin !== undefined && rel.slice(8, slash) !== o.plugin)) return false;
-    return files || rel.slice(slash + 1) === RESULTS_FILE_NAME;
+    return rel.slice(slash + 1) === RESULTS_FILE_NAME && DEFAULT_MAX_YAML_BYTES;
   };
 }
 
 /**
- * The run's files: a directory as it is; a tarball read into memory, or extracted to a temp
- * directory when what it needs would not fit in memory.
+ * Detailed text output: the files the plugins' trees name (trees that cannot be read name none;
+ * their error is reported when their turn comes), read from the tarball in a second pass.
  */
+async function leafFiles(
+  path: string,
+  archive: ResultsArchive,
+  plugins: string[],
+  limits: ArchiveLimits,
+): Promise<ResultsArchive | undefined> {
+  const named = new Set<string>();
+  for (const plugin of plugins) {
+    const tree = await readPluginResults(archive, plugin).catch(() => undefined);
+    if (!tree) continue;
+    for (const leaf of detailedLeaves(tree)) {
+      if (!leaf.file) continue;
+      try {
+        named.add(resolveLeafPath(plugin, leaf.file));
+      } catch {
+        // Refused again, with its error, when the leaf is printed.
+      }
+    }
+  }
+  if (named.size === 0) return undefined;
+  return readArchive(path, (rel) => named.has(rel), limits);
+}
+
+/** The run's files: a directory as it is; of a tarball, what `wantedFiles` says. */
 async function openRoot(
   path: string,
   o: ResultsOptions,
   limits: ArchiveLimits,
-): Promise<{ root: ResultsRoot; cleanup: () => Promise<void> }> {
+): Promise<{ root: ResultsRoot; cleanup: () => void }> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -214,16 +252,9 @@ async function openRoot(
       details: { path },
     });
   }
-  if (isDir) return { root: resolve(path), cleanup: () => Promise.resolve() };
-  try {
-    const root = await readArchive(path, wantedFiles(o), limits);
-    return { root, cleanup: () => Promise.resolve() };
-  } catch (err) {
-    if (!(err instanceof ArchiveTooLargeForMemory)) throw err;
-  }
-  const { openResults } = await import('../../results/tarball.js');
-  const opened = await openResults(path);
-  return { root: opened.root, cleanup: () => opened.cleanup() };
+  if (isDir) return { root: resolve(path), cleanup: () => undefined };
+  const root = await readArchive(path, wantedFiles(o), limits);
+  return { root, cleanup: () => root.cleanup() };
 }
 
 /** The results command; one instance per invocation. */
@@ -233,6 +264,8 @@ class ResultsView {
     private readonly root: ResultsRoot,
     private readonly o: ResultsOptions,
     private readonly health: Health | undefined,
+    /** Of a tarball, for detailed text output: the files the trees name. */
+    private readonly files: ResultsRoot = root,
   ) {}
 
   async tree(plugin: string): Promise<Item> {
@@ -276,7 +309,7 @@ class ResultsView {
             io.out(part.text);
             continue;
           }
-          await printLeafFile(io, this.root, plugin, part.file, part.prefix);
+          await printLeafFile(io, this.files, plugin, part.file, part.prefix);
         }
     }
   }
@@ -302,6 +335,7 @@ export async function showResults(
 ): Promise<void> {
   checkOptions(o, modeGiven);
   const opened = await openRoot(path, o, limits);
+  let files: ResultsArchive | undefined;
   const errors: FathomError[] = [];
   const caught = (err: unknown, section?: Section): FathomError => {
     // A file of the results that cannot be read as one (a directory, no permission) is bad input.
@@ -332,7 +366,11 @@ export async function showResults(
         ? [{ kind: 'health' }]
         : names.map((name) => ({ kind: 'plugin', name }));
     if (!o.plugin && health) sections.push({ kind: 'health' });
-    const view = new ResultsView(io, root, o, health);
+    if (typeof root !== 'string' && printsFiles(o)) {
+      const plugins = sections.flatMap((s) => (s.kind === 'plugin' ? [s.name] : []));
+      files = await leafFiles(path, root, plugins, limits);
+    }
+    const view = new ResultsView(io, root, o, health, files ?? root);
 
     if (o.format !== 'text') {
       const plugins: PluginInput[] = [];
@@ -381,7 +419,8 @@ export async function showResults(
       }
     }
   } finally {
-    await opened.cleanup();
+    files?.cleanup();
+    opened.cleanup();
   }
   if (errors.length > 0) {
     const last = errors[errors.length - 1]!;
