@@ -36,8 +36,15 @@ function watch(on: boolean): void {
 
 /** A new empty directory under the system's temp directory (`$TMPDIR`), named `<prefix>XXXXXX`. */
 export function makeTempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  // Handlers first: a signal that comes once the directory exists must find them in place.
   if (live.size === 0) watch(true);
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  } catch (err) {
+    if (live.size === 0) watch(false);
+    throw err;
+  }
   live.add(dir);
   return dir;
 }
