@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { liveTempDirs } from '../../core/tempdir.js';
 import { CHUNK_BYTES, readArchive } from '../../results/archive.js';
+import { readableText } from '../../results/read.js';
 import { rawTar, type RawEntry } from '../../results/test-helpers.js';
 import { DEFAULT_MAX_YAML_BYTES } from '../../results/yamlfast.js';
 import type { Io } from '../context.js';
@@ -140,6 +141,40 @@ describe('detailed mode streams the files it prints', () => {
     // Only the file printed was written (not unused.bin), and it is gone afterwards.
     expect(seen).toEqual([Buffer.byteLength(big)]);
     expect(await readdir(tmp)).toEqual([]);
+    expect(liveTempDirs()).toBe(0);
+  });
+});
+
+describe('dump and readable modes stream the results file', () => {
+  // Over 1 MiB, so kept on disk; dense with `\n` and `\t` written out, for readable mode.
+  const items = Array.from(
+    { length: 25_000 },
+    (_, i) => `- name: "a\\nb\\tc\\n\\n${i}\\t"\n  status: passed\n`,
+  );
+  const yaml = `name: p\nstatus: passed\nitems:\n${items.join('')}`;
+
+  it('in pieces, turning `\\n` into a newline even when a piece ends between the two', async () => {
+    const backslashEndsAPiece = Array.from(
+      { length: Math.floor(yaml.length / CHUNK_BYTES) },
+      (_, k) => yaml[(k + 1) * CHUNK_BYTES - 1] === '\\',
+    ).some(Boolean);
+    expect(backslashEndsAPiece, 'the case this test is for').toBe(true);
+    const file = join(work, 'dump.tar.gz');
+    await writeFile(
+      file,
+      gzipSync(rawTar([info, { name: 'plugins/p/sonobuoy_results.yaml', body: yaml }])),
+    );
+    process.env.TMPDIR = work;
+    for (const [mode, expected] of [
+      ['dump', yaml],
+      ['readable', readableText(yaml)],
+    ] as const) {
+      const r = await run(['results', '-m', mode, file]);
+      expect(r.code).toBe(0);
+      expect(r.out.join('')).toBe(expected);
+      expect(r.out.length).toBeGreaterThan(16);
+      for (const p of r.out) expect(p.length).toBeLessThanOrEqual(CHUNK_BYTES + 1);
+    }
     expect(liveTempDirs()).toBe(0);
   });
 });

@@ -123,12 +123,26 @@ async function readRunMeta(root: ResultsRoot): Promise<RunMeta> {
   }
 }
 
+/** Text in pieces, to be printed as they come. */
+type Pieces = Iterable<string> | AsyncIterable<string>;
+
 /** Copies pieces of text to the output, waiting for room between them. */
-async function copyText(pieces: AsyncIterable<string>, io: Io): Promise<void> {
+async function copyText(pieces: Pieces, io: Io): Promise<void> {
   for await (const text of pieces) {
     io.out(text);
     await io.drain?.();
   }
+}
+
+/** `readableText` over pieces: a backslash ending a piece waits for the next one. */
+async function* readablePieces(pieces: Pieces): AsyncGenerator<string> {
+  let held = '';
+  for await (const piece of pieces) {
+    const text = held + piece;
+    held = text.endsWith('\\') ? '\\' : '';
+    yield readableText(held ? text.slice(0, -1) : text);
+  }
+  if (held) yield held;
 }
 
 /** A file in pieces, decoding UTF-8 across their boundaries. */
@@ -272,11 +286,15 @@ class ResultsView {
     return selectNode(await readPluginResults(this.root, plugin), this.o.node);
   }
 
-  /** dump/readable text: the file as written, or with `-n` the chosen sub-tree re-serialised. */
-  async dumpText(plugin: string): Promise<string> {
+  /**
+   * dump/readable text: the file as written (checked first, then copied in pieces), or with `-n`
+   * the chosen sub-tree re-serialised.
+   */
+  async dumpText(plugin: string): Promise<Pieces> {
     const item = await readPluginResults(this.root, plugin);
-    if (this.o.node) return itemToYaml(selectNode(item, this.o.node));
-    return readText(this.root, `plugins/${plugin}/${RESULTS_FILE_NAME}`);
+    if (this.o.node) return [itemToYaml(selectNode(item, this.o.node))];
+    const rel = `plugins/${plugin}/${RESULTS_FILE_NAME}`;
+    return typeof this.root === 'string' ? fileText(join(this.root, rel)) : this.root.chunks(rel);
   }
 
   healthValue(): ClusterHealth {
@@ -300,9 +318,9 @@ class ResultsView {
       case 'report':
         return io.out(formatReport(reportData(await this.tree(plugin))));
       case 'dump':
-        return io.out(await this.dumpText(plugin));
+        return copyText(await this.dumpText(plugin), io);
       case 'readable':
-        return io.out(readableText(await this.dumpText(plugin)));
+        return copyText(readablePieces(await this.dumpText(plugin)), io);
       case 'detailed':
         for (const part of detailedParts(detailedLeaves(await this.tree(plugin)), !!o.skipPrefix)) {
           if (part.kind === 'text') {
