@@ -8,10 +8,8 @@
  * printed in pieces, so memory does not grow with their size (archive.ts says where they wait).
  * Modules that only some outputs need are imported where they are used, to keep start-up small.
  */
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { FathomError } from '../../core/errors.js';
 import { VERSION } from '../../core/version.js';
 import {
@@ -28,8 +26,6 @@ import {
   readPluginResults,
   readRunInfo,
   reportData,
-  resolveLeafFile,
-  resolveLeafPath,
   RESULTS_FILE_NAME,
   selectNode,
   type ResultsRoot,
@@ -48,6 +44,14 @@ import {
   machineError,
   reportEntry,
 } from '../reporters/results.js';
+import {
+  copyText,
+  fileText,
+  leafFiles,
+  printLeafFile,
+  readablePieces,
+  type Pieces,
+} from './results-files.js';
 import type { ResultsOptions } from './results.js';
 
 /** The cluster health pseudo-plugin is named `sonobuoy`, as in Sonobuoy. */
@@ -123,62 +127,6 @@ async function readRunMeta(root: ResultsRoot): Promise<RunMeta> {
   }
 }
 
-/** Text in pieces, to be printed as they come. */
-type Pieces = Iterable<string> | AsyncIterable<string>;
-
-/** Copies pieces of text to the output, waiting for room between them. */
-async function copyText(pieces: Pieces, io: Io): Promise<void> {
-  for await (const text of pieces) {
-    io.out(text);
-    await io.drain?.();
-  }
-}
-
-/** `readableText` over pieces: a backslash ending a piece waits for the next one. */
-async function* readablePieces(pieces: Pieces): AsyncGenerator<string> {
-  let held = '';
-  for await (const piece of pieces) {
-    const text = held + piece;
-    held = text.endsWith('\\') ? '\\' : '';
-    yield readableText(held ? text.slice(0, -1) : text);
-  }
-  if (held) yield held;
-}
-
-/** A file in pieces, decoding UTF-8 across their boundaries. */
-async function* fileText(path: string): AsyncGenerator<string> {
-  const decoder = new StringDecoder('utf8');
-  for await (const chunk of createReadStream(path)) yield decoder.write(chunk as Buffer);
-  const tail = decoder.end();
-  if (tail) yield tail;
-}
-
-/**
- * Prints a leaf's file after `prefix`, the file checked to exist before anything of it is printed
- * (as Sonobuoy does).
- */
-async function printLeafFile(
-  io: Io,
-  root: ResultsRoot,
-  plugin: string,
-  file: string,
-  prefix: string,
-): Promise<void> {
-  const missing = (): FathomError =>
-    invalid(`failed to find file "plugins/${plugin}/${file}" in archive`, { plugin, file });
-  if (typeof root !== 'string') {
-    const rel = resolveLeafPath(plugin, file);
-    if (!root.stat(rel)?.isFile) throw missing();
-    if (prefix) io.out(prefix);
-    return copyText(root.chunks(rel), io);
-  }
-  const path = resolveLeafFile(root, plugin, file);
-  const st = await stat(path).catch(() => undefined);
-  if (!st?.isFile()) throw missing();
-  if (prefix) io.out(prefix);
-  await copyText(fileText(path), io);
-}
-
 function checkOptions(o: ResultsOptions, modeGiven: boolean): void {
   if (o.format !== 'text' && o.output !== 'text') {
     throw new FathomError(
@@ -222,33 +170,6 @@ function wantedFiles(o: ResultsOptions): KeepFile {
     if (slash === -1 || (o.plugin !== undefined && rel.slice(8, slash) !== o.plugin)) return false;
     return rel.slice(slash + 1) === RESULTS_FILE_NAME && DEFAULT_MAX_YAML_BYTES;
   };
-}
-
-/**
- * Detailed text output: the files the plugins' trees name (trees that cannot be read name none;
- * their error is reported when their turn comes), read from the tarball in a second pass.
- */
-async function leafFiles(
-  path: string,
-  archive: ResultsArchive,
-  plugins: string[],
-  limits: ArchiveLimits,
-): Promise<ResultsArchive | undefined> {
-  const named = new Set<string>();
-  for (const plugin of plugins) {
-    const tree = await readPluginResults(archive, plugin).catch(() => undefined);
-    if (!tree) continue;
-    for (const leaf of detailedLeaves(tree)) {
-      if (!leaf.file) continue;
-      try {
-        named.add(resolveLeafPath(plugin, leaf.file));
-      } catch {
-        // Refused again, with its error, when the leaf is printed.
-      }
-    }
-  }
-  if (named.size === 0) return undefined;
-  return readArchive(path, (rel) => named.has(rel), limits);
 }
 
 /** The run's files: a directory as it is; of a tarball, what `wantedFiles` says. */
