@@ -3,8 +3,12 @@
  * JUnit file is post-processed by fathom into sonobuoy_results.yaml, and the tree is packed with
  * fathom's tarball writer.
  */
+import { createWriteStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { postProcessPlugin, writePluginResults } from '../../src/results/process.js';
 import { writeResultsTarball } from '../../src/results/tarball.js';
 import { junitParts, writeParts } from './gen.js';
@@ -65,4 +69,54 @@ export async function largeSonobuoyTarball(dir: string, tests: number): Promise<
   const file = join(dir, `202601010000_sonobuoy_${UUID}.tar.gz`);
   const { size } = await writeResultsTarball(tree, file);
   return { file, tarballBytes: size, junitBytes, yamlBytes, tests };
+}
+
+/** A ustar header for a regular file (only what a reader checks). */
+function ustarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100);
+  h.write('0000644\0', 100);
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  h.write('00000000000\0', 136);
+  h.write('        ', 148);
+  h.write('0', 156);
+  h.write('ustar\u000000', 257);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return h;
+}
+
+/**
+ * `<dir>/big-files.tar.gz`: one raw plugin `p` whose `files` leaves each name a log of
+ * `bytesEach` bytes (a multiple of 1 MiB), streamed through gzip without touching the disk
+ * uncompressed: a small tarball whose detailed output is `files * bytesEach` bytes.
+ */
+export async function bigFilesTarball(
+  dir: string,
+  files: number,
+  bytesEach: number,
+): Promise<{ file: string; tarballBytes: number }> {
+  const line = Buffer.from('a line of a large log file, as systemd-logs might hold\n');
+  const mib = Buffer.alloc(1024 * 1024);
+  for (let at = 0; at < mib.length; at += line.length) line.copy(mib, at);
+  const yaml = ['name: p', 'status: passed', 'items:'];
+  for (let i = 0; i < files; i++)
+    yaml.push(`- name: n${i}`, '  status: passed', '  meta:', `    file: n${i}.log`);
+  const small = (name: string, text: string): Buffer[] => {
+    const body = Buffer.from(text);
+    return [ustarHeader(name, body.length), body, Buffer.alloc((512 - (body.length % 512)) % 512)];
+  };
+  function* blocks(): Generator<Buffer> {
+    yield* small('meta/info.json', '{"plugins":["p"]}');
+    yield* small('plugins/p/sonobuoy_results.yaml', `${yaml.join('\n')}\n`);
+    for (let i = 0; i < files; i++) {
+      yield ustarHeader(`plugins/p/n${i}.log`, bytesEach);
+      for (let at = 0; at < bytesEach; at += mib.length) yield mib;
+    }
+    yield Buffer.alloc(1024);
+  }
+  const file = join(dir, 'big-files.tar.gz');
+  await pipeline(Readable.from(blocks()), createGzip({ level: 1 }), createWriteStream(file));
+  return { file, tarballBytes: (await stat(file)).size };
 }

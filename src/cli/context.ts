@@ -11,6 +11,8 @@ export interface Io {
   readonly cwd: string;
   /** What `-f -` reads. */
   readonly stdin: AsyncIterable<string | Uint8Array>;
+  /** Resolves once `out` has room again, for output streamed in pieces (absent: always room). */
+  drain?(): Promise<void>;
 }
 
 export const processIo: Io = {
@@ -20,6 +22,11 @@ export const processIo: Io = {
   env: process.env,
   cwd: process.cwd(),
   stdin: process.stdin,
+  // Without this a slow reader of stdout (a socket) would make fathom buffer all of the output.
+  drain: () =>
+    process.stdout.writableNeedDrain
+      ? new Promise((resolve) => process.stdout.once('drain', resolve))
+      : Promise.resolve(),
 };
 
 /** Flags shared by the commands that reach a cluster. */

@@ -78,7 +78,7 @@ export const errorCatalogue = {
   FATHOM_RESULTS_INVALID: {
     kind: 'input',
     summary:
-      'A results tarball or directory lacks what fathom reads (meta/info.json, plugins/<p>/sonobuoy_results.yaml) or holds it malformed.',
+      'A results tarball or directory lacks what fathom reads (meta/info.json, plugins/<p>/sonobuoy_results.yaml), holds it malformed, or holds it larger than fathom reads (256 MiB for a results file).',
   },
   FATHOM_PROGRESS_INVALID: {
     kind: 'input',

@@ -1,17 +1,24 @@
 /**
- * A results tarball read in one streaming pass, keeping in memory only the few files a caller
- * asks for (`fathom results` needs meta/info.json, the plugins' sonobuoy_results.yaml and the
- * cluster health, not the logs and raw results around them). Every entry is still checked as
+ * A results tarball read in one streaming pass, keeping only the few files a caller asks for
+ * (`fathom results` needs meta/info.json, the plugins' sonobuoy_results.yaml and the cluster
+ * health, not the logs and raw results around them). Every entry is still checked as
  * extraction checks it (tarball.ts): only files and directories, no `..`, no absolute paths,
  * bounded counts and sizes, a corrupt archive is an error. Reads then answer like the file
  * system would for the extracted tree, down to the error codes (ENOENT, EISDIR).
+ *
+ * Memory is bounded whatever the files hold: small files are kept in memory up to a budget,
+ * larger ones are written to a temporary directory as they stream by, and a file larger than
+ * its reader will ever read (its cap, from `keep`) is neither kept nor written.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { FathomError } from '../core/errors.js';
+import { makeTempDir, removeTempDir } from '../core/tempdir.js';
 import { isGzip, safeEntryPath } from './tarpath.js';
 import { TarError, TarReader, type TarEntry } from './tarstream.js';
 
@@ -20,11 +27,17 @@ export interface ArchiveLimits {
   maxBytes?: number;
   /** Files plus directories (default 200,000, as extraction). */
   maxEntries?: number;
-  /** Largest file kept in memory (default 256 MiB); beyond it, `ArchiveTooLargeForMemory`. */
+  /** Largest file kept in memory (default 1 MiB); larger ones go to a temporary file. */
   maxKeptFile?: number;
-  /** All kept files together (default 1 GiB); beyond it, `ArchiveTooLargeForMemory`. */
+  /** All files kept in memory together (default 64 MiB); beyond it, temporary files. */
   maxKeptBytes?: number;
 }
+
+/**
+ * Which files a reader wants: `false` for none of it; `true` for all of it; a number for a file
+ * read only when it is at most that many bytes (a larger one is only stat-ed, never stored).
+ */
+export type KeepFile = (rel: string) => boolean | number;
 
 /** What `stat` tells about a path of the archive. */
 export interface ArchiveStat {
@@ -35,14 +48,18 @@ export interface ArchiveStat {
 
 interface FileEntry {
   size: number;
-  /** The file decoded as UTF-8 (invalid bytes become U+FFFD), for the files kept. */
+  /** The file decoded as UTF-8 (invalid bytes become U+FFFD), for the files kept in memory. */
   text?: string;
+  /** Where the file was written, for the files kept on disk. */
+  spilled?: string;
 }
 
 const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
 const DEFAULT_MAX_ENTRIES = 200_000;
-const DEFAULT_MAX_KEPT_FILE = 256 * 1024 * 1024;
-const DEFAULT_MAX_KEPT_BYTES = 1024 ** 3;
+const DEFAULT_MAX_KEPT_FILE = 1024 * 1024;
+const DEFAULT_MAX_KEPT_BYTES = 64 * 1024 * 1024;
+/** Pieces in which `chunks` hands over a file kept on disk. */
+export const CHUNK_BYTES = 64 * 1024;
 const allowedTypes = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory']);
 
 /** An error shaped like the one fs gives, so callers treat both alike. */
@@ -61,7 +78,14 @@ export class ResultsArchive {
     readonly file: string,
     private readonly files: ReadonlyMap<string, FileEntry>,
     private readonly dirs: ReadonlySet<string>,
+    /** The temporary directory of the files kept on disk, if any. */
+    private readonly spillDir?: string,
   ) {}
+
+  /** Removes the files kept on disk; reads of them fail afterwards. */
+  cleanup(): void {
+    if (this.spillDir) removeTempDir(this.spillDir);
+  }
 
   /** Like fs.stat on the extracted tree; `undefined` when nothing is there. */
   stat(rel: string): ArchiveStat | undefined {
@@ -76,20 +100,41 @@ export class ResultsArchive {
    * the reader was asked to keep have their contents; asking for another is a bug.
    */
   readText(rel: string): string {
+    const f = this.kept(rel);
+    return f.text ?? readFileSync(f.spilled!, 'utf8');
+  }
+
+  /**
+   * The file's text in pieces, decoded across their boundaries: at most `maxKeptFile` bytes'
+   * worth for a file kept in memory, at most CHUNK_BYTES for one kept on disk.
+   */
+  async *chunks(rel: string): AsyncGenerator<string> {
+    const f = this.kept(rel);
+    if (f.text !== undefined) {
+      if (f.text) yield f.text;
+      return;
+    }
+    const decoder = new StringDecoder('utf8');
+    for await (const chunk of createReadStream(f.spilled!, { highWaterMark: CHUNK_BYTES })) {
+      const text = decoder.write(chunk as Buffer);
+      if (text) yield text;
+    }
+    const tail = decoder.end();
+    if (tail) yield tail;
+  }
+
+  private kept(rel: string): FileEntry {
     const f = this.files.get(rel);
     if (!f) throw fsError(this.dirs.has(rel) ? 'EISDIR' : 'ENOENT', rel);
-    if (f.text === undefined) throw new Error(`${this.file}: "${rel}" was not kept`);
-    return f.text;
+    if (f.text === undefined && f.spilled === undefined) {
+      throw new Error(`${this.file}: "${rel}" was not kept`);
+    }
+    return f;
   }
 }
 
-/**
- * The files asked for do not fit in memory (one larger than `maxKeptFile`, or all together more
- * than `maxKeptBytes`). Not a problem of the tarball: the caller extracts it instead.
- */
-export class ArchiveTooLargeForMemory extends Error {
-  override readonly name = 'ArchiveTooLargeForMemory';
-}
+/** A failure to write a temporary file: the machine's problem, not the tarball's. */
+class SpillError extends Error {}
 
 function badArchive(tarball: string, message: string, entry?: string): FathomError {
   const where = entry === undefined ? '' : ` (entry "${entry}")`;
@@ -105,11 +150,15 @@ class Collector {
   private entries = 0;
   private bytes = 0;
   private kept = 0;
-  private current: { entry: FileEntry; bytes: Buffer; at: number } | undefined;
+  private spilled = 0;
+  /** The temporary directory, made when the first file goes to disk. */
+  spillDir: string | undefined;
+  private current:
+    { entry: FileEntry; bytes: Buffer; at: number } | { entry: FileEntry; fd: number } | undefined;
 
   constructor(
     private readonly tarball: string,
-    private readonly keep: (rel: string) => boolean,
+    private readonly keep: KeepFile,
     private readonly limits: Required<ArchiveLimits>,
   ) {}
 
@@ -169,21 +218,29 @@ class Collector {
     // A later entry for the same path replaces the earlier one, as extraction overwrites.
     const previous = this.files.get(rel);
     if (previous?.text !== undefined) this.kept -= previous.size;
+    if (previous?.spilled !== undefined) rmSync(previous.spilled, { force: true });
     this.files.set(rel, entry);
-    if (!this.keep(rel)) return false;
-    this.kept += e.size;
-    if (e.size > this.limits.maxKeptFile || this.kept > this.limits.maxKeptBytes) {
-      throw new ArchiveTooLargeForMemory(
-        `${this.tarball}: the files to read exceed what is kept in memory (at entry "${name}")`,
-      );
+    const want = this.keep(rel);
+    // Checked on the header: what can never be read is never stored.
+    if (want === false || (typeof want === 'number' && e.size > want)) return false;
+    if (e.size <= this.limits.maxKeptFile && this.kept + e.size <= this.limits.maxKeptBytes) {
+      this.kept += e.size;
+      this.current = { entry, bytes: Buffer.allocUnsafe(e.size), at: 0 };
+    } else {
+      this.spillDir ??= makeTempDir('fathom-results-');
+      entry.spilled = join(this.spillDir, String(++this.spilled));
+      this.current = { entry, fd: this.guard(() => openSync(entry.spilled!, 'wx', 0o600)) };
     }
-    this.current = { entry, bytes: Buffer.allocUnsafe(e.size), at: 0 };
     if (e.size === 0) this.end();
     return e.size > 0;
   }
 
   data(chunk: Buffer): void {
     const c = this.current!;
+    if ('fd' in c) {
+      this.guard(() => writeSync(c.fd, chunk));
+      return;
+    }
     chunk.copy(c.bytes, c.at);
     c.at += chunk.length;
   }
@@ -191,8 +248,25 @@ class Collector {
   /** Decoded once, here, so that only the text stays in memory, never the bytes as well. */
   end(): void {
     const c = this.current!;
-    c.entry.text = c.bytes.toString('utf8');
     this.current = undefined;
+    if ('fd' in c) this.guard(() => closeSync(c.fd));
+    else c.entry.text = c.bytes.toString('utf8');
+  }
+
+  /** A write that fails (disk full) is told apart from a corrupt tarball. */
+  private guard<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (err) {
+      throw new SpillError('spill', { cause: err });
+    }
+  }
+
+  /** Closes the file being written, if any (after a failure). */
+  abort(): void {
+    const c = this.current;
+    this.current = undefined;
+    if (c && 'fd' in c) closeSync(c.fd);
   }
 }
 
@@ -200,11 +274,12 @@ class Collector {
  * Reads a results tarball (gzip or plain tar) from an untrusted source in one streaming pass,
  * keeping the files `keep` selects (by safe relative path). Throws FathomErrors as extraction
  * does: FATHOM_RESULTS_NOT_FOUND, FATHOM_RESULT_BAD_ARCHIVE naming the entry, or
- * FATHOM_RESULT_TOO_LARGE; and `ArchiveTooLargeForMemory` when the kept files would not fit.
+ * FATHOM_RESULT_TOO_LARGE; a failure to write a temporary file as it is. The caller calls
+ * `cleanup` on the result once done with it.
  */
 export async function readArchive(
   tarball: string,
-  keep: (rel: string) => boolean,
+  keep: KeepFile,
   limits: ArchiveLimits = {},
 ): Promise<ResultsArchive> {
   const all: Required<ArchiveLimits> = {
@@ -253,7 +328,10 @@ export async function readArchive(
     if (gz) await pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), sink);
     else await pipeline(source, sink);
   } catch (err) {
-    if (err instanceof FathomError || err instanceof ArchiveTooLargeForMemory) throw err;
+    collector.abort();
+    if (collector.spillDir) removeTempDir(collector.spillDir);
+    if (err instanceof SpillError) throw err.cause;
+    if (err instanceof FathomError) throw err;
     if (err instanceof TarError) {
       if (err.kind === 'unsupported')
         throw badArchive(tarball, `unsupported entry type ${err.message}`, err.entry);
@@ -265,5 +343,5 @@ export async function readArchive(
     }
     throw badArchive(tarball, `corrupt archive: ${e.message}`);
   }
-  return new ResultsArchive(tarball, collector.files, collector.dirs);
+  return new ResultsArchive(tarball, collector.files, collector.dirs, collector.spillDir);
 }

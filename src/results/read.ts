@@ -2,7 +2,7 @@
  * The reading side of `fathom results`: pure data for the CLI to format, computed the way
  * `sonobuoy results` does (report, detailed, node filter). Nothing here prints.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, posix, resolve, sep } from 'node:path';
 import { FathomError } from '../core/errors.js';
 import type { ResultsArchive } from './archive.js';
@@ -47,8 +47,15 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** The most of `meta/info.json` read (a list of plugin names). */
+export const MAX_INFO_BYTES = 16 * 1024 * 1024;
+
 /** The plugin list of a run, from `meta/info.json` (`{"plugins":[...]}`); empty when the file is absent. */
 export async function readRunInfo(root: ResultsRoot): Promise<string[]> {
+  const size = await fileSize(root, 'meta/info.json');
+  if (size !== undefined && size > MAX_INFO_BYTES) {
+    throw tooLargeToRead('meta/info.json', size, MAX_INFO_BYTES);
+  }
   let text: string;
   try {
     text =
@@ -73,13 +80,23 @@ export async function readRunInfo(root: ResultsRoot): Promise<string[]> {
   return plugins;
 }
 
-/** The text of a file of the archive, read as `readCapped` reads a file. */
-function cappedText(archive: ResultsArchive, rel: string, maxBytes: number): string {
-  const st = archive.stat(rel);
-  if (st?.isFile && st.size > maxBytes) {
-    throw new ItemYamlError(`file is ${st.size} bytes, more than the ${maxBytes} allowed`);
+/** A results file larger than fathom reads: one line naming the file and the limit. */
+export function tooLargeToRead(rel: string, size: number, maxBytes: number): FathomError {
+  return invalid(`${rel}: ${size} bytes, more than the ${maxBytes} fathom reads`, {
+    file: rel,
+    size,
+    maxBytes,
+  });
+}
+
+/** The size of `rel` when it is a file (undefined otherwise, for the read to say why). */
+async function fileSize(root: ResultsRoot, rel: string): Promise<number | undefined> {
+  if (typeof root !== 'string') {
+    const st = root.stat(rel);
+    return st?.isFile ? st.size : undefined;
   }
-  return archive.readText(rel);
+  const st = await stat(join(root, rel)).catch(() => undefined);
+  return st?.isFile() ? st.size : undefined;
 }
 
 /** A plugin's `plugins/<p>/sonobuoy_results.yaml`, checked. */
@@ -88,10 +105,15 @@ export async function readPluginResults(root: ResultsRoot, plugin: string): Prom
   if (plugin === '' || plugin === '.' || plugin === '..' || /[/\\\0]/.test(plugin)) {
     throw invalid(`plugin name ${JSON.stringify(plugin)} is not a safe directory name`, { plugin });
   }
+  // Checked first: a tarball reader never stores a file this large (results-show.ts).
+  const size = await fileSize(root, rel);
+  if (size !== undefined && size > DEFAULT_MAX_YAML_BYTES) {
+    throw tooLargeToRead(rel, size, DEFAULT_MAX_YAML_BYTES);
+  }
   try {
     if (typeof root === 'string')
       return await readItemYamlFile(join(root, 'plugins', plugin, RESULTS_FILE_NAME));
-    return await parseItemYamlText(cappedText(root, rel, DEFAULT_MAX_YAML_BYTES));
+    return await parseItemYamlText(root.readText(rel));
   } catch (err) {
     if (isMissing(err))
       throw invalid(`failed to find file "${rel}" in archive`, { plugin, file: rel }, err);

@@ -1,5 +1,5 @@
 /**
- * `fathom results` on a tarball reads it in memory (detailed text output still extracts it):
+ * `fathom results` on a tarball reads it without extracting it (detailed text output reads it twice):
  * for every mode and output, the tarball must print exactly what its extracted directory prints,
  * and fail the same way.
  */

@@ -2,36 +2,36 @@
  * The work of `fathom results` (declared in results.ts). Like Sonobuoy, a plugin that cannot be
  * read does not stop the others: its error is reported once everything else is printed.
  *
- * A tarball is read in one streaming pass that keeps in memory only the files the output needs
- * (the run's meta files and the plugins' sonobuoy_results.yaml; for detailed text output, the
- * plugins' files too); only when those would not fit is it extracted to a temporary directory.
+ * A tarball is read in one streaming pass that keeps only the files the output needs (the run's
+ * meta files and the plugins' sonobuoy_results.yaml), and none larger than fathom reads; detailed
+ * text output then reads it once more for the files its trees name, and nothing else. Files are
+ * printed in pieces, so memory does not grow with their size (archive.ts says where they wait).
  * Modules that only some outputs need are imported where they are used, to keep start-up small.
  */
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { FathomError } from '../../core/errors.js';
 import { visible } from '../../core/visible.js';
 import { VERSION } from '../../core/version.js';
 import {
-  ArchiveTooLargeForMemory,
   readArchive,
   type ArchiveLimits,
+  type KeepFile,
+  type ResultsArchive,
 } from '../../results/archive.js';
 import type { Item } from '../../results/item.js';
 import {
   detailedLeaves,
+  MAX_INFO_BYTES,
   readableText,
   readPluginResults,
   readRunInfo,
   reportData,
-  resolveLeafFile,
-  resolveLeafPath,
   RESULTS_FILE_NAME,
   selectNode,
   type ResultsRoot,
 } from '../../results/read.js';
+import { DEFAULT_MAX_YAML_BYTES } from '../../results/yamlfast.js';
 import { itemToYaml } from '../../results/yamlout.js';
 import { toClusterHealth, type ClusterHealth } from '../../web/report/health.js';
 import type { PluginInput, RunMeta } from '../../web/report/model.js';
@@ -45,6 +45,14 @@ import {
   machineError,
   reportEntry,
 } from '../reporters/results.js';
+import {
+  copyText,
+  fileText,
+  leafFiles,
+  printLeafFile,
+  readablePieces,
+  type Pieces,
+} from './results-files.js';
 import type { ResultsOptions } from './results.js';
 
 /** The cluster health pseudo-plugin is named `sonobuoy`, as in Sonobuoy. */
@@ -120,41 +128,6 @@ async function readRunMeta(root: ResultsRoot): Promise<RunMeta> {
   }
 }
 
-/** Copies a file to the output in chunks, decoding UTF-8 across chunk boundaries. */
-async function copyFile(path: string, io: Io): Promise<void> {
-  const decoder = new StringDecoder('utf8');
-  for await (const chunk of createReadStream(path)) io.out(decoder.write(chunk as Buffer));
-  const tail = decoder.end();
-  if (tail) io.out(tail);
-}
-
-/**
- * Prints a leaf's file after `prefix`, the file checked to exist before anything of it is printed
- * (as Sonobuoy does).
- */
-async function printLeafFile(
-  io: Io,
-  root: ResultsRoot,
-  plugin: string,
-  file: string,
-  prefix: string,
-): Promise<void> {
-  const missing = (): FathomError =>
-    invalid(`failed to find file "plugins/${plugin}/${file}" in archive`, { plugin, file });
-  if (typeof root !== 'string') {
-    const rel = resolveLeafPath(plugin, file);
-    if (!root.stat(rel)?.isFile) throw missing();
-    if (prefix) io.out(prefix);
-    io.out(root.readText(rel));
-    return;
-  }
-  const path = resolveLeafFile(root, plugin, file);
-  const st = await stat(path).catch(() => undefined);
-  if (!st?.isFile()) throw missing();
-  if (prefix) io.out(prefix);
-  await copyFile(path, io);
-}
-
 function checkOptions(o: ResultsOptions, modeGiven: boolean): void {
   if (o.format !== 'text' && o.output !== 'text') {
     throw new FathomError(
@@ -184,28 +157,28 @@ function printsFiles(o: ResultsOptions): boolean {
   return o.mode === 'detailed' && o.output === 'text' && o.format === 'text';
 }
 
-/** The files of a tarball this invocation reads (by path relative to the run's root). */
-function wantedFiles(o: ResultsOptions): (rel: string) => boolean {
-  const files = printsFiles(o);
+/**
+ * The files of a tarball this invocation reads (by path relative to the run's root), each with
+ * the most of it that is ever read: a larger one is refused by its reader, so never stored.
+ */
+function wantedFiles(o: ResultsOptions): KeepFile {
   return (rel) => {
-    if (rel === INFO_FILE || rel === HEALTH_FILE) return true;
-    if (rel === CONFIG_FILE) return o.format !== 'text';
+    if (rel === INFO_FILE) return MAX_INFO_BYTES;
+    if (rel === HEALTH_FILE) return MAX_HEALTH_BYTES;
+    if (rel === CONFIG_FILE) return o.format !== 'text' && MAX_CONFIG_BYTES;
     if (!rel.startsWith('plugins/')) return false;
     const slash = rel.indexOf('/', 'plugins/'.length);
     if (slash === -1 || (o.plugin !== undefined && rel.slice(8, slash) !== o.plugin)) return false;
-    return files || rel.slice(slash + 1) === RESULTS_FILE_NAME;
+    return rel.slice(slash + 1) === RESULTS_FILE_NAME && DEFAULT_MAX_YAML_BYTES;
   };
 }
 
-/**
- * The run's files: a directory as it is; a tarball read into memory, or extracted to a temp
- * directory when what it needs would not fit in memory.
- */
+/** The run's files: a directory as it is; of a tarball, what `wantedFiles` says. */
 async function openRoot(
   path: string,
   o: ResultsOptions,
   limits: ArchiveLimits,
-): Promise<{ root: ResultsRoot; cleanup: () => Promise<void> }> {
+): Promise<{ root: ResultsRoot; cleanup: () => void }> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
@@ -215,16 +188,9 @@ async function openRoot(
       details: { path },
     });
   }
-  if (isDir) return { root: resolve(path), cleanup: () => Promise.resolve() };
-  try {
-    const root = await readArchive(path, wantedFiles(o), limits);
-    return { root, cleanup: () => Promise.resolve() };
-  } catch (err) {
-    if (!(err instanceof ArchiveTooLargeForMemory)) throw err;
-  }
-  const { openResults } = await import('../../results/tarball.js');
-  const opened = await openResults(path);
-  return { root: opened.root, cleanup: () => opened.cleanup() };
+  if (isDir) return { root: resolve(path), cleanup: () => undefined };
+  const root = await readArchive(path, wantedFiles(o), limits);
+  return { root, cleanup: () => root.cleanup() };
 }
 
 /** The results command; one instance per invocation. */
@@ -234,17 +200,23 @@ class ResultsView {
     private readonly root: ResultsRoot,
     private readonly o: ResultsOptions,
     private readonly health: Health | undefined,
+    /** Of a tarball, for detailed text output: the files the trees name. */
+    private readonly files: ResultsRoot = root,
   ) {}
 
   async tree(plugin: string): Promise<Item> {
     return selectNode(await readPluginResults(this.root, plugin), this.o.node);
   }
 
-  /** dump/readable text: the file as written, or with `-n` the chosen sub-tree re-serialised. */
-  async dumpText(plugin: string): Promise<string> {
+  /**
+   * dump/readable text: the file as written (checked first, then copied in pieces), or with `-n`
+   * the chosen sub-tree re-serialised.
+   */
+  async dumpText(plugin: string): Promise<Pieces> {
     const item = await readPluginResults(this.root, plugin);
-    if (this.o.node) return itemToYaml(selectNode(item, this.o.node));
-    return readText(this.root, `plugins/${plugin}/${RESULTS_FILE_NAME}`);
+    if (this.o.node) return [itemToYaml(selectNode(item, this.o.node))];
+    const rel = `plugins/${plugin}/${RESULTS_FILE_NAME}`;
+    return typeof this.root === 'string' ? fileText(join(this.root, rel)) : this.root.chunks(rel);
   }
 
   healthValue(): ClusterHealth {
@@ -268,16 +240,16 @@ class ResultsView {
       case 'report':
         return io.out(formatReport(reportData(await this.tree(plugin))));
       case 'dump':
-        return io.out(await this.dumpText(plugin));
+        return copyText(await this.dumpText(plugin), io);
       case 'readable':
-        return io.out(readableText(await this.dumpText(plugin)));
+        return copyText(readablePieces(await this.dumpText(plugin)), io);
       case 'detailed':
         for (const part of detailedParts(detailedLeaves(await this.tree(plugin)), !!o.skipPrefix)) {
           if (part.kind === 'text') {
             io.out(part.text);
             continue;
           }
-          await printLeafFile(io, this.root, plugin, part.file, part.prefix);
+          await printLeafFile(io, this.files, plugin, part.file, part.prefix);
         }
     }
   }
@@ -303,6 +275,7 @@ export async function showResults(
 ): Promise<void> {
   checkOptions(o, modeGiven);
   const opened = await openRoot(path, o, limits);
+  let files: ResultsArchive | undefined;
   const errors: FathomError[] = [];
   const caught = (err: unknown, section?: Section): FathomError => {
     // A file of the results that cannot be read as one (a directory, no permission) is bad input.
@@ -333,9 +306,13 @@ export async function showResults(
         ? [{ kind: 'health' }]
         : names.map((name) => ({ kind: 'plugin', name }));
     if (!o.plugin && health) sections.push({ kind: 'health' });
+    if (typeof root !== 'string' && printsFiles(o)) {
+      const plugins = sections.flatMap((s) => (s.kind === 'plugin' ? [s.name] : []));
+      files = await leafFiles(path, root, plugins, limits);
+    }
     // Text for people shows control characters as escapes; dump mode is the file, exact.
     const textIo = o.mode === 'dump' ? io : { ...io, out: (t: string) => io.out(visible(t)) };
-    const view = new ResultsView(textIo, root, o, health);
+    const view = new ResultsView(textIo, root, o, health, files ?? root);
 
     if (o.format !== 'text') {
       const plugins: PluginInput[] = [];
@@ -384,7 +361,8 @@ export async function showResults(
       }
     }
   } finally {
-    await opened.cleanup();
+    files?.cleanup();
+    opened.cleanup();
   }
   if (errors.length > 0) {
     const last = errors[errors.length - 1]!;
