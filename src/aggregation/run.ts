@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { messageOf } from '../core/errors.js';
-import { createRunCa } from '../core/pki.js';
+import type { KeyPair } from '../core/pki.js';
 import { VERSION } from '../core/version.js';
 import { expectedResults, nodeMatches } from '../plugin/expected.js';
 import type { ClusterNode, ExpectedResult, PluginDefinition } from '../plugin/types.js';
 import { createAggregator, type Aggregator } from './aggregator.js';
+import { RunCredentials } from './credentials.js';
 import { CoalescingPublisher } from './publisher.js';
 import type { PluginRuntime } from './runtime.js';
 import { startAggregationServer } from './server.js';
@@ -90,11 +91,16 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
   const unsubscribe = aggregator.onChange(() => void publisher.push(snapshot()));
   await publisher.push(snapshot());
 
-  const ca = await createRunCa({ now: clock.now() });
-  const hosts = [...new Set([config.advertiseHost, '127.0.0.1', 'localhost'])];
+  const credentials = await RunCredentials.create({
+    clock,
+    logger,
+    timeoutMs: config.timeoutMs,
+    groups: orderGroups(plugins).length,
+    hosts: [...new Set([config.advertiseHost, '127.0.0.1', 'localhost'])],
+  });
   const server = await startAggregationServer({
     aggregator,
-    tls: { caPem: ca.caPem, ...(await ca.serverCert(hosts)) },
+    tls: credentials.serverTls(),
     host: config.bindHost,
     port: config.bindPort,
     logger,
@@ -105,6 +111,17 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
   const stop = new AbortController();
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Renewal matters only to a run that outlives its certificates: one without a timeout.
+  const renewing = credentials.maintain(
+    {
+      setServerTls: (tls) => server.setTls(tls),
+      renewClient: async (name, material) => {
+        const plugin = plugins.find((p) => p.name === name);
+        if (plugin) await runtime.renewCredentials?.(plugin, material);
+      },
+    },
+    stop.signal,
+  );
   const watchers: Promise<void>[] = [];
   try {
     for (const group of orderGroups(plugins)) {
@@ -118,8 +135,8 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
             logger,
             signal: stop.signal,
             timeoutMs: config.timeoutMs,
-            context: { runId: config.uuid, aggregatorUrl, caPem: ca.caPem },
-            clientCert: () => ca.clientCert(plugin.name),
+            context: { runId: config.uuid, aggregatorUrl, caPem: credentials.ca.caPem },
+            clientCert: () => credentials.clientCert(plugin.name),
           }),
         );
       }
@@ -133,7 +150,7 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
   } finally {
     stop.abort();
     options.signal?.removeEventListener('abort', onAbort);
-    await Promise.allSettled(watchers);
+    await Promise.allSettled([...watchers, renewing]);
     await server.close();
     await Promise.allSettled(plugins.filter((p) => !p.skipCleanup).map((p) => runtime.cleanup(p)));
   }
@@ -166,7 +183,7 @@ interface WatchDeps {
   signal: AbortSignal;
   timeoutMs: number;
   context: { runId: string; aggregatorUrl: string; caPem: string };
-  clientCert(): ReturnType<Awaited<ReturnType<typeof createRunCa>>['clientCert']>;
+  clientCert(): Promise<KeyPair>;
 }
 
 async function launchAndWatch(
