@@ -220,14 +220,14 @@ export async function uploadAll(
   const worker = set.spec.template.spec.containers.find((c) => c.name === 'sonobuoy-worker');
   const env = new Map((worker?.env ?? []).map((e) => [e.name, e.value]));
   const url = env.get('AGGREGATOR_URL');
-  const caPem = env.get('CA_CERT');
-  if (!url || !caPem) throw new Error(`DaemonSet ${set.metadata.name}: no AGGREGATOR_URL/CA_CERT`);
+  if (!url) throw new Error(`DaemonSet ${set.metadata.name}: no AGGREGATOR_URL`);
   const session = set.metadata.name.split('-').at(-1)!;
   const secret = await api.get<{ data: Record<string, string> }>(
     `/api/v1/namespaces/${ns}/secrets/fathom-plugin-${plugin}-${session}`,
   );
+  // The worker's TLS directory: CA and client pair, all in the plugin's Secret.
   const client = createMtlsClient(url, {
-    caPem,
+    caPem: secretValue(secret, 'ca.crt'),
     certPem: secretValue(secret, 'tls.crt'),
     keyPem: secretValue(secret, 'tls.key'),
   });

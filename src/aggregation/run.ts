@@ -1,15 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { messageOf } from '../core/errors.js';
-import { createRunCa } from '../core/pki.js';
+import { loadRunCa, saveRunCa, type KeyPair } from '../core/pki.js';
 import { VERSION } from '../core/version.js';
 import { expectedResults, nodeMatches } from '../plugin/expected.js';
 import type { ClusterNode, ExpectedResult, PluginDefinition } from '../plugin/types.js';
 import { createAggregator, type Aggregator } from './aggregator.js';
 import { openJournal, readJournal, type JournalState, type JournalWriter } from './journal.js';
 import { aggregatorJournal, reconcile } from './recovery.js';
+import { RunCredentials } from './credentials.js';
 import { CoalescingPublisher } from './publisher.js';
 import type { PluginRuntime } from './runtime.js';
 import { startAggregationServer } from './server.js';
@@ -63,6 +64,9 @@ export interface RunOutcome {
   readonly status: RunStatus;
   readonly tarInfo: TarInfo;
 }
+
+/** Beside the journal: the run CA (key included, mode 0600), for a resumed aggregator. */
+const CA_FILE = 'run-ca.json';
 
 const emptyTarInfo: TarInfo = { name: '', created: '0001-01-01T00:00:00Z', sha256: '', size: 0 };
 
@@ -152,11 +156,20 @@ interface GatherOptions extends RunAggregationOptions {
 async function gather(options: GatherOptions): Promise<void> {
   const { runtime, plugins, config, clock, logger, aggregator, journal, previous } = options;
   if (aggregator.isComplete()) return; // resumed after the last result: straight to packing
-  const ca = await createRunCa({ now: clock.now() });
-  const hosts = [...new Set([config.advertiseHost, '127.0.0.1', 'localhost'])];
+  // A resumed aggregator continues with the run's CA: workers trust it and hold its certificates.
+  const caFile = options.journalFile ? join(dirname(options.journalFile), CA_FILE) : undefined;
+  const credentials = await RunCredentials.create({
+    clock,
+    logger,
+    timeoutMs: config.timeoutMs,
+    groups: orderGroups(plugins).length,
+    hosts: [...new Set([config.advertiseHost, '127.0.0.1', 'localhost'])],
+    ...(previous && caFile ? { ca: await loadRunCa(caFile) } : {}),
+  });
+  if (caFile) await saveRunCa(credentials.ca, caFile);
   const server = await startAggregationServer({
     aggregator,
-    tls: { caPem: ca.caPem, ...(await ca.serverCert(hosts)) },
+    tls: credentials.serverTls(),
     host: config.bindHost,
     // Workers hold the URL they were given: a resumed aggregator listens where the first did.
     port: previous?.port ?? config.bindPort,
@@ -184,6 +197,17 @@ async function gather(options: GatherOptions): Promise<void> {
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort(); // stopped while the server was starting
+  // Renewal matters only to a run that outlives its certificates: one without a timeout.
+  const renewing = credentials.maintain(
+    {
+      setServerTls: (tls) => server.setTls(tls),
+      renewClient: async (name, material) => {
+        const plugin = plugins.find((p) => p.name === name);
+        if (plugin) await runtime.renewCredentials?.(plugin, material);
+      },
+    },
+    stop.signal,
+  );
   const watchers: Promise<void>[] = [];
   try {
     for (const group of orderGroups(plugins)) {
@@ -208,8 +232,8 @@ async function gather(options: GatherOptions): Promise<void> {
               timeoutMs: config.timeoutMs,
               launchedAt: launchedAt ?? clock.now(),
               adopt: launchedAt !== undefined,
-              context: { runId: config.uuid, aggregatorUrl, caPem: ca.caPem },
-              clientCert: () => ca.clientCert(plugin.name),
+              context: { runId: config.uuid, aggregatorUrl, caPem: credentials.ca.caPem },
+              clientCert: () => credentials.clientCert(plugin.name),
             },
           ),
         );
@@ -219,7 +243,7 @@ async function gather(options: GatherOptions): Promise<void> {
   } finally {
     stop.abort();
     options.signal?.removeEventListener('abort', onAbort);
-    await Promise.allSettled(watchers);
+    await Promise.allSettled([...watchers, renewing]);
     await server.close();
     await Promise.allSettled(plugins.filter((p) => !p.skipCleanup).map((p) => runtime.cleanup(p)));
   }
@@ -237,7 +261,7 @@ interface WatchDeps {
   /** The plugin was launched by an aggregator before a restart: adopt its pods. */
   adopt: boolean;
   context: { runId: string; aggregatorUrl: string; caPem: string };
-  clientCert(): ReturnType<Awaited<ReturnType<typeof createRunCa>>['clientCert']>;
+  clientCert(): Promise<KeyPair>;
 }
 
 async function launchAndWatch(

@@ -44,6 +44,14 @@ export interface PluginRuntime {
     expected: readonly ExpectedResult[],
     signal: AbortSignal,
   ): AsyncIterable<MonitorError>;
+  /**
+   * Replaces the run CA and the plugin's client pair where its workers read them (certificate
+   * renewal); workers re-read them on each upload attempt.
+   */
+  renewCredentials?(
+    plugin: PluginDefinition,
+    material: { readonly caPem: string; readonly clientCert: KeyPair },
+  ): Promise<void>;
   /** Stops and removes the plugin's pods. */
   cleanup(plugin: PluginDefinition): Promise<void>;
 }

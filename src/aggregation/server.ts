@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { FathomError, httpStatusOf, isFathomError, messageOf } from '../core/errors.js';
@@ -25,6 +25,8 @@ export interface AggregationServer {
   /** `https://host:port`, IPv6 hosts bracketed. */
   readonly url: string;
   readonly port: number;
+  /** Swaps the CA and server pair (certificate renewal); open connections keep theirs. */
+  setTls(tls: { caPem: string; certPem: string; keyPem: string }): void;
   close(): Promise<void>;
 }
 
@@ -192,6 +194,12 @@ export async function startAggregationServer(
   return {
     url,
     port,
+    setTls: (next) =>
+      (app.server as unknown as TlsServer).setSecureContext({
+        ca: next.caPem,
+        cert: next.certPem,
+        key: next.keyPem,
+      }),
     close: () => app.close(),
   };
 }

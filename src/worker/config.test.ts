@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isFathomError } from '../core/errors.js';
 import { createRunCa } from '../core/pki.js';
+import { writeTlsDir } from '../core/tls-files.js';
 import { loadWorkerConfig, progressPath, resultPath } from './config.js';
 import type { Env, WorkerMode } from './config.js';
 
@@ -28,6 +32,33 @@ function failure(env: Env, mode: WorkerMode = 'global'): { message: string; vari
   }
   throw new Error('expected FATHOM_CONFIG_INVALID');
 }
+
+describe('loadWorkerConfig: FATHOM_TLS_DIR', () => {
+  it('reads the CA and client pair from the directory, ahead of the env variables', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fathom-worker-tls-'));
+    try {
+      const ca = await createRunCa();
+      const client = await ca.clientCert('e2e');
+      await writeTlsDir(dir, { caPem: ca.caPem, ...client });
+      const { CA_CERT: _ca, CLIENT_CERT: _cert, CLIENT_KEY: _key, ...noPems } = base;
+      for (const env of [noPems, base]) {
+        expect(loadWorkerConfig('global', { ...env, FATHOM_TLS_DIR: dir })).toMatchObject({
+          tlsDir: dir,
+          caPem: ca.caPem,
+          clientCertPem: client.certPem,
+          clientKeyPem: client.keyPem,
+        });
+      }
+      expect(loadWorkerConfig('global', base).tlsDir).toBeUndefined();
+      expect(failure({ ...noPems, FATHOM_TLS_DIR: join(dir, 'none') }).variable).toBe(
+        'FATHOM_TLS_DIR',
+      );
+      expect(failure({ ...noPems, FATHOM_TLS_DIR: 'relative' }).variable).toBe('FATHOM_TLS_DIR');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('loadWorkerConfig', () => {
   it("applies Sonobuoy's defaults and freezes the result", () => {

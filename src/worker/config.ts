@@ -1,7 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
-import { FathomError } from '../core/errors.js';
+import { FathomError, messageOf } from '../core/errors.js';
+import { readTlsDirSync } from '../core/tls-files.js';
 
 /** `global`: a Job plugin's one result. `single-node`: a DaemonSet pod's result for its node. */
 export type WorkerMode = 'global' | 'single-node';
@@ -17,9 +18,15 @@ export interface WorkerConfig {
   readonly resultsDir: string;
   /** `RESULT_TYPE`: the plugin name. */
   readonly pluginName: string;
+  /** As found at start: from `FATHOM_TLS_DIR` when set, else `CA_CERT`, `CLIENT_CERT`, `CLIENT_KEY`. */
   readonly caPem: string;
   readonly clientCertPem: string;
   readonly clientKeyPem: string;
+  /**
+   * `FATHOM_TLS_DIR`: `ca.crt`, `tls.crt` and `tls.key`, re-read on every request so that renewed
+   * certificates are used. fathom's backends always set it; the env variables are Sonobuoy's way.
+   */
+  readonly tlsDir?: string;
   /** `SONOBUOY_PROGRESS_PORT` (0 = any free port, for tests). */
   readonly progressPort: number;
   /** `SONOBUOY_DONE_FILE_DELAY`: how long a done file must persist before it is acted on. */
@@ -113,6 +120,26 @@ function privateKey(env: Env, name: string): string {
   return pem;
 }
 
+type Tls = Pick<WorkerConfig, 'caPem' | 'clientCertPem' | 'clientKeyPem' | 'tlsDir'>;
+
+function tlsFromDir(dir: string): Tls {
+  if (!isAbsolute(dir)) throw invalid('FATHOM_TLS_DIR', `"${dir}" must be an absolute path`);
+  try {
+    const tls = readTlsDirSync(dir);
+    return { caPem: tls.caPem, clientCertPem: tls.certPem, clientKeyPem: tls.keyPem, tlsDir: dir };
+  } catch (cause) {
+    throw invalid('FATHOM_TLS_DIR', messageOf(cause), cause);
+  }
+}
+
+function tlsFromEnv(env: Env): Tls {
+  return {
+    caPem: certificate(env, 'CA_CERT', 'the run CA certificate'),
+    clientCertPem: certificate(env, 'CLIENT_CERT', 'the client certificate'),
+    clientKeyPem: privateKey(env, 'CLIENT_KEY'),
+  };
+}
+
 function port(env: Env): number {
   const raw = value(env, 'SONOBUOY_PROGRESS_PORT')?.trim();
   if (raw === undefined) return DEFAULT_PROGRESS_PORT;
@@ -155,15 +182,14 @@ export function loadWorkerConfig(mode: WorkerMode, env: Env = process.env): Work
         ? safeName(env, 'NODE_NAME', 'node name')
         : '';
   const podStatusFile = value(env, 'FATHOM_POD_STATUS_FILE')?.trim();
+  const tlsDir = value(env, 'FATHOM_TLS_DIR')?.trim();
   const config: WorkerConfig = {
     mode,
     aggregatorUrl: aggregatorUrl(env),
     nodeName,
     resultsDir: resolve(resultsDir.trim()),
     pluginName: safeName(env, 'RESULT_TYPE', 'plugin name'),
-    caPem: certificate(env, 'CA_CERT', 'the run CA certificate'),
-    clientCertPem: certificate(env, 'CLIENT_CERT', 'the client certificate'),
-    clientKeyPem: privateKey(env, 'CLIENT_KEY'),
+    ...(tlsDir ? tlsFromDir(tlsDir) : tlsFromEnv(env)),
     progressPort: port(env),
     doneFileDelayMs: duration(env, 'SONOBUOY_DONE_FILE_DELAY', DEFAULT_DONE_FILE_DELAY_MS, true),
     pollIntervalMs: duration(env, 'FATHOM_POLL_INTERVAL', DEFAULT_POLL_INTERVAL_MS, false),

@@ -36,13 +36,21 @@ export interface MtlsClient {
 
 const MAX_RESPONSE_BYTES = 1 << 20;
 
+/** Fixed material, or a source read again for every request (files a renewal rewrites). */
+export type MtlsSource = MtlsMaterial | (() => Promise<MtlsMaterial>);
+
 class NodeMtlsClient implements MtlsClient {
   constructor(
     readonly baseUrl: string,
-    private readonly tls: MtlsMaterial,
+    private readonly source: MtlsSource,
   ) {}
 
-  request(req: MtlsRequest): Promise<MtlsResponse> {
+  async request(req: MtlsRequest): Promise<MtlsResponse> {
+    const tls = typeof this.source === 'function' ? await this.source() : this.source;
+    return this.#send(req, tls);
+  }
+
+  #send(req: MtlsRequest, tls: MtlsMaterial): Promise<MtlsResponse> {
     const url = new URL(req.path, this.baseUrl);
     return new Promise<MtlsResponse>((resolve, reject) => {
       let answered = false;
@@ -51,9 +59,9 @@ class NodeMtlsClient implements MtlsClient {
         {
           method: req.method,
           headers: req.headers,
-          ca: this.tls.caPem,
-          cert: this.tls.certPem,
-          key: this.tls.keyPem,
+          ca: tls.caPem,
+          cert: tls.certPem,
+          key: tls.keyPem,
           // One connection per request: uploads are rare and this leaves no sockets behind.
           agent: false,
           signal: req.signal,
@@ -91,7 +99,7 @@ class NodeMtlsClient implements MtlsClient {
   }
 }
 
-/** Makes a client for `baseUrl` (https) that trusts only `tls.caPem` and authenticates with the client pair. */
-export function createMtlsClient(baseUrl: string, tls: MtlsMaterial): MtlsClient {
+/** Makes a client for `baseUrl` (https) that trusts only the run CA and authenticates with the client pair. */
+export function createMtlsClient(baseUrl: string, tls: MtlsSource): MtlsClient {
   return new NodeMtlsClient(baseUrl, tls);
 }

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { FathomError, isFathomError, messageOf } from '../core/errors.js';
+import { readTlsDir } from '../core/tls-files.js';
 import { writeExitCode } from '../results/raw.js';
 import type { WorkerConfig } from './config.js';
 import { progressPath, resultPath } from './config.js';
@@ -239,11 +240,14 @@ export async function runWorker(
   options: RunWorkerOptions = {},
 ): Promise<WorkerOutcome> {
   const logger = deps.logger ?? silentLogger;
-  const client = createMtlsClient(config.aggregatorUrl, {
-    caPem: config.caPem,
-    certPem: config.clientCertPem,
-    keyPem: config.clientKeyPem,
-  });
+  const { tlsDir } = config;
+  const client = createMtlsClient(
+    config.aggregatorUrl,
+    // Files are read on every attempt: a long run's certificates are renewed in place.
+    tlsDir
+      ? () => readTlsDir(tlsDir)
+      : { caPem: config.caPem, certPem: config.clientCertPem, keyPem: config.clientKeyPem },
+  );
   const states =
     deps.containerStates ??
     (config.podStatusFile

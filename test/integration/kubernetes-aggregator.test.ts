@@ -221,7 +221,7 @@ describe.skipIf(!cluster)(
             'reading',
           );
           const b = (k: string): string => Buffer.from(s.data[k]!, 'base64').toString();
-          return { ca: env.CA_CERT!, cert: b('tls.crt'), key: b('tls.key') };
+          return { ca: b('ca.crt'), cert: b('tls.crt'), key: b('tls.key') };
         };
         expect(
           await put(

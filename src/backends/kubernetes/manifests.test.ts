@@ -197,7 +197,7 @@ describe('runManifests', () => {
         {
           apiGroups: [''],
           resources: ['secrets'],
-          verbs: ['delete'],
+          verbs: ['delete', 'patch'],
           resourceNames: [`fathom-plugin-smoke-${SESSION}`, `fathom-plugin-inventory-${SESSION}`],
         },
       ],
@@ -331,6 +331,7 @@ describe('pluginObjects', () => {
       type: 'kubernetes.io/tls',
       metadata: { name: `fathom-plugin-smoke-${SESSION}` },
       data: {
+        'ca.crt': Buffer.from('CA PEM').toString('base64'),
         'tls.crt': Buffer.from('CERT PEM').toString('base64'),
         'tls.key': Buffer.from('KEY PEM').toString('base64'),
       },
@@ -355,7 +356,13 @@ describe('pluginObjects', () => {
     expect(spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
     expect(spec.tolerations).toHaveLength(3);
     expect(spec.containers.map((c) => c.name)).toEqual(['plugin', 'sonobuoy-worker']);
-    expect(spec.volumes).toEqual([{ name: 'results', emptyDir: {} }]);
+    expect(spec.volumes).toEqual([
+      { name: 'results', emptyDir: {} },
+      {
+        name: 'fathom-worker-tls',
+        secret: { secretName: `fathom-plugin-smoke-${SESSION}`, defaultMode: 0o400 },
+      },
+    ]);
     const [pluginC, worker] = spec.containers;
     expect(pluginC!.volumeMounts).toEqual([
       { name: 'results', mountPath: '/tmp/sonobuoy/results' },
@@ -371,7 +378,15 @@ describe('pluginObjects', () => {
     });
     expect(worker!.command).toEqual(['fathom', 'worker', 'global']);
     expect([worker!.image, worker!.imagePullPolicy]).toEqual(['fathom:0.1.0', 'IfNotPresent']);
-    expect(worker!.volumeMounts).toEqual([{ name: 'results', mountPath: '/tmp/sonobuoy/results' }]);
+    // The key is a file in the worker's container only: not in any env, not in the plugin's mounts.
+    expect(worker!.volumeMounts).toEqual([
+      { name: 'results', mountPath: '/tmp/sonobuoy/results' },
+      { name: 'fathom-worker-tls', mountPath: '/etc/fathom/worker-tls', readOnly: true },
+    ]);
+    for (const c of spec.containers) {
+      expect(JSON.stringify(c.env)).not.toMatch(/KEY PEM|secretKeyRef/);
+      expect((c as { envFrom?: unknown }).envFrom).toBeUndefined();
+    }
     expect(envOf(worker!)).toEqual({
       LEVEL: 'full',
       NODE_NAME: { fieldRef: { fieldPath: 'spec.nodeName' } },
@@ -381,9 +396,7 @@ describe('pluginObjects', () => {
       SONOBUOY_RESULTS_DIR: '/tmp/sonobuoy/results',
       SONOBUOY_DIR: '/tmp/sonobuoy',
       SONOBUOY_PROGRESS_PORT: '8099',
-      CA_CERT: 'CA PEM',
-      CLIENT_CERT: { secretKeyRef: { name: `fathom-plugin-smoke-${SESSION}`, key: 'tls.crt' } },
-      CLIENT_KEY: { secretKeyRef: { name: `fathom-plugin-smoke-${SESSION}`, key: 'tls.key' } },
+      FATHOM_TLS_DIR: '/etc/fathom/worker-tls',
       SONOBUOY_NS: { fieldRef: { fieldPath: 'metadata.namespace' } },
       SONOBUOY_PLUGIN_POD: { fieldRef: { fieldPath: 'metadata.name' } },
       SONOBUOY_WORKER_CONTAINER: 'sonobuoy-worker',
@@ -413,8 +426,13 @@ describe('pluginObjects', () => {
       restartPolicy: 'Always',
       serviceAccountName: 'fathom-plugin',
     });
-    expect(spec.volumes.map((v) => v.name)).toEqual(['root', 'results', 'fathom-plugin-config']);
-    expect(spec.volumes[2]).toEqual({
+    expect(spec.volumes.map((v) => v.name)).toEqual([
+      'root',
+      'results',
+      'fathom-worker-tls',
+      'fathom-plugin-config',
+    ]);
+    expect(spec.volumes[3]).toEqual({
       name: 'fathom-plugin-config',
       configMap: { name: 'fathom-plugin-inventory-cm' },
     });
@@ -447,8 +465,13 @@ describe('pluginObjects', () => {
       'host',
       'extra',
       'results',
+      'fathom-worker-tls',
       'fathom-plugin-config',
     ]);
+    // Neither the plugin nor its sidecars mount the worker's Secret.
+    for (const c of spec.containers.slice(0, -1)) {
+      expect(JSON.stringify(c.volumeMounts)).not.toContain('fathom-worker-tls');
+    }
     // A Job plugin keeps its own service account but always runs once.
     const own = (pluginObjects(ownSa, launch).workload as View).spec;
     expect([own.serviceAccountName, own.restartPolicy]).toEqual(['e2e-admin', 'Never']);

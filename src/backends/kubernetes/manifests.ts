@@ -40,6 +40,7 @@ import type { KubeObject } from './types.js';
 export {
   pluginObjects,
   pluginPodSpec,
+  pluginSecretData,
   usesHostNetwork,
   type PluginLaunch,
   type PluginObjects,
@@ -104,7 +105,8 @@ export function aggregatorRules(
       { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['get', 'list', 'watch', 'create'] },
       ...named('apps', 'daemonsets', ['delete'], sets),
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
-      ...named('', 'secrets', ['delete'], secrets),
+      // patch: certificate renewal rewrites a plugin's Secret.
+      ...named('', 'secrets', ['delete', 'patch'], secrets),
     ],
   };
 }

@@ -23,6 +23,9 @@ export const RESULTS_VOLUME = 'results';
 export const RESULTS_DIR = '/tmp/sonobuoy/results';
 export const CONFIG_DIR = '/tmp/sonobuoy/config';
 export const SONOBUOY_DIR = '/tmp/sonobuoy';
+/** The plugin's Secret (CA, client pair), mounted in the worker container only. */
+export const WORKER_TLS_VOLUME = 'fathom-worker-tls';
+export const WORKER_TLS_DIR = '/etc/fathom/worker-tls';
 export const PROGRESS_PORT = 8099;
 /** Worker uploads (mutual TLS), as Sonobuoy's aggregator. */
 export const UPLOAD_PORT = 8080;

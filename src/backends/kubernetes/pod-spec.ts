@@ -4,6 +4,7 @@
  * its results over mutual TLS. Pure: data in, objects out.
  */
 import type { KeyPair } from '../../core/pki.js';
+import { TLS_FILES } from '../../core/tls-files.js';
 import { defaultPodSpec } from '../../plugin/gen.js';
 import type { PluginDefinition } from '../../plugin/types.js';
 import {
@@ -15,6 +16,8 @@ import {
   SONOBUOY_DIR,
   SONOBUOY_SA,
   WORKER_CONTAINER,
+  WORKER_TLS_DIR,
+  WORKER_TLS_VOLUME,
   daemonSetName,
   jobPodName,
   pluginConfigMapName,
@@ -94,7 +97,6 @@ function pluginContainer(plugin: PluginDefinition, launch: PluginLaunch, hasConf
 
 /** The sidecar: `fathom worker`, configured through Sonobuoy's worker variables (reference c.5). */
 function workerContainer(plugin: PluginDefinition, launch: PluginLaunch): Obj {
-  const secret = pluginSecretName(plugin.name, launch.config.uuid);
   const own: EnvEntry[] = [
     { name: 'NODE_NAME', ...fieldRef('spec.nodeName') },
     { name: 'AGGREGATOR_URL', value: launch.aggregatorUrl },
@@ -103,9 +105,9 @@ function workerContainer(plugin: PluginDefinition, launch: PluginLaunch): Obj {
     { name: 'SONOBUOY_RESULTS_DIR', value: RESULTS_DIR },
     { name: 'SONOBUOY_DIR', value: SONOBUOY_DIR },
     { name: 'SONOBUOY_PROGRESS_PORT', value: String(launch.progressPort ?? PROGRESS_PORT) },
-    { name: 'CA_CERT', value: launch.caPem },
-    { name: 'CLIENT_CERT', valueFrom: { secretKeyRef: { name: secret, key: 'tls.crt' } } },
-    { name: 'CLIENT_KEY', valueFrom: { secretKeyRef: { name: secret, key: 'tls.key' } } },
+    // Files, not Sonobuoy's CA_CERT/CLIENT_CERT/CLIENT_KEY: a key in env is visible to too much,
+    // and the kubelet refreshes a mounted Secret when the aggregator renews it.
+    { name: 'FATHOM_TLS_DIR', value: WORKER_TLS_DIR },
     { name: 'SONOBUOY_NS', ...fieldRef('metadata.namespace') },
     { name: 'SONOBUOY_PLUGIN_POD', ...fieldRef('metadata.name') },
     { name: 'SONOBUOY_WORKER_CONTAINER', value: WORKER_CONTAINER },
@@ -121,7 +123,10 @@ function workerContainer(plugin: PluginDefinition, launch: PluginLaunch): Obj {
     imagePullPolicy: launch.config.imagePullPolicy,
     command: ['fathom', 'worker', plugin.driver === 'Job' ? 'global' : 'single-node'],
     env: withNamed(pluginEnv as EnvEntry[], own),
-    volumeMounts: [{ name: RESULTS_VOLUME, mountPath: RESULTS_DIR }],
+    volumeMounts: [
+      { name: RESULTS_VOLUME, mountPath: RESULTS_DIR },
+      { name: WORKER_TLS_VOLUME, mountPath: WORKER_TLS_DIR, readOnly: true },
+    ],
   };
 }
 
@@ -162,7 +167,16 @@ export function pluginPodSpec(plugin: PluginDefinition, launch: PluginLaunch): O
     pluginContainer(plugin, launch, hasConfig),
     workerContainer(plugin, launch),
   ];
-  const volumes: Obj[] = [{ name: RESULTS_VOLUME, emptyDir: {} }];
+  const volumes: Obj[] = [
+    { name: RESULTS_VOLUME, emptyDir: {} },
+    {
+      name: WORKER_TLS_VOLUME,
+      secret: {
+        secretName: pluginSecretName(plugin.name, launch.config.uuid),
+        defaultMode: 0o400,
+      },
+    },
+  ];
   if (hasConfig) {
     volumes.push({ name: CONFIG_VOLUME, configMap: { name: pluginConfigMapName(plugin.name) } });
   }
@@ -173,6 +187,16 @@ export function pluginPodSpec(plugin: PluginDefinition, launch: PluginLaunch): O
   return spec;
 }
 
+/** The plugin Secret's data: the files the worker finds in its TLS directory (FATHOM_TLS_DIR). */
+export function pluginSecretData(caPem: string, clientCert: KeyPair): Record<string, string> {
+  const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+  return {
+    [TLS_FILES.ca]: b64(caPem),
+    [TLS_FILES.cert]: b64(clientCert.certPem),
+    [TLS_FILES.key]: b64(clientCert.keyPem),
+  };
+}
+
 /** The Secret with the plugin's client certificate and its Pod or DaemonSet, owned by the aggregator. */
 export function pluginObjects(plugin: PluginDefinition, launch: PluginLaunch): PluginObjects {
   const { uuid, namespace } = launch.config;
@@ -181,13 +205,12 @@ export function pluginObjects(plugin: PluginDefinition, launch: PluginLaunch): P
   const ownerReferences = [
     { apiVersion: 'v1', kind: 'Pod', name: launch.owner.name, uid: launch.owner.uid },
   ];
-  const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
   const secret: Secret = {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'kubernetes.io/tls',
     metadata: { name: pluginSecretName(plugin.name, uuid), namespace, labels, ownerReferences },
-    data: { 'tls.crt': b64(launch.clientCert.certPem), 'tls.key': b64(launch.clientCert.keyPem) },
+    data: pluginSecretData(launch.caPem, launch.clientCert),
   };
   const podSpec = pluginPodSpec(plugin, launch);
   const workload: KubeObject =

@@ -221,6 +221,43 @@ describe('KubernetesPluginRuntime.launch', () => {
   });
 });
 
+describe('KubernetesPluginRuntime.renewCredentials', () => {
+  it("patches the plugin's Secret with the renewed CA and client pair", async () => {
+    const { received, client } = await apiServer([answer(200)]);
+    const runtime = new KubernetesPluginRuntime({
+      client,
+      config: {
+        uuid: '0123abcd-4567-89ef-0123-456789abcdef',
+        namespace: 'fathom',
+        image: 'fathom:test',
+        imagePullPolicy: 'IfNotPresent',
+        kubernetesVersion: 'v1.36.3',
+      },
+      owner: { name: 'fathom-aggregator', uid: 'uid-1' },
+      clock: new ManualClock(),
+      logger: pino({ level: 'silent' }),
+    });
+    const [plugin] = parsePluginDocuments(
+      'sonobuoy-config: {driver: Job, plugin-name: e2e, result-format: junit}\nspec: {name: plugin, image: i, command: [sh]}',
+      'e2e.yaml',
+    ).plugins;
+    await runtime.renewCredentials(plugin!, {
+      caPem: 'CA2',
+      clientCert: { certPem: 'CERT2', keyPem: 'KEY2' },
+    });
+    expect(received).toHaveLength(1);
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    expect(received[0]).toMatchObject({
+      method: 'PATCH',
+      url: '/api/v1/namespaces/fathom/secrets/fathom-plugin-e2e-0123abcd456789ef',
+      contentType: 'application/merge-patch+json',
+    });
+    expect(JSON.parse(received[0]!.body)).toEqual({
+      data: { 'ca.crt': b64('CA2'), 'tls.crt': b64('CERT2'), 'tls.key': b64('KEY2') },
+    });
+  });
+});
+
 interface Container {
   env: { name: string; value?: string }[];
 }

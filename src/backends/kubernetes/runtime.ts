@@ -8,6 +8,7 @@ import type { LaunchContext, MonitorError, PluginRuntime } from '../../aggregati
 import type { RunStatus } from '../../aggregation/types.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isFathomError } from '../../core/errors.js';
+import type { KeyPair } from '../../core/pki.js';
 import {
   GLOBAL_NODE,
   type ClusterNode,
@@ -19,7 +20,7 @@ import { createKubeClient, resourcePath, type KubeClient } from './client.js';
 import { isPermanent } from './errors.js';
 import { ExponentialBackoff, watchObjects, type Backoff } from './informer.js';
 import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
-import { pluginObjects, usesHostNetwork } from './manifests.js';
+import { pluginObjects, pluginSecretData, usesHostNetwork } from './manifests.js';
 import {
   noJobPodMessage,
   noPodMessage,
@@ -135,6 +136,20 @@ export class KubernetesPluginRuntime implements PluginRuntime {
     this.options.logger.info(
       { plugin: plugin.name, kind: workload.kind },
       adopt ? 'plugin adopted' : 'plugin launched',
+    );
+  }
+
+  /** Rewrites the plugin's Secret; the kubelet refreshes the workers' mounted copies. */
+  async renewCredentials(
+    plugin: PluginDefinition,
+    material: { readonly caPem: string; readonly clientCert: KeyPair },
+  ): Promise<void> {
+    const { client, config } = this.options;
+    const name = pluginSecretName(plugin.name, config.uuid);
+    await client.mergePatch(
+      kindPath('Secret', config.namespace, name),
+      { data: pluginSecretData(material.caPem, material.clientCert) },
+      `renewing the certificate in Secret ${config.namespace}/${name}`,
     );
   }
 

@@ -1,10 +1,12 @@
 import { connect, createServer } from 'node:net';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LaunchContext, MonitorError, PluginRuntime } from '../../aggregation/runtime.js';
 import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
+import type { KeyPair } from '../../core/pki.js';
+import { writeTlsDir } from '../../core/tls-files.js';
 import { AsyncQueue } from '../../core/queue.js';
 import { nodeMatches } from '../../plugin/expected.js';
 import {
@@ -36,6 +38,8 @@ const PLUGIN = 'plugin';
 export class LocalPluginRuntime implements PluginRuntime {
   readonly #pods = new Map<string, LocalPod[]>();
   readonly #problems = new Map<string, AsyncQueue<MonitorError>>();
+  /** Each plugin's workers' TLS directories, rewritten on renewal. */
+  readonly #tlsDirs = new Map<string, string[]>();
   /** Aborted on cleanup, so pending grace timers do not outlive the run. */
   readonly #stopped = new AbortController();
 
@@ -101,7 +105,7 @@ export class LocalPluginRuntime implements PluginRuntime {
       const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
       const pids = recorded.get(name);
       const pod = pids
-        ? this.#adoptPod(plugin, node, key, pids)
+        ? await this.#adoptPod(plugin, context, node, key, pids)
         : await this.#startPod(plugin, context, node, key);
       pods.push(pod);
       this.#watchPod(pod, key, problems);
@@ -116,10 +120,22 @@ export class LocalPluginRuntime implements PluginRuntime {
     yield* this.#queue(plugin.name).drain(signal);
   }
 
+  async renewCredentials(
+    plugin: PluginDefinition,
+    material: { readonly caPem: string; readonly clientCert: KeyPair },
+  ): Promise<void> {
+    for (const dir of this.#tlsDirs.get(plugin.name) ?? []) {
+      await writeTlsDir(dir, { caPem: material.caPem, ...material.clientCert });
+    }
+  }
+
   async cleanup(plugin: PluginDefinition): Promise<void> {
     const pods = this.#pods.get(plugin.name) ?? [];
     this.#queue(plugin.name).end();
     await Promise.all(pods.map((p) => p.stop(2000, (ms) => this.options.clock.sleep(ms))));
+    // The workers are gone: their keys need not outlive them.
+    const dirs = this.#tlsDirs.get(plugin.name) ?? [];
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   }
 
   #queue(plugin: string): AsyncQueue<MonitorError> {
@@ -144,6 +160,10 @@ export class LocalPluginRuntime implements PluginRuntime {
     for (const [file, contents] of Object.entries(plugin.configMap)) {
       await writeFile(join(config, file), contents);
     }
+    // Outside the pod's directory and named only in the worker's env: the plugin is not told.
+    const tlsDir = join(this.options.runDir, 'tls', plugin.name, key);
+    await writeTlsDir(tlsDir, { caPem: ctx.caPem, ...ctx.clientCert });
+    this.#tlsDirs.set(plugin.name, [...(this.#tlsDirs.get(plugin.name) ?? []), tlsDir]);
     const progressPort = await freePort();
     const pluginDir = plugin.source.file.startsWith('<')
       ? process.cwd()
@@ -183,9 +203,7 @@ export class LocalPluginRuntime implements PluginRuntime {
         ...base,
         AGGREGATOR_URL: ctx.aggregatorUrl,
         RESULT_TYPE: plugin.name,
-        CA_CERT: ctx.caPem,
-        CLIENT_CERT: ctx.clientCert.certPem,
-        CLIENT_KEY: ctx.clientCert.keyPem,
+        FATHOM_TLS_DIR: tlsDir,
         SONOBUOY_DONE_FILE_DELAY: '0s',
         FATHOM_POLL_INTERVAL: this.options.workerPollInterval,
         FATHOM_CONTAINER_CHECK_INTERVAL: this.options.workerPollInterval,
@@ -208,14 +226,19 @@ export class LocalPluginRuntime implements PluginRuntime {
     return pod;
   }
 
-  #adoptPod(
+  async #adoptPod(
     plugin: PluginDefinition,
+    ctx: LaunchContext,
     node: ClusterNode,
     key: string,
     pids: ReadonlyMap<string, number>,
-  ): LocalPod {
+  ): Promise<LocalPod> {
     const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
     const dir = join(this.options.runDir, 'pods', plugin.name, key);
+    // Fresh certificates from the same CA, where the worker reads them on its next attempt.
+    const tlsDir = join(this.options.runDir, 'tls', plugin.name, key);
+    await writeTlsDir(tlsDir, { caPem: ctx.caPem, ...ctx.clientCert });
+    this.#tlsDirs.set(plugin.name, [...(this.#tlsDirs.get(plugin.name) ?? []), tlsDir]);
     const pod = new LocalPod(name, node.name, dir, join(this.options.runDir, 'pids'));
     const sleep = (ms: number): Promise<void> => this.options.clock.sleep(ms, this.#stopped.signal);
     for (const [container, pid] of pids) pod.adopt(container, pid, sleep);

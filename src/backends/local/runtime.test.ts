@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../core/clock.js';
+import { createRunCa } from '../../core/pki.js';
+import { readTlsDir } from '../../core/tls-files.js';
+import { parsePluginDocuments } from '../../plugin/loader.js';
+import { LocalPluginRuntime } from './runtime.js';
+
+const PLUGIN = `
+sonobuoy-config:
+  driver: Job
+  plugin-name: keys
+  result-format: raw
+spec:
+  name: plugin
+  image: none
+  command: ["sleep", "60"]
+`;
+
+// Stands in for \`fathom worker\`: listens where the plugin's progress goes, then idles.
+const FAKE_WORKER = `require('node:net').createServer().listen(Number(process.env.SONOBUOY_PROGRESS_PORT), '127.0.0.1')`;
+
+/** A process's environment as the kernel shows it to any process of the same user. */
+async function environOf(pid: string): Promise<Record<string, string>> {
+  const raw = await readFile(`/proc/${pid}/environ`, 'utf8');
+  return Object.fromEntries(
+    raw
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
+const within = (dir: string, path: string): boolean => !relative(dir, path).startsWith('..');
+
+let runDir: string;
+beforeEach(async () => {
+  runDir = await mkdtemp(join(tmpdir(), 'fathom-local-keys-'));
+});
+afterEach(async () => {
+  await rm(runDir, { recursive: true, force: true });
+});
+
+describe('local runtime: worker keys', () => {
+  it.skipIf(!existsSync('/proc/self/environ'))(
+    'gives the worker its key as a 0600 file the plugin is not told about, never in env',
+    async () => {
+      const plugin = parsePluginDocuments(PLUGIN, '<test>').plugins[0]!;
+      const runtime = new LocalPluginRuntime({
+        runDir,
+        nodes: [{ name: 'node-1', labels: {} }],
+        workerCommand: [process.execPath, '-e', FAKE_WORKER],
+        clock: systemClock,
+        logger: pino({ level: 'silent' }),
+        terminatedGraceMs: 0,
+        workerPollInterval: '1s',
+      });
+      const ca = await createRunCa();
+      const clientCert = await ca.clientCert('keys');
+      try {
+        await runtime.launch(plugin, {
+          runId: 'r1',
+          aggregatorUrl: 'https://127.0.0.1:1',
+          caPem: ca.caPem,
+          clientCert,
+          nodes: [{ name: 'node-1', labels: {} }],
+        });
+        const pids = await readdir(join(runDir, 'pids'));
+        const byContainer = new Map<string, Record<string, string>>();
+        for (const pid of pids) {
+          const owner = (await readFile(join(runDir, 'pids', pid), 'utf8')).trim();
+          byContainer.set(owner.split('/')[1]!, await environOf(pid));
+        }
+        const worker = byContainer.get('sonobuoy-worker')!;
+        const pluginEnv = byContainer.get('plugin')!;
+        expect(worker).toBeDefined();
+        expect(pluginEnv).toBeDefined();
+
+        for (const env of [worker, pluginEnv]) {
+          for (const value of Object.values(env)) expect(value).not.toMatch(/PRIVATE KEY/);
+          expect(Object.keys(env)).not.toContain('CLIENT_KEY');
+        }
+        const tlsDir = worker.FATHOM_TLS_DIR!;
+        expect(await readTlsDir(tlsDir)).toEqual({ caPem: ca.caPem, ...clientCert });
+        expect((await stat(join(tlsDir, 'tls.key'))).mode & 0o777).toBe(0o600);
+        expect((await stat(tlsDir)).mode & 0o777).toBe(0o700);
+        // The plugin's env names no path at or inside the keys' directory...
+        expect(Object.keys(pluginEnv)).not.toContain('FATHOM_TLS_DIR');
+        for (const value of Object.values(pluginEnv)) {
+          expect(value).not.toContain(join(runDir, 'tls'));
+          for (const part of value.split(':')) {
+            if (part.startsWith('/')) expect(within(tlsDir, part)).toBe(false);
+          }
+        }
+        // ...and none of the pod's directories it is given holds the key. (HOME is the user's
+        // own and may well hold the run directory: same-user isolation is not on offer.)
+        for (const name of ['RESULTS_DIR', 'SONOBUOY_CONFIG_DIR', 'TMPDIR']) {
+          expect(within(pluginEnv[name]!, tlsDir)).toBe(false);
+        }
+
+        // A renewal rewrites the files in place; the worker reads them on its next attempt.
+        const renewed = await ca.renewed({ now: Date.now(), validForMs: 3_600_000 });
+        const next = await renewed.clientCert('keys');
+        await runtime.renewCredentials(plugin, { caPem: renewed.caPem, clientCert: next });
+        expect(await readTlsDir(tlsDir)).toEqual({ caPem: renewed.caPem, ...next });
+        expect((await stat(join(tlsDir, 'tls.key'))).mode & 0o777).toBe(0o600);
+
+        await runtime.cleanup(plugin);
+        expect(existsSync(tlsDir)).toBe(false);
+      } finally {
+        await runtime.cleanup(plugin);
+        runtime.close();
+      }
+    },
+  );
+});
