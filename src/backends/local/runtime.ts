@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import { AsyncQueue } from '../../core/queue.js';
 import { nodeMatches } from '../../plugin/expected.js';
+import { terminatedMessage as sonobuoyTerminatedMessage } from '../../worker/container-state.js';
 import {
   GLOBAL_NODE,
   type ClusterNode,
@@ -223,7 +224,7 @@ export function terminatedMessage(
   s: Extract<ContainerState, { state: 'terminated' }>,
 ): string {
   const code = s.exitCode ?? (s.signal ? 128 + signalNumber(s.signal) : 128);
-  return `Container ${container} is in a terminated state (exit code ${code}) due to reason: ${s.reason}: ${s.message}`;
+  return sonobuoyTerminatedMessage(container, code, s.reason, s.message);
 }
 
 function signalNumber(signal: string): number {
