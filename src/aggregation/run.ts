@@ -8,7 +8,7 @@ import { VERSION } from '../core/version.js';
 import { expectedResults, nodeMatches } from '../plugin/expected.js';
 import type { ClusterNode, ExpectedResult, PluginDefinition } from '../plugin/types.js';
 import { createAggregator, type Aggregator } from './aggregator.js';
-import { CoalescingPublisher } from './publisher.js';
+import { CoalescingPublisher, STATUS_WRITE_INTERVAL_MS } from './publisher.js';
 import type { PluginRuntime } from './runtime.js';
 import { startAggregationServer } from './server.js';
 import { TIMEOUT_ERROR_MESSAGE, type RunPhase, type RunStatus, type TarInfo } from './types.js';
@@ -47,6 +47,8 @@ export interface RunAggregationOptions {
   readonly postProcess?: (root: string, plugin: PluginDefinition) => Promise<PluginVerdicts>;
   /** Packs the results tree; returns the tarball's facts. */
   readonly pack: (root: string) => Promise<TarInfo>;
+  /** Least time between status writes; default STATUS_WRITE_INTERVAL_MS. */
+  readonly statusIntervalMs?: number;
 }
 
 export interface RunOutcome {
@@ -84,9 +86,11 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
     status: phase,
     'tar-info': tarInfo,
   });
-  const publisher = new CoalescingPublisher(options.publish, (err) =>
-    logger.warn({ err }, 'could not publish status'),
-  );
+  const publisher = new CoalescingPublisher(options.publish, {
+    clock,
+    minIntervalMs: options.statusIntervalMs ?? STATUS_WRITE_INTERVAL_MS,
+    onError: (err) => logger.warn({ err }, 'could not publish status'),
+  });
   const unsubscribe = aggregator.onChange(() => void publisher.push(snapshot()));
   await publisher.push(snapshot());
 
@@ -140,7 +144,7 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
   options.signal?.throwIfAborted();
 
   phase = 'post-processing';
-  await publisher.push(snapshot());
+  await publisher.flush(snapshot());
   for (const plugin of plugins) {
     if (!options.postProcess) break;
     try {
@@ -154,7 +158,7 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
   phase = 'complete';
   unsubscribe();
   const status = snapshot();
-  await publisher.push(status);
+  await publisher.flush(status);
   return { status, tarInfo };
 }
 
