@@ -10,6 +10,7 @@ import type { MtlsRecorder } from '../../test/interop/mtls-recorder.js';
 import { loadWorkerConfig } from './config.js';
 import type { WorkerConfig, WorkerMode } from './config.js';
 import type { ContainerState, ContainerStateSource } from './container-state.js';
+import type { ProgressRelay } from './progress-relay.js';
 import { runWorker } from './worker.js';
 import type { RunWorkerOptions, WorkerOutcome } from './worker.js';
 
@@ -175,6 +176,21 @@ describe('runWorker: done file', () => {
     expect(finished).toBe(false);
     stop.abort();
     expect(await done).toMatchObject({ status: 'uploaded', file: join(resultsDir, 'log.txt') });
+  });
+
+  it("relays progress on loopback only, at SONOBUOY_PROGRESS_PORT's port", async () => {
+    const stop = new AbortController();
+    let relay: ProgressRelay | undefined;
+    const { done } = start(
+      config(),
+      { relay: true, onRelayListening: (r) => (relay = r) },
+      { signal: stop.signal },
+    );
+    await settle(() => relay !== undefined);
+    expect(relay!.address).toBe('127.0.0.1');
+    expect(relay!.url).toBe(`http://127.0.0.1:${relay!.port}/progress`);
+    stop.abort();
+    expect(await done).toMatchObject({ status: 'aborted' });
   });
 
   it('returns aborted without sending anything when stopped while waiting', async () => {
