@@ -198,14 +198,28 @@ describe('progress bounds', () => {
     const p = mergeProgress(
       undefined,
       update({
-        errors: Array.from({ length: 40 }, () => big),
+        errors: Array.from({ length: 10 }, () => big),
         failures: Array.from({ length: 40 }, () => big),
       }),
     );
-    expect(p.errors).toHaveLength(40);
+    expect(p.errors).toHaveLength(10);
+    expect(p.failures!.length).toBeGreaterThan(0);
     expect(progressBytes(p)).toBeLessThanOrEqual(PROGRESS_LIMITS.totalBytes);
     expect(p.failures!.length + p.droppedfailures!).toBe(40);
     expect(p.droppederrors).toBeUndefined();
+  });
+
+  it('drops the oldest errors too once the failures are gone', () => {
+    const errors = Array.from(
+      { length: 30 },
+      (_, i) => `${String(i).padStart(2, '0')}${'e'.repeat(998)}`,
+    );
+    const p = mergeProgress(undefined, update({ errors, failures: ['f'] }));
+    expect(p.failures).toBeUndefined();
+    expect(p.droppedfailures).toBe(1);
+    expect(progressBytes(p)).toBeLessThanOrEqual(PROGRESS_LIMITS.totalBytes);
+    expect(p.errors!.length + p.droppederrors!).toBe(30);
+    expect(p.errors!.at(-1)).toMatch(/^29/);
   });
 
   it('cuts long strings on a character boundary and marks the cut', () => {

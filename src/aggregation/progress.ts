@@ -9,13 +9,16 @@ export const PROGRESS_LIMITS = {
   /** One update as sent; over it the aggregator answers 413. */
   bodyBytes: 64 * 1024,
   /** `msg`, cut beyond it. */
-  msgBytes: 4 * 1024,
+  msgBytes: 1024,
   /** Each failure or error string, cut beyond it. */
   entryBytes: 1024,
   /** Entries kept in `failures` and in `errors`; the oldest go first. */
   entries: 1000,
-  /** `msg` and every failure and error of one result together; the oldest entries go first. */
-  totalBytes: 64 * 1024,
+  /**
+   * `msg` and every failure and error of one result together; the oldest entries go first. Small,
+   * as the status of every node must also fit a Kubernetes annotation (256 KiB, gzipped).
+   */
+  totalBytes: 16 * 1024,
 } as const;
 
 const ELLIPSIS = '…';
