@@ -107,6 +107,9 @@ class ByteLimit extends Transform {
     if (signal?.aborted) queueMicrotask(() => this.destroy(abortError(signal)));
     signal?.addEventListener('abort', () => this.destroy(abortError(signal)), { once: true });
   }
+  get seen(): number {
+    return this.#seen;
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.#seen += chunk.length;
     this.#onBytes?.(chunk.length);
@@ -179,6 +182,8 @@ export async function writeBodyToFile(
  * `limit` compressed bytes are read and at most `limit` bytes of files written. Rejects `..`,
  * absolute names, hard links, devices, FIFOs, and symbolic links that are absolute or hold `..`
  * (a link may only point down from where it sits, so no chain of links can leave `root`).
+ * An empty archive (no body at all, gzip of nothing, or only end-of-archive blocks) is a valid
+ * empty result and leaves `root` empty.
  * On failure `root` may hold partial files: callers extract into a scratch directory.
  */
 export async function extractTarball(
@@ -196,6 +201,9 @@ export async function extractTarball(
     detach();
     extractor.destroy();
     await extractor.settled;
+    // A zero-length body is no gzip stream at all, but it holds no files either.
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'Z_BUF_ERROR' && limiter.seen === 0 && !extractor.failure) return;
     throw storeError(extractor.failure ?? err, true);
   }
   await extractor.settled;
@@ -238,6 +246,8 @@ class TarExtractor extends Writable {
   readonly #parser: Parser;
   readonly #symlinks = new Set<string>();
   #written = 0;
+  /** Only zero bytes so far: no entry, at most end-of-archive blocks. */
+  #allZero = true;
   #chain: Promise<void> = Promise.resolve();
   #active: Writable | undefined;
   #pending: Callback | undefined;
@@ -248,7 +258,11 @@ class TarExtractor extends Writable {
     this.#root = root;
     this.#limit = limit;
     this.#parser = new Parser({ strict: true, onReadEntry: (e) => this.#onEntry(e) });
-    this.#parser.on('error', (err: Error) => this.#fail(badArchive(err.message, err)));
+    this.#parser.on('error', (err: Error & { code?: string }) => {
+      // tar refuses an archive without entries; Sonobuoy (Go's archive/tar) reads it as empty.
+      if (this.#allZero && err.code === 'TAR_BAD_ARCHIVE') return;
+      this.#fail(badArchive(err.message, err));
+    });
   }
 
   /** Resolves once no disk work is running any more (after success or failure). */
@@ -258,6 +272,7 @@ class TarExtractor extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: Callback): void {
     if (this.failure) return cb(this.failure);
+    if (this.#allZero && chunk.some((b) => b !== 0)) this.#allZero = false;
     this.#pending = cb;
     const ok = this.#parser.write(chunk);
     if (this.#pending !== cb) return; // a failure already answered

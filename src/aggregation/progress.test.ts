@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isFathomError } from '../core/errors.js';
-import { isAppending, mergeProgress, parseProgressUpdate } from './progress.js';
+import { createAggregator } from './aggregator.js';
+import {
+  isAppending,
+  mergeProgress,
+  parseProgressUpdate,
+  PROGRESS_LIMITS,
+  truncateUtf8,
+} from './progress.js';
 import type { ProgressUpdate } from './types.js';
 
 const origin = { plugin: 'e2e', node: 'global', timestamp: '2026-01-01T00:00:00.000Z' };
@@ -136,5 +143,113 @@ describe('mergeProgress', () => {
     const before = structuredClone(base);
     mergeProgress(base, update({ appendcompleted: 1, appendfailing: ['z'] }));
     expect(base).toEqual(before);
+  });
+});
+
+describe('progress bounds', () => {
+  const bytes = (s: string): number => Buffer.byteLength(s);
+  const progressBytes = (p: ProgressUpdate): number =>
+    bytes(p.msg) + [...(p.failures ?? []), ...(p.errors ?? [])].reduce((n, s) => n + bytes(s), 0);
+
+  it('keeps many appending updates under the bound, newest failures kept, the rest counted', () => {
+    let kept: ProgressUpdate | undefined;
+    const n = 5000;
+    for (let i = 0; i < n; i++) {
+      const failure = `test-${String(i).padStart(5, '0')} ${'x'.repeat(200)}`;
+      kept = mergeProgress(
+        kept,
+        update({
+          msg: `ran ${i}`,
+          appendtotals: true,
+          appendcompleted: 1,
+          appendfailing: [failure],
+        }),
+      );
+    }
+    const p = kept!;
+    expect(p.total).toBe(2 * n);
+    expect(p.completed).toBe(n);
+    expect(progressBytes(p)).toBeLessThanOrEqual(PROGRESS_LIMITS.totalBytes);
+    expect(p.failures!.length).toBeLessThanOrEqual(PROGRESS_LIMITS.entries);
+    expect(p.failures!.length + p.droppedfailures!).toBe(n);
+    expect(p.failures!.at(-1)).toMatch(/^test-04999 /);
+    expect(p.failures![0]).toMatch(
+      new RegExp(`^test-${String(p.droppedfailures).padStart(5, '0')} `),
+    );
+    expect(JSON.stringify(p).length).toBeLessThan(PROGRESS_LIMITS.totalBytes + 1024);
+  });
+
+  it('keeps at most the newest entries of a list sent whole, and counts the others', () => {
+    const failures = Array.from({ length: 2500 }, (_, i) => `f${i}`);
+    const errors = Array.from({ length: 1200 }, (_, i) => `e${i}`);
+    const p = mergeProgress(undefined, update({ failures, errors }));
+    expect(p.failures).toEqual(failures.slice(-PROGRESS_LIMITS.entries));
+    expect(p.droppedfailures).toBe(1500);
+    expect(p.errors).toEqual(errors.slice(-PROGRESS_LIMITS.entries));
+    expect(p.droppederrors).toBe(200);
+    // A replacing update starts the count afresh.
+    expect(mergeProgress(p, update({ failures: ['only'] }))).toEqual(
+      update({ failures: ['only'] }),
+    );
+  });
+
+  it('drops failures before errors when the bytes run out', () => {
+    const big = 'y'.repeat(1000);
+    const p = mergeProgress(
+      undefined,
+      update({
+        errors: Array.from({ length: 10 }, () => big),
+        failures: Array.from({ length: 40 }, () => big),
+      }),
+    );
+    expect(p.errors).toHaveLength(10);
+    expect(p.failures!.length).toBeGreaterThan(0);
+    expect(progressBytes(p)).toBeLessThanOrEqual(PROGRESS_LIMITS.totalBytes);
+    expect(p.failures!.length + p.droppedfailures!).toBe(40);
+    expect(p.droppederrors).toBeUndefined();
+  });
+
+  it('drops the oldest errors too once the failures are gone', () => {
+    const errors = Array.from(
+      { length: 30 },
+      (_, i) => `${String(i).padStart(2, '0')}${'e'.repeat(998)}`,
+    );
+    const p = mergeProgress(undefined, update({ errors, failures: ['f'] }));
+    expect(p.failures).toBeUndefined();
+    expect(p.droppedfailures).toBe(1);
+    expect(progressBytes(p)).toBeLessThanOrEqual(PROGRESS_LIMITS.totalBytes);
+    expect(p.errors!.length + p.droppederrors!).toBe(30);
+    expect(p.errors!.at(-1)).toMatch(/^29/);
+  });
+
+  it('cuts long strings on a character boundary and marks the cut', () => {
+    const p = mergeProgress(
+      undefined,
+      update({ msg: 'é'.repeat(10_000), failures: ['€'.repeat(2000)], errors: ['ok'] }),
+    );
+    expect(bytes(p.msg)).toBeLessThanOrEqual(PROGRESS_LIMITS.msgBytes);
+    expect(p.msg).toMatch(/^é+…$/);
+    expect(bytes(p.failures![0]!)).toBeLessThanOrEqual(PROGRESS_LIMITS.entryBytes);
+    expect(p.failures![0]).toMatch(/^€+…$/);
+    expect(p.errors).toEqual(['ok']);
+    expect(truncateUtf8('short', 3)).toBe('…');
+    expect(truncateUtf8('fits', 4)).toBe('fits');
+  });
+
+  it('keeps the status document of an aggregator bounded however many updates arrive', () => {
+    const aggregator = createAggregator({
+      outputDir: '/nonexistent', // progress is kept in memory only
+      expected: [{ plugin: 'e2e', node: 'global' }],
+    });
+    const failing = Array.from({ length: 60 }, (_, i) => `${i} ${'z'.repeat(1000)}`);
+    for (let i = 0; i < 40; i++) {
+      aggregator.updateProgress('e2e', 'global', { appendtotals: true, appendfailing: failing });
+    }
+    const [entry] = aggregator.entries();
+    expect(entry!.progress!.total).toBe(40 * 60);
+    expect(entry!.progress!.failures!.length + entry!.progress!.droppedfailures!).toBe(40 * 60);
+    expect(JSON.stringify(aggregator.entries()).length).toBeLessThan(
+      PROGRESS_LIMITS.totalBytes + 1024,
+    );
   });
 });

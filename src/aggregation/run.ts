@@ -11,7 +11,7 @@ import { createAggregator, type Aggregator } from './aggregator.js';
 import { openJournal, readJournal, type JournalState, type JournalWriter } from './journal.js';
 import { aggregatorJournal, reconcile } from './recovery.js';
 import { RunCredentials } from './credentials.js';
-import { CoalescingPublisher } from './publisher.js';
+import { CoalescingPublisher, STATUS_WRITE_INTERVAL_MS } from './publisher.js';
 import type { PluginRuntime } from './runtime.js';
 import { startAggregationServer } from './server.js';
 import { TIMEOUT_ERROR_MESSAGE, type RunPhase, type RunStatus, type TarInfo } from './types.js';
@@ -58,6 +58,8 @@ export interface RunAggregationOptions {
   /** Upload idle timeout and deadline (defaults in aggregator.ts). */
   readonly uploadIdleMs?: number;
   readonly uploadDeadlineMs?: number;
+  /** Least time between status writes; default STATUS_WRITE_INTERVAL_MS. */
+  readonly statusIntervalMs?: number;
 }
 
 export interface RunOutcome {
@@ -110,9 +112,11 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
     status: phase,
     'tar-info': tarInfo,
   });
-  const publisher = new CoalescingPublisher(options.publish, (err) =>
-    logger.warn({ err }, 'could not publish status'),
-  );
+  const publisher = new CoalescingPublisher(options.publish, {
+    clock,
+    minIntervalMs: options.statusIntervalMs ?? STATUS_WRITE_INTERVAL_MS,
+    onError: (err) => logger.warn({ err }, 'could not publish status'),
+  });
   const unsubscribe = aggregator.onChange(() => void publisher.push(snapshot()));
   await publisher.push(snapshot());
 
@@ -122,7 +126,7 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
 
     phase = 'post-processing';
     journal?.append({ t: 'phase', phase });
-    await publisher.push(snapshot());
+    await publisher.flush(snapshot());
     for (const plugin of plugins) {
       if (!options.postProcess) break;
       try {
@@ -140,7 +144,7 @@ export async function runAggregation(options: RunAggregationOptions): Promise<Ru
   }
   unsubscribe();
   const status = snapshot();
-  await publisher.push(status);
+  await publisher.flush(status);
   return { status, tarInfo };
 }
 

@@ -9,6 +9,7 @@ import { certificateDnsNames } from '../core/pki.js';
 import { GLOBAL_NODE } from '../plugin/types.js';
 import type { Aggregator } from './aggregator.js';
 import { filenameFromContentDisposition } from './ingest.js';
+import { PROGRESS_LIMITS } from './progress.js';
 
 export interface AggregationServerOptions {
   aggregator: Aggregator;
@@ -29,9 +30,6 @@ export interface AggregationServer {
   setTls(tls: { caPem: string; certPem: string; keyPem: string }): void;
   close(): Promise<void>;
 }
-
-/** Progress bodies are small JSON documents; anything bigger is not one. */
-const MAX_PROGRESS_BYTES = 1024 * 1024;
 
 interface PluginParams {
   plugin: string;
@@ -69,14 +67,18 @@ function declaredLength(raw: IncomingMessage): number | undefined {
   return Number(header);
 }
 
+/** Reads a progress body, refusing (413) one over `limit` bytes before or while reading it. */
 async function readSmall(raw: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = (): FathomError =>
+    new FathomError('FATHOM_PROGRESS_TOO_LARGE', `progress update is over ${limit} bytes`, {
+      details: { limit },
+    });
+  if ((declaredLength(raw) ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of raw as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) {
-      throw new FathomError('FATHOM_PROGRESS_INVALID', `progress update is over ${limit} bytes`);
-    }
+    if (size > limit) throw tooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -180,7 +182,7 @@ export async function startAggregationServer(
   ): Promise<void> => {
     const { plugin, node = GLOBAL_NODE } = request.params;
     assertCertFor(request, plugin);
-    const body = parseJson(await readSmall(request.raw, MAX_PROGRESS_BYTES));
+    const body = parseJson(await readSmall(request.raw, PROGRESS_LIMITS.bodyBytes));
     aggregator.updateProgress(plugin, node, body);
     await reply.code(200).send();
   };

@@ -16,6 +16,10 @@ export interface ProgressUpdate {
   appendtotals?: boolean;
   appendcompleted?: number;
   appendfailing?: string[];
+  /** fathom's: failures dropped, oldest first, to keep the progress bounded (Sonobuoy readers ignore it). */
+  droppedfailures?: number;
+  /** fathom's: errors dropped, oldest first, for the same reason. */
+  droppederrors?: number;
 }
 
 /** Per plugin and node: `running` until a result arrives, then `complete`, or `failed` for an error result. */

@@ -84,6 +84,10 @@ export const errorCatalogue = {
     kind: 'input',
     summary: 'A progress update is not a JSON object of the expected shape.',
   },
+  FATHOM_PROGRESS_TOO_LARGE: {
+    kind: 'tooLarge',
+    summary: 'A progress update is larger than one update may be (64 KiB).',
+  },
   FATHOM_CLIENT_CERT_MISMATCH: {
     kind: 'notAllowed',
     summary: 'A client certificate was not issued for the plugin named in the URL.',

@@ -5,6 +5,23 @@ export interface ContainerState {
   readonly name: string;
   readonly terminated: boolean;
   readonly exitCode?: number;
+  /** Kubernetes' terminated reason (`Completed`, `Error`, `OOMKilled`...), when known. */
+  readonly reason?: string;
+  /** The terminated state's message, when known. */
+  readonly message?: string;
+}
+
+/**
+ * Sonobuoy's wording for a container that stopped without results, which its Monitor records
+ * as the error result (exactly this text, reason and message possibly empty).
+ */
+export function terminatedMessage(
+  container: string,
+  exitCode: number,
+  reason: string,
+  message: string,
+): string {
+  return `Container ${container} is in a terminated state (exit code ${exitCode}) due to reason: ${reason}: ${message}`;
 }
 
 /**
@@ -26,6 +43,8 @@ interface PodStatusFileEntry {
   name?: unknown;
   state?: unknown;
   exitCode?: unknown;
+  reason?: unknown;
+  message?: unknown;
 }
 
 function parseStates(text: string, self: string): ContainerState[] | undefined {
@@ -46,6 +65,8 @@ function parseStates(text: string, self: string): ContainerState[] | undefined {
       name: raw.name,
       terminated: raw.state === 'terminated',
       ...(exitCode === undefined ? {} : { exitCode }),
+      ...(typeof raw.reason === 'string' ? { reason: raw.reason } : {}),
+      ...(typeof raw.message === 'string' ? { message: raw.message } : {}),
     });
   }
   return states;
@@ -70,7 +91,7 @@ class FileContainerStateSource implements ContainerStateSource {
 
 /**
  * Reads container states from a JSON file (`FATHOM_POD_STATUS_FILE`) shaped
- * `{"containers":[{"name":"plugin","state":"running"|"terminated","exitCode":0}]}`.
+ * `{"containers":[{"name":"plugin","state":"running"|"terminated","exitCode":0,"reason":"Completed","message":""}]}`.
  * The entry named `self` (the worker's own container) is ignored. A missing or malformed
  * file reads as unknown, never as "done".
  */

@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startMtlsRecorder } from '../../test/interop/mtls-recorder.js';
 import type { MtlsRecorder } from '../../test/interop/mtls-recorder.js';
@@ -50,7 +52,33 @@ function call(
   });
 }
 
+/** This machine's first non-loopback IPv4 address, if it has one. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+/** Whether a TCP connection to `host:port` is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 describe('progress relay', () => {
+  it('listens on loopback only', async () => {
+    expect(relay.address).toBe('127.0.0.1');
+    expect(await accepts('127.0.0.1', relay.port)).toBe(true);
+    const external = externalAddress();
+    if (external) expect(await accepts(external, relay.port)).toBe(false);
+  });
+
   it('forwards the body unchanged as a POST and copies the answer back', async () => {
     const update = '{"msg":"running","total":10,"completed":3}';
     recorder.answer({ status: 200, body: 'ok', contentType: 'text/plain' });

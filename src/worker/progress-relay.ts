@@ -16,12 +16,18 @@ export interface ProgressRelayOptions {
   targetPath: string;
   /** `SONOBUOY_PROGRESS_PORT`; 0 picks a free port. */
   port: number;
-  /** Only the plugin in the same pod should reach the relay. */
-  host?: string;
   logger?: WorkerLogger;
 }
 
+/**
+ * Only the plugin beside the worker may send progress in the worker's name: a pod's containers
+ * share its network namespace, and the local backend runs both on this machine.
+ */
+export const RELAY_HOST = '127.0.0.1';
+
 export interface ProgressRelay {
+  /** The address actually bound: always loopback. */
+  readonly address: string;
   /** The port actually bound. */
   readonly port: number;
   /** `http://<host>:<port>/progress`. */
@@ -32,6 +38,7 @@ export interface ProgressRelay {
 class HttpProgressRelay implements ProgressRelay {
   constructor(
     private readonly server: Server,
+    readonly address: string,
     readonly port: number,
     readonly url: string,
   ) {}
@@ -86,7 +93,7 @@ function relay(
  * copied back. Throws `FATHOM_CONFIG_INVALID` when the port cannot be bound.
  */
 export async function startProgressRelay(opts: ProgressRelayOptions): Promise<ProgressRelay> {
-  const host = opts.host ?? '127.0.0.1';
+  const host = RELAY_HOST;
   const logger = opts.logger ?? silentLogger;
   const server = createServer(relay(opts, logger));
   await new Promise<void>((resolve, reject) => {
@@ -101,8 +108,7 @@ export async function startProgressRelay(opts: ProgressRelayOptions): Promise<Pr
     );
     server.listen(opts.port, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
-  const shown = host.includes(':') ? `[${host}]` : host;
-  logger.info({ port, target: opts.targetPath }, 'relaying progress updates');
-  return new HttpProgressRelay(server, port, `http://${shown}:${port}${PROGRESS_PATH}`);
+  const { address, port } = server.address() as AddressInfo;
+  logger.info({ address, port, target: opts.targetPath }, 'relaying progress updates');
+  return new HttpProgressRelay(server, address, port, `http://${host}:${port}${PROGRESS_PATH}`);
 }

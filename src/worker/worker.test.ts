@@ -10,6 +10,7 @@ import type { MtlsRecorder } from '../../test/interop/mtls-recorder.js';
 import { loadWorkerConfig } from './config.js';
 import type { WorkerConfig, WorkerMode } from './config.js';
 import type { ContainerState, ContainerStateSource } from './container-state.js';
+import type { ProgressRelay } from './progress-relay.js';
 import { runWorker } from './worker.js';
 import type { RunWorkerOptions, WorkerOutcome } from './worker.js';
 
@@ -175,6 +176,21 @@ describe('runWorker: done file', () => {
     expect(finished).toBe(false);
     stop.abort();
     expect(await done).toMatchObject({ status: 'uploaded', file: join(resultsDir, 'log.txt') });
+  });
+
+  it("relays progress on loopback only, at SONOBUOY_PROGRESS_PORT's port", async () => {
+    const stop = new AbortController();
+    let relay: ProgressRelay | undefined;
+    const { done } = start(
+      config(),
+      { relay: true, onRelayListening: (r) => (relay = r) },
+      { signal: stop.signal },
+    );
+    await settle(() => relay !== undefined);
+    expect(relay!.address).toBe('127.0.0.1');
+    expect(relay!.url).toBe(`http://127.0.0.1:${relay!.port}/progress`);
+    stop.abort();
+    expect(await done).toMatchObject({ status: 'aborted' });
   });
 
   it('returns aborted without sending anything when stopped while waiting', async () => {
@@ -355,6 +371,25 @@ describe('runWorker: no done file', () => {
     expect(tarNames(gunzipSync(recorder.requests[0]!.body))).toEqual(['a.txt']);
   });
 
+  it("reports Sonobuoy's terminated-container error when the plugin exited 0 and wrote nothing", async () => {
+    const states = new States();
+    const { done } = start(config(), {}, { containerStates: states });
+    await elapse(5_000);
+    states.states = [
+      { name: 'plugin', terminated: true, exitCode: 0, reason: 'Completed', message: 'bye' },
+    ];
+    await elapse(9_000); // 10 s: all done
+    await clock.advance(1_000); // 15 s: still nothing written; no more sleeps after this
+    const outcome = await done;
+    const error =
+      'Container plugin is in a terminated state (exit code 0) due to reason: Completed: bye';
+    expect(outcome).toMatchObject({ status: 'error-reported', error, fallback: false });
+    expect(recorder.requests).toHaveLength(1);
+    expect(recorder.requests[0]!.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(recorder.requests[0]!.body.toString())).toEqual({ error });
+    await expect(readFile(join(resultsDir, 'done'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('does not fall back while a container failed or the state is unknown', async () => {
     const states = new States();
     states.states = [{ name: 'plugin', terminated: true, exitCode: 1 }];
@@ -384,6 +419,26 @@ describe('runWorker: no done file', () => {
     await elapse(10_000);
     await passDelay();
     expect(await done).toMatchObject({ fallback: true, status: 'uploaded' });
+  });
+
+  it("takes the reason and message from FATHOM_POD_STATUS_FILE for the plugin's error", async () => {
+    const statusFile = join(dir, 'pod.json');
+    await writeFile(
+      statusFile,
+      JSON.stringify({
+        containers: [
+          { name: 'plugin', state: 'terminated', exitCode: 0, reason: 'Completed', message: '' },
+          { name: 'sonobuoy-worker', state: 'running' },
+        ],
+      }),
+    );
+    const { done } = start(config('global', { FATHOM_POD_STATUS_FILE: statusFile }));
+    await elapse(9_000); // 5 s: all done
+    await clock.advance(1_000); // 10 s: nothing written
+    expect(await done).toMatchObject({
+      status: 'error-reported',
+      error: 'Container plugin is in a terminated state (exit code 0) due to reason: Completed: ',
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { FathomError, isFathomError, messageOf } from '../core/errors.js';
@@ -7,8 +7,12 @@ import { readTlsDir } from '../core/tls-files.js';
 import { writeExitCode } from '../results/raw.js';
 import type { WorkerConfig } from './config.js';
 import { progressPath, resultPath } from './config.js';
-import { allCompletedOk, createFileContainerStateSource } from './container-state.js';
-import type { ContainerStateSource } from './container-state.js';
+import {
+  allCompletedOk,
+  createFileContainerStateSource,
+  terminatedMessage,
+} from './container-state.js';
+import type { ContainerState, ContainerStateSource } from './container-state.js';
 import {
   DONE_FILE,
   FALLBACK_TARBALL,
@@ -125,11 +129,34 @@ async function waitForExitCode(ctx: Context): Promise<{ named: string; fallback:
   }
 }
 
+/** What the wait ends with: a result to send, or why there is none. */
+type Waited = { named: string; fallback: boolean } | { stopped: string };
+
+/** True when the plugin left nothing in the results dir but, perhaps, our own files. */
+async function resultsDirEmpty(dir: string): Promise<boolean> {
+  const names = await readdir(dir);
+  return names.every((n) => n === DONE_FILE || n === FALLBACK_TARBALL);
+}
+
+/**
+ * Why there is no result when the plugin exited 0 without writing anything: Sonobuoy's Monitor
+ * words for a container that stopped without results (an empty archive would hide it). Like
+ * the Monitor, it names the first such container.
+ */
+function stoppedWithoutResults(plugin: ContainerState): string {
+  return terminatedMessage(
+    plugin.name,
+    plugin.exitCode ?? 0,
+    plugin.reason ?? 'Completed',
+    plugin.message ?? '',
+  );
+}
+
 /** Resolves with the done file's trimmed contents once it has persisted for the done-file delay. */
-async function waitForDoneFile(ctx: Context): Promise<{ named: string; fallback: boolean }> {
+async function waitForDoneFile(ctx: Context): Promise<Waited> {
   const { config, clock, signal, logger, states } = ctx;
   let nextCheck = clock.now() + config.containerCheckIntervalMs;
-  let othersDone = false;
+  let othersDone: readonly ContainerState[] | undefined;
   let fallback = false;
   logger.info({ doneFile: join(config.resultsDir, DONE_FILE) }, 'waiting for the done file');
   for (;;) {
@@ -145,12 +172,16 @@ async function waitForDoneFile(ctx: Context): Promise<{ named: string; fallback:
         nextCheck = clock.now() + config.containerCheckIntervalMs;
         if (othersDone) {
           // One more tick after seeing them finish, so a late done file still wins.
+          const plugin = othersDone[0];
+          if (plugin && (await resultsDirEmpty(config.resultsDir))) {
+            return { stopped: stoppedWithoutResults(plugin) };
+          }
           await writeFallbackDoneFile(ctx);
           fallback = true;
           continue;
         }
         const others = await states.otherContainers();
-        othersDone = others !== undefined && allCompletedOk(others);
+        othersDone = others !== undefined && allCompletedOk(others) ? others : undefined;
       }
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -186,9 +217,31 @@ async function deliver(
     logger: ctx.logger,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   };
-  const { named, fallback } = ctx.config.exitCodeVerdict
+  const waited = ctx.config.exitCodeVerdict
     ? await waitForExitCode(ctx)
     : await waitForDoneFile(ctx);
+  if ('stopped' in waited) {
+    ctx.logger.error(
+      { error: waited.stopped },
+      'the plugin exited without a done file or any result; reporting the error',
+    );
+    const result = await putWithRetry(
+      client,
+      resultPath(ctx.config),
+      errorBody(waited.stopped),
+      deps,
+      options.retry ?? DEFAULT_RETRY,
+    );
+    return {
+      status: 'error-reported',
+      url,
+      error: waited.stopped,
+      alreadyReceived: result.status === 'already-received',
+      attempts: result.attempts,
+      fallback: false,
+    };
+  }
+  const { named, fallback } = waited;
   ctx.logger.info({ resultFile: named }, 'detected the done file; sending the result');
   let result: UploadResult;
   let sent: { file: string } | { error: string };

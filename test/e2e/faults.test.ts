@@ -37,6 +37,7 @@ const faultyPlugins: Record<string, string> = {
   ),
   hang: job('hang', 'exec sleep 600'),
   'no-done': job('no-done', 'echo "written without a done file" > "$RESULTS_DIR/partial.txt"'),
+  silent: job('silent', 'echo "nothing to report"'),
 };
 
 interface Entry {
@@ -108,6 +109,7 @@ describe('faults become error results, and the run still completes', () => {
       hang: 'failed',
       huge: 'failed',
       'no-done': 'complete',
+      silent: 'failed',
     });
   });
 
@@ -124,6 +126,11 @@ describe('faults become error results, and the run still completes', () => {
     expect(await errorOf(root, 'huge')).toMatch(
       /^Container sonobuoy-worker is in a terminated state \(exit code 1\)/,
     );
+    // Exited 0 leaving nothing: what the plugin did, not an empty (or "broken") archive.
+    expect(await errorOf(root, 'silent')).toBe(
+      'Container plugin is in a terminated state (exit code 0) due to reason: Completed: nothing to report',
+    );
+    await expect(readdir(join(root, 'plugins/silent/results/global'))).rejects.toThrow(/ENOENT/);
     expect(await errorOf(root, 'hang')).toBe(
       'Plugin timeout while waiting for results so there are no results. Check pod logs or other cluster details for more information as to why this occurred.',
     );

@@ -309,7 +309,7 @@ describe.skipIf(!cluster)(
         'patching the pod status',
       );
       expect(await states.otherContainers()).toEqual([
-        { name: 'plugin', terminated: true, exitCode: 0 },
+        { name: 'plugin', terminated: true, exitCode: 0, reason: 'Completed' },
       ]);
       // As the worker builds it from its pod's env (the plugin account's token via $KUBECONFIG here).
       const env = {
@@ -318,7 +318,7 @@ describe.skipIf(!cluster)(
         KUBECONFIG: join(dir, 'fathom-plugin.kubeconfig'),
       };
       expect(await containerStateSourceFromEnv(env)!.otherContainers()).toEqual([
-        { name: 'plugin', terminated: true, exitCode: 0 },
+        { name: 'plugin', terminated: true, exitCode: 0, reason: 'Completed' },
       ]);
       expect(containerStateSourceFromEnv({ ...env, SONOBUOY_PLUGIN_POD: '' })).toBeUndefined();
       const stranger = createKubernetesContainerStateSource({

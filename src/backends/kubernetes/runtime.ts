@@ -333,6 +333,8 @@ class PodContainerStateSource implements ContainerStateSource {
             name,
             terminated: true,
             ...(term.exitCode === undefined ? {} : { exitCode: term.exitCode }),
+            ...(term.reason === undefined ? {} : { reason: term.reason }),
+            ...(term.message === undefined ? {} : { message: term.message }),
           }
         : { name, terminated: false };
     });

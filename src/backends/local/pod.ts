@@ -137,7 +137,9 @@ export class LocalPod {
       containers: [...this.states].map(([name, s]) => ({
         name,
         state: s.state,
-        ...(s.state === 'terminated' ? { exitCode: s.exitCode ?? 128, reason: s.reason } : {}),
+        ...(s.state === 'terminated'
+          ? { exitCode: s.exitCode ?? 128, reason: s.reason, message: s.message }
+          : {}),
       })),
     };
     // Atomic replace, in order: the worker polls this file.

@@ -9,6 +9,7 @@ import type { KeyPair } from '../../core/pki.js';
 import { writeTlsDir } from '../../core/tls-files.js';
 import { AsyncQueue } from '../../core/queue.js';
 import { nodeMatches } from '../../plugin/expected.js';
+import { terminatedMessage as sonobuoyTerminatedMessage } from '../../worker/container-state.js';
 import {
   GLOBAL_NODE,
   type ClusterNode,
@@ -290,7 +291,7 @@ export function terminatedMessage(
   s: Extract<ContainerState, { state: 'terminated' }>,
 ): string {
   const code = s.exitCode ?? (s.signal ? 128 + signalNumber(s.signal) : 128);
-  return `Container ${container} is in a terminated state (exit code ${code}) due to reason: ${s.reason}: ${s.message}`;
+  return sonobuoyTerminatedMessage(container, code, s.reason, s.message);
 }
 
 function signalNumber(signal: string): number {

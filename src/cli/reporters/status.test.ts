@@ -34,6 +34,19 @@ describe('status reporting', () => {
     expect(progressText(undefined)).toBe('');
   });
 
+  it('counts the failures dropped to bound the progress as failed too', () => {
+    const base = { name: 'p', node: 'global', timestamp: '', msg: '' };
+    expect(
+      progressText({
+        ...base,
+        total: 5000,
+        completed: 1000,
+        failures: ['f'],
+        droppedfailures: 2999,
+      }),
+    ).toBe('Passed:1000, Failed:3000, Remaining:1000');
+  });
+
   it('summarises a plugin as failed if any node failed, else running if any runs', () => {
     const rows = summarizePlugins([
       entry('ds', 'n1', 'complete', 'passed'),

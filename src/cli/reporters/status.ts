@@ -16,7 +16,8 @@ export function renderData(value: unknown, format: 'json' | 'yaml'): string {
 /** Sonobuoy's progress words: `Passed: n, Failed: m, Remaining: r` (Remaining omitted when negative). */
 export function progressText(p: ProgressUpdate | undefined): string {
   if (!p) return '';
-  const failed = p.failures?.length ?? 0;
+  // Failures dropped to keep the progress bounded still count.
+  const failed = (p.failures?.length ?? 0) + (p.droppedfailures ?? 0);
   const remaining = p.total - p.completed - failed;
   const counts = `Passed:${String(p.completed).padStart(3)}, Failed:${String(failed).padStart(3)}${remaining >= 0 ? `, Remaining:${String(remaining).padStart(3)}` : ''}`;
   return p.msg ? `${counts} (${p.msg})` : counts;
