@@ -179,18 +179,18 @@ async function gather(options: GatherOptions): Promise<void> {
     port: previous?.port ?? config.bindPort,
     logger,
   });
-  journal?.append(
-    previous
-      ? { t: 'phase', phase: 'running' }
-      : {
-          t: 'start',
-          at: clock.now(),
-          uuid: config.uuid,
-          port: server.port,
-          expected: options.expected,
-        },
-    { sync: true },
-  );
+  if (!previous) {
+    journal?.append(
+      {
+        t: 'start',
+        at: clock.now(),
+        uuid: config.uuid,
+        port: server.port,
+        expected: options.expected,
+      },
+      { sync: true },
+    );
+  }
   const aggregatorUrl = `https://${urlHost(config.advertiseHost)}:${server.port}`;
   logger.info(
     { url: aggregatorUrl, expected: options.expected.length, resumed: Boolean(previous) },
