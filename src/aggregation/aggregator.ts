@@ -11,9 +11,9 @@ import {
   extractTarball,
   storeError,
   writeBodyToFile,
-  type WriteControl,
 } from './ingest.js';
 import { mergeProgress, parseProgressUpdate } from './progress.js';
+import { watchUpload } from './upload-watch.js';
 import type { PluginRunStatus, PluginStatusEntry, ProgressUpdate } from './types.js';
 
 /** The content type that makes an upload a tarball to unpack (compared exactly, as Sonobuoy does). */
@@ -187,7 +187,11 @@ class FileAggregator implements Aggregator {
       const dest = join(this.#outputDir, 'plugins', result.plugin, 'results', result.node);
       const inflight = new AbortController();
       slot.inflight = inflight;
-      const watch = this.#watchUpload(slot.key, inflight);
+      const watch = watchUpload(slot.key, inflight, {
+        clock: this.#clock,
+        idleMs: this.#idleMs,
+        deadlineMs: this.#deadlineMs,
+      });
       try {
         await this.#store(dest, (payload) =>
           archive
@@ -216,48 +220,6 @@ class FileAggregator implements Aggregator {
       // Journaled (and synced) before the sender hears 200: an accepted result survives a crash.
       this.#journal?.result(slot.key, slot.status);
     });
-  }
-
-  /**
-   * Cuts an upload off when no byte arrived for the idle timeout or the deadline passed, on the
-   * injected clock. Returns the control to hand to the writer and a stop function.
-   */
-  #watchUpload(
-    key: string,
-    inflight: AbortController,
-  ): { control: WriteControl; stop: () => void } {
-    const started = this.#clock.now();
-    let last = started;
-    const stopped = new AbortController();
-    const stall = (why: string): FathomError =>
-      new FathomError('FATHOM_UPLOAD_STALLED', `upload of ${key} ${why}; send it again`, {
-        details: { key },
-      });
-    void (async () => {
-      while (!stopped.signal.aborted && !inflight.signal.aborted) {
-        const now = this.#clock.now();
-        const idleDue = last + this.#idleMs;
-        const deadline = started + this.#deadlineMs;
-        if (now >= deadline) {
-          inflight.abort(stall(`did not finish within ${this.#deadlineMs / 1000}s`));
-        } else if (now >= idleDue) {
-          inflight.abort(stall(`sent nothing for ${this.#idleMs / 1000}s`));
-        } else {
-          await this.#clock
-            .sleep(Math.min(idleDue, deadline) - now, stopped.signal)
-            .catch(() => undefined);
-        }
-      }
-    })();
-    return {
-      control: {
-        signal: inflight.signal,
-        onBytes: () => {
-          last = this.#clock.now();
-        },
-      },
-      stop: () => stopped.abort(),
-    };
   }
 
   async #writeError(plugin: string, node: string, error: Record<string, unknown>): Promise<void> {

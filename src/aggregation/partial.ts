@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ClusterNode, PluginDefinition } from '../plugin/types.js';
 import { INCOMING_PREFIX } from './aggregator.js';
-import { writeMeta, type PluginVerdicts, type RunConfig } from './run.js';
+import { writeMeta } from './meta.js';
+import type { PluginVerdicts, RunConfig } from './run.js';
 
 export interface PartialSnapshotOptions {
   /** The live results tree of a run that is not done (or never will be). */
