@@ -29,7 +29,11 @@ export interface Pod extends KubeObject {
     containerStatuses?: {
       name: string;
       restartCount?: number;
-      state?: { running?: object; terminated?: { exitCode?: number } };
+      state?: {
+        running?: object;
+        waiting?: { reason?: string };
+        terminated?: { exitCode?: number };
+      };
       lastState?: { terminated?: { exitCode?: number } };
     }[];
   };

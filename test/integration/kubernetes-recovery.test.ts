@@ -2,8 +2,10 @@
  * Crash recovery on Kubernetes, through the real CLI against the test control plane: the
  * aggregator container is killed with SIGKILL mid-run, the pod runner (playing the kubelet)
  * restarts it (restartPolicy OnFailure), and it resumes from the journal on its emptyDir
- * volume. Every result accepted before the kill must be in the final tarball, the plugins
- * already launched are adopted (not created again) and the Job plugin runs exactly once.
+ * volume. Killed a second time, it is held down (its Secret removed) while the DaemonSet's
+ * workers report, so their uploads fail and are retried against the restarted aggregator.
+ * Every result accepted before a kill must be in the final tarball, the plugins already
+ * launched are adopted (not created again) and the Job plugin runs exactly once.
  *
  * Needs `npm run build` (the CLI and the pods run bin/fathom.js). Waits on watch events, files
  * and child-process exits, never on timers.
@@ -13,11 +15,11 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../src/aggregation/types.js';
-import { STATUS_ANNOTATION } from '../../src/backends/kubernetes/names.js';
+import { RETRIEVE_SECRET, STATUS_ANNOTATION } from '../../src/backends/kubernetes/names.js';
 import { decodeStatusAnnotation } from '../../src/backends/kubernetes/status-annotation.js';
 import { kubeHttpFromKubeconfig, type KubeHttp } from '../cluster/kube.js';
 import { startTestPodRunner, type TestPodRunner } from '../podrunner/fixture.js';
-import { fathom, tempDir } from '../support/cli.js';
+import { fathom, tempDir, type CliResult } from '../support/cli.js';
 import { whenInDir } from '../support/wait.js';
 import {
   FAST_WORKER_ENV,
@@ -35,6 +37,11 @@ import { providedCluster } from './provided.js';
 
 const { cluster, skipReason } = providedCluster();
 const AGGREGATOR = 'fathom-aggregator';
+
+interface Secret {
+  metadata: { labels?: Record<string, string> };
+  data?: Record<string, string>;
+}
 
 /**
  * A Job that reports at once and appends a line to `runs` each time it runs, and a DaemonSet
@@ -95,6 +102,8 @@ describe.skipIf(!cluster)(
         count: 2,
         labels: { [NODE_LABEL]: label },
         restartBackoff: { initialMs: 100, maxMs: 400 },
+        // A container held by a missing Secret starts soon after the Secret is back.
+        retryBackoff: { initialMs: 100, maxMs: 400 },
       });
     });
 
@@ -119,19 +128,40 @@ describe.skipIf(!cluster)(
         )
         .then((l) => l.items);
     const aggregatorLog = (): Promise<string> => runner.podLogs(ns, AGGREGATOR, 'aggregator');
-    const count = (log: string, msg: string): number =>
-      log.split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).length;
+    /** The aggregator container's status in `pod`. */
+    const aggregatorContainer = (pod: Pod) =>
+      pod.status?.containerStatuses?.find((c) => c.name === 'aggregator');
+    /** SIGKILL to the aggregator container's process, as a crash would end it. */
+    const killAggregator = (): number => {
+      const pid = runner.containerPid(ns, AGGREGATOR, 'aggregator');
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid!, 'SIGKILL');
+      return pid!;
+    };
+    /** The pino lines of a log with message `msg`, parsed. */
+    const logged = (log: string, msg: string): Record<string, unknown>[] =>
+      log
+        .split('\n')
+        .filter((l) => l.includes(`"msg":"${msg}"`))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-    it('resumes from its volume: what was accepted before the kill is in the final tarball, nothing runs twice', async () => {
-      const nodes = [...runner.nodes].sort();
-      const gate = join(dir, 'gates', 'late');
+    // Shared by the two tests, which follow one run in order.
+    let running: Promise<CliResult>;
+    let nodes: string[];
+    let gated: Pod[];
+    let gate: string;
+    let runs: string;
+
+    it('is restarted after SIGKILL, resumes from its volume and adopts its plugins; retrieve --partial has the Job result', async () => {
+      nodes = [...runner.nodes].sort();
+      gate = join(dir, 'gates', 'late');
       await mkdir(join(dir, 'gates'));
       const waiter = join(dir, 'wait-for-file.cjs');
       await writeFile(waiter, WAIT_FOR_FILE);
-      const runs = join(dir, 'early-runs');
+      runs = join(dir, 'early-runs');
       const file = join(dir, 'plugins.yaml');
       await writeFile(file, plugins(label, waiter, runs, gate));
-      const running = fathom([
+      running = fathom([
         'run',
         ...target(cluster!.kubeconfig, ns),
         '-p',
@@ -139,7 +169,7 @@ describe.skipIf(!cluster)(
         '--aggregator-node-selector',
         `${NODE_LABEL}:${label}`,
         '--wait',
-        '120s',
+        '150s',
         '-o',
         'json',
       ]);
@@ -154,7 +184,7 @@ describe.skipIf(!cluster)(
           return early?.status === 'complete' || undefined;
         }),
       );
-      const gated = await untilOrExit(
+      gated = await untilOrExit(
         running,
         api.waitForList<Pod, Pod[]>(
           `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('fathom-plugin=late')}`,
@@ -170,15 +200,12 @@ describe.skipIf(!cluster)(
       const uidsBefore = (await pluginPods()).map((p) => p.metadata.uid).sort();
       expect(uidsBefore).toHaveLength(nodes.length + 1);
 
-      const pid = runner.containerPid(ns, AGGREGATOR, 'aggregator');
-      expect(pid).toBeGreaterThan(0);
-      process.kill(pid!, 'SIGKILL');
-
+      const pid = killAggregator();
       // The kubelet stand-in restarts the container (137 = killed by signal 9) ...
       const restarted = await untilOrExit(
         running,
         whenAggregator((pod) => {
-          const c = pod.status?.containerStatuses?.find((s) => s.name === 'aggregator');
+          const c = aggregatorContainer(pod);
           return c?.restartCount === 1 && c.state?.running ? c : undefined;
         }),
       );
@@ -189,12 +216,12 @@ describe.skipIf(!cluster)(
         running,
         whenInDir(runner.podDir(ns, AGGREGATOR)!, async () => {
           const log = await aggregatorLog();
-          return count(log, 'plugin adopted') === 2 ? log : undefined;
+          return logged(log, 'plugin adopted').length === 2 ? log : undefined;
         }),
       );
-      expect(count(resumed, 'resuming from the journal')).toBe(1);
-      expect(count(resumed, 'aggregator listening')).toBe(2);
-      expect(count(resumed, 'plugin launched')).toBe(2);
+      expect(logged(resumed, 'resuming from the journal')).toHaveLength(1);
+      expect(logged(resumed, 'aggregator listening')).toHaveLength(2);
+      expect(logged(resumed, 'plugin launched')).toHaveLength(2);
       expect((await pluginPods()).map((p) => p.metadata.uid).sort()).toEqual(uidsBefore);
 
       // While the DaemonSet is still held: status and a partial tarball from the new process.
@@ -206,11 +233,10 @@ describe.skipIf(!cluster)(
         'early/global:complete',
         ...nodes.map((n) => `late/${n}:running`),
       ]);
-      const partialDir = join(dir, 'partial');
       const partial = await fathom([
         'retrieve',
         '--partial',
-        partialDir,
+        join(dir, 'partial'),
         ...target(cluster!.kubeconfig, ns),
       ]);
       expect(partial.code, partial.stderr).toBe(0);
@@ -221,8 +247,42 @@ describe.skipIf(!cluster)(
       expect(
         (await filesUnder(join(partialTree, 'plugins'))).filter((f) => f.includes('/results/')),
       ).toEqual(['early/results/global/early.txt']);
+    }, 120_000);
 
+    it('is killed again and held down while the DaemonSet reports: the failed uploads are retried, and the tarball has every result', async () => {
+      // Without the Secret its env refers to, the container cannot start again (a kubelet's
+      // CreateContainerConfigError): the aggregator stays down until the Secret is back.
+      const secretPath = `/api/v1/namespaces/${ns}/secrets/${RETRIEVE_SECRET}`;
+      const secret = await api.get<Secret>(secretPath);
+      expect((await api.request('DELETE', secretPath)).status).toBe(200);
+      killAggregator();
+      await untilOrExit(
+        running,
+        whenAggregator((pod) => {
+          const reason = aggregatorContainer(pod)?.state?.waiting?.reason;
+          return reason === 'CreateContainerConfigError' || undefined;
+        }),
+      );
+      expect(runner.containerPid(ns, AGGREGATOR, 'aggregator')).toBeUndefined();
+
+      // Both DaemonSet pods report now, find no aggregator and keep trying.
       await writeFile(gate, '');
+      const workerLog = (pod: Pod): Promise<string> =>
+        runner.podLogs(ns, pod.metadata.name, 'sonobuoy-worker');
+      for (const pod of gated) {
+        await untilOrExit(
+          running,
+          whenInDir(runner.podDir(ns, pod.metadata.name)!, async () =>
+            logged(await workerLog(pod), 'upload failed; retrying').length > 0 ? true : undefined,
+          ),
+        );
+      }
+      const { labels } = secret.metadata;
+      await api.create(`/api/v1/namespaces/${ns}/secrets`, {
+        metadata: { name: RETRIEVE_SECRET, ...(labels ? { labels } : {}) },
+        data: secret.data,
+      });
+
       const r = await running;
       expect(r.code, r.stderr).toBe(0);
       const final = statusOf(r);
@@ -231,9 +291,15 @@ describe.skipIf(!cluster)(
         'early/global:complete:passed',
         ...nodes.map((n) => `late/${n}:complete:passed`),
       ]);
-      // No second crash: the one restart was the kill.
       const after = await api.get<Pod>(`/api/v1/namespaces/${ns}/pods/${AGGREGATOR}`);
-      expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(1);
+      expect(aggregatorContainer(after)?.restartCount).toBe(2);
+      // Each worker's result went to the restarted aggregator on a retry, accepted the first time.
+      for (const pod of gated) {
+        const delivered = logged(await workerLog(pod), 'result delivered');
+        expect(delivered).toHaveLength(1);
+        expect(delivered[0]).toMatchObject({ alreadyReceived: false });
+        expect(delivered[0]!.attempts).toBeGreaterThan(1);
+      }
 
       const home = join(dir, 'home');
       const retrieved = await fathom(['retrieve', home, ...target(cluster!.kubeconfig, ns)]);
@@ -248,12 +314,12 @@ describe.skipIf(!cluster)(
           `late on ${n}\n`,
         );
       }
-      // The tarball's run log spans both aggregator processes.
+      // The tarball's run log spans the three aggregator processes; each result came in once.
       const runLog = await readFile(join(home, 'meta', 'run.log'), 'utf8');
-      expect(count(runLog, 'resuming from the journal')).toBe(1);
-      expect(count(runLog, 'result received')).toBe(nodes.length + 1);
-      // The Job finished before the kill and was adopted, not started again.
+      expect(logged(runLog, 'resuming from the journal')).toHaveLength(2);
+      expect(logged(runLog, 'result received')).toHaveLength(nodes.length + 1);
+      // The Job finished before the first kill and was adopted, never started again.
       expect(await readFile(runs, 'utf8')).toBe('run\n');
-    }, 180_000);
+    }, 150_000);
   },
 );
