@@ -19,44 +19,30 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { extract } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providedCluster } from './provided.js';
 import { parse } from 'yaml';
-import type { RunStatus } from '../../src/aggregation/types.js';
 import { ensureClusterBinaries } from '../cluster/binaries.js';
 import { startCluster, type TestCluster } from '../cluster/cluster.js';
-import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';
+import { kubeHttpFromKubeconfig, type KubeHttp } from '../cluster/kube.js';
 import { startTestPodRunner, type TestPodRunner } from '../podrunner/fixture.js';
 import { fathom, tempDir, type CliResult } from '../support/cli.js';
 import { whenInDir } from '../support/wait.js';
+import {
+  FAST_WORKER_ENV,
+  NODE_LABEL,
+  WAIT_FOR_FILE,
+  entries,
+  podSpec,
+  readJson,
+  statusOf,
+  target,
+  untar,
+  untilOrExit,
+  type Pod,
+} from './kube-cli.js';
 
 const { cluster, skipReason } = providedCluster();
-
-/** The label this file's runner nodes carry, and nothing else in the cluster. */
-const NODE_LABEL = 'fathom.test/cli-run';
-/** Plugins report quickly: the worker looks for the done file every 100 ms and acts at once. */
-const FAST_WORKER_ENV = `
-  env:
-  - {name: SONOBUOY_DONE_FILE_DELAY, value: 100ms}
-  - {name: FATHOM_POLL_INTERVAL, value: 100ms}`;
-
-interface Pod extends KubeObject {
-  metadata: KubeObject['metadata'] & { labels?: Record<string, string> };
-  spec: { nodeName?: string };
-  status?: {
-    phase?: string;
-    containerStatuses?: { name: string; state?: { running?: object } }[];
-  };
-}
-
-/** A podSpec that lands only on nodes labelled `NODE_LABEL=value`. */
-function podSpec(value: string, driver: 'Job' | 'DaemonSet'): string {
-  return `
-podSpec:
-  nodeSelector: {${NODE_LABEL}: "${value}"}
-  serviceAccountName: sonobuoy-serviceaccount${driver === 'Job' ? '\n  restartPolicy: Never' : ''}`;
-}
 
 /** A Job writing JUnit and a DaemonSet writing a manual result per node; both kept for `logs`. */
 function healthyPlugins(label: string): string {
@@ -103,15 +89,6 @@ spec:
 ${podSpec(label, 'DaemonSet')}
 `;
 }
-
-/** Exits once the file named by its argument exists: woken by the file system, no polling. */
-const WAIT_FOR_FILE = `const { existsSync, watch } = require('node:fs');
-const { dirname } = require('node:path');
-const file = process.argv[2];
-const check = () => existsSync(file) && process.exit(0);
-watch(dirname(file), check);
-check();
-`;
 
 /**
  * A Job and a DaemonSet that report once `gates.report` exists, and a DaemonSet that starts
@@ -164,44 +141,6 @@ spec:
 ${podSpec(label, 'DaemonSet')}
 `;
 }
-
-/** `waiting`, unless the CLI `running` meanwhile exits: then fail with what it said. */
-async function untilOrExit<T>(running: Promise<CliResult>, waiting: Promise<T>): Promise<T> {
-  const exited = running.then((r) => {
-    throw new Error(`fathom exited early (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  });
-  exited.catch(() => undefined); // raced below; not every caller gets there
-  return Promise.race([waiting, exited]);
-}
-
-/** The run's final status as `run -o json` prints it; fails with the CLI's output otherwise. */
-function statusOf(r: CliResult): RunStatus {
-  try {
-    return JSON.parse(r.stdout) as RunStatus;
-  } catch {
-    throw new Error(`no JSON status (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
-
-const entries = (s: RunStatus): string[] =>
-  s.plugins.map((p) => `${p.plugin}/${p.node}:${p.status}:${p['result-status']}`).sort();
-
-async function untar(tarball: string, dir: string): Promise<void> {
-  await extract({ file: tarball, cwd: dir });
-}
-
-const readJson = async <T>(path: string): Promise<T> =>
-  JSON.parse(await readFile(path, 'utf8')) as T;
-
-/** Everything a command against `kubeconfig` and namespace `ns` needs. */
-const target = (kubeconfig: string, ns: string): string[] => [
-  '--backend',
-  'kubernetes',
-  '--kubeconfig',
-  kubeconfig,
-  '-n',
-  ns,
-];
 
 describe.skipIf(!cluster)(
   `fathom run --backend kubernetes through the CLI${cluster ? '' : ` (skipped: ${skipReason})`}`,

@@ -89,6 +89,16 @@ describe('podPhase', () => {
     ['one failed, one running', [rec('a', exited(1)), rec('b', running)], 'Never', 'Running'],
     ['all ended, one failed', [rec('a', exited(1)), rec('b', exited(0))], 'Never', 'Failed'],
     ['crash-looping', [restarting(1)], 'Always', 'Running'],
+    // Just exited, not yet in CrashLoopBackOff: the container will be started again.
+    ['killed, to be restarted (OnFailure)', [rec('c', exited(137))], 'OnFailure', 'Running'],
+    ['exited, to be restarted (Always)', [rec('c', exited(0))], 'Always', 'Running'],
+    [
+      'one failed, one succeeded (OnFailure)',
+      [rec('a', exited(1)), rec('b', exited(0))],
+      'OnFailure',
+      'Running',
+    ],
+    ['all succeeded (OnFailure)', [rec('a', exited(0))], 'OnFailure', 'Succeeded'],
     ['restarting after success', [restarting(0)], 'Always', 'Running'],
   ] as [string, ContainerRecord[], RestartPolicy, string][])(
     '%s → %s',

@@ -80,8 +80,13 @@ export function podPhase(
   const initDone = inits.every((r) => succeeded(r.current));
   if (!initDone) return terminal ? 'Failed' : 'Pending';
 
-  if (mains.every((r) => r.current.state === 'terminated'))
-    return mains.every((r) => succeeded(r.current)) ? 'Succeeded' : 'Failed';
+  const ended = (r: ContainerRecord): boolean =>
+    r.current.state === 'terminated' &&
+    (terminal || !willRestart(policy, r.current.exitCode, false));
+  // A kubelet keeps a pod whose containers will be restarted Running (OnFailure after a
+  // crash, Always after any exit): Failed and Succeeded are final, and clients act on them.
+  if (mains.every(ended)) return mains.every((r) => succeeded(r.current)) ? 'Succeeded' : 'Failed';
+  if (mains.every((r) => r.current.state === 'terminated')) return 'Running';
   if (terminal) return 'Failed';
   const restarting = (r: ContainerRecord): boolean =>
     r.current.state === 'waiting' && r.last !== undefined;
