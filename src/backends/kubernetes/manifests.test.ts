@@ -12,6 +12,7 @@ import {
   usesHostNetwork,
   type PluginLaunch,
 } from './manifests.js';
+import { workerTlsMode } from './pod-spec.js';
 import { parseRunConfig, type KubeRunConfig } from './runconfig.js';
 import type { EnvEntry, KubeObject } from './types.js';
 
@@ -512,5 +513,29 @@ describe('parseRunConfig', () => {
     [JSON.stringify({ ...config, uuid: '' }), /"uuid" must be a non-empty string/],
   ])('rejects %s', (text, message) => {
     expect(() => parseRunConfig(text)).toThrow(message);
+  });
+});
+
+describe('workerTlsMode', () => {
+  it.each([
+    ['no securityContext: the worker runs as root', {}, 0o400],
+    ['root explicitly', { securityContext: { runAsUser: 0 } }, 0o400],
+    [
+      'another user with an fsGroup: the kubelet grants the group',
+      { securityContext: { runAsUser: 1000, fsGroup: 2000 } },
+      0o400,
+    ],
+    [
+      'another user, no fsGroup: root-owned 0400 would be unreadable',
+      { securityContext: { runAsUser: 1000 } },
+      0o444,
+    ],
+    [
+      'runAsNonRoot, user from the image, no fsGroup',
+      { securityContext: { runAsNonRoot: true } },
+      0o444,
+    ],
+  ])('%s', (_name, spec, mode) => {
+    expect(workerTlsMode(spec)).toBe(mode);
   });
 });

@@ -173,7 +173,7 @@ export function pluginPodSpec(plugin: PluginDefinition, launch: PluginLaunch): O
       name: WORKER_TLS_VOLUME,
       secret: {
         secretName: pluginSecretName(plugin.name, launch.config.uuid),
-        defaultMode: 0o400,
+        defaultMode: workerTlsMode(spec),
       },
     },
   ];
@@ -185,6 +185,20 @@ export function pluginPodSpec(plugin: PluginDefinition, launch: PluginLaunch): O
     volumes,
   );
   return spec;
+}
+
+/**
+ * The mode of the worker's key files. Secret files belong to root: 0400 when the worker runs as
+ * root, or when an fsGroup lets the kubelet give that group read access. A pod that runs as
+ * another user without an fsGroup could not read 0400, so it gets 0444; only the worker
+ * container mounts the volume, so the plugin still cannot see the key.
+ */
+export function workerTlsMode(spec: Obj): number {
+  const security = isObj(spec.securityContext) ? spec.securityContext : {};
+  if (typeof security.fsGroup === 'number') return 0o400;
+  const user = security.runAsUser;
+  const nonRoot = (typeof user === 'number' && user !== 0) || security.runAsNonRoot === true;
+  return nonRoot ? 0o444 : 0o400;
 }
 
 /** The plugin Secret's data: the files the worker finds in its TLS directory (FATHOM_TLS_DIR). */
