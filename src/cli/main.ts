@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { exitCodeOf, FathomError, messageOf } from '../core/errors.js';
+import { errorCatalogue, exitCodeOf, FathomError, messageOf } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { visible } from '../core/visible.js';
 import { registerGen } from './commands/gen.js';
@@ -50,6 +50,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     // Messages can carry what a plugin, a tarball or the network said.
     io.err(`error: ${visible(messageOf(err))}\n`);
+    // People at a terminal also get the catalogue's advice; scripts keep one line.
+    if (err instanceof FathomError && io.isTTY) {
+      io.err(`hint: ${errorCatalogue[err.code].action} (${err.code})\n`);
+    }
     if (!(err instanceof FathomError) && io.env.FATHOM_DEBUG)
       io.err(`${(err as Error).stack ?? ''}\n`);
     return exitCodeOf(err);

@@ -3,12 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { errorCatalogue, exitCodeOf, FathomError, httpStatusOf, isFathomError } from './errors.js';
 
 describe('error catalogue', () => {
-  it('documents exactly the codes it defines, with their kinds', () => {
+  it('documents exactly the codes it defines: kind, meaning and what to do', () => {
     const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
     const documented = new Map(
-      [...doc.matchAll(/^\| `(FATHOM_[A-Z_]+)` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]),
+      [...doc.matchAll(/^\| `(FATHOM_[A-Z_]+)` \| (\w+) \| (.+?) \| (.+?) \|$/gm)].map((m) => [
+        m[1],
+        { kind: m[2], summary: m[3], action: m[4] },
+      ]),
     );
-    const defined = new Map(Object.entries(errorCatalogue).map(([code, e]) => [code, e.kind]));
+    const defined = new Map(
+      Object.entries(errorCatalogue).map(([code, e]) => [
+        code,
+        { kind: e.kind, summary: e.summary, action: e.action },
+      ]),
+    );
     expect(documented).toEqual(defined);
   });
 

@@ -18,169 +18,241 @@ export type ErrorKind =
   | 'internal';
 
 export const errorCatalogue = {
-  FATHOM_USAGE: { kind: 'input', summary: 'Unknown command, flag or argument.' },
-  FATHOM_BAD_DURATION: { kind: 'input', summary: 'A duration flag is not like 90s, 5m or 1h30m.' },
-  FATHOM_BAD_FLAG_VALUE: { kind: 'input', summary: 'A flag has a value outside what it accepts.' },
+  FATHOM_USAGE: {
+    kind: 'input',
+    summary: 'Unknown command, flag or argument.',
+    action: 'Run the command with --help and correct the command line.',
+  },
+  FATHOM_BAD_DURATION: {
+    kind: 'input',
+    summary: 'A duration flag is not like 90s, 5m or 1h30m.',
+    action: 'Give a Go-style duration (90s, 5m, 1h30m) or a whole number of seconds.',
+  },
+  FATHOM_BAD_FLAG_VALUE: {
+    kind: 'input',
+    summary: 'A flag has a value outside what it accepts.',
+    action: 'Use one of the values the flag lists in --help.',
+  },
   FATHOM_YAML_SYNTAX: {
     kind: 'input',
     summary: 'A YAML file does not parse; the message names file, line and column.',
+    action: 'Fix the YAML at the file, line and column named.',
   },
   FATHOM_PLUGIN_INVALID: {
     kind: 'input',
     summary: 'A plugin definition breaks a rule; the message names file, line and field.',
+    action: "Fix the named field of the plugin definition (see Sonobuoy's plugin format).",
   },
   FATHOM_PLUGIN_NOT_FOUND: {
     kind: 'input',
     summary: 'A --plugin names no file, directory or built-in plugin.',
+    action: 'Check the path, or list the built-in plugins with `fathom gen plugin --help`.',
   },
   FATHOM_PLUGIN_DUPLICATE: {
     kind: 'input',
     summary: 'Two plugins in one run share a plugin-name.',
+    action: 'Give each plugin its own plugin-name, or pass the file once.',
   },
   FATHOM_PLUGIN_TOO_LARGE: {
     kind: 'input',
     summary:
       'A plugin file, field or plugin set is over a size limit (see the README); the message names the file and the limit.',
+    action:
+      'Shrink the file or field under the limit named (README: plugin limits); move large data into the image.',
   },
   FATHOM_CONFIG_INVALID: {
     kind: 'input',
     summary: 'A configuration file or environment variable is invalid.',
+    action: 'Fix the named file, field or variable.',
   },
   FATHOM_RESULT_UNEXPECTED: {
     kind: 'notAllowed',
     summary: 'An upload names a plugin and node the aggregator does not expect.',
+    action:
+      "The worker names a plugin or node this run does not expect: check the worker's RESULT_TYPE and NODE_NAME.",
   },
   FATHOM_RESULT_DUPLICATE: {
     kind: 'conflict',
     summary: 'A result for that plugin and node was already received.',
+    action:
+      'Nothing: the result (or its timeout error) is already stored; the worker stops sending.',
   },
   FATHOM_RESULT_TOO_LARGE: {
     kind: 'tooLarge',
     summary: 'An upload is larger than the aggregator accepts.',
+    action: 'Make the plugin write less, or raise --max-result-size.',
   },
   FATHOM_RESULT_BAD_ARCHIVE: {
     kind: 'input',
     summary:
       'An uploaded tarball is corrupt or holds unsafe entries (.., absolute paths, links out, devices).',
+    action: 'Make the plugin write a plain gzip tarball of relative paths and regular files.',
   },
   FATHOM_RESULT_BAD_NAME: {
     kind: 'input',
     summary: 'A plugin, node or file name from the network is not a safe path segment.',
+    action: 'Use plugin, node and file names without slashes or control characters.',
   },
   FATHOM_RESULT_WRITE_FAILED: {
     kind: 'internal',
     summary: 'The aggregator could not store a result; the sender may retry.',
+    action: 'Free disk space where the aggregator writes; the worker retries by itself.',
   },
   FATHOM_RESULTS_NOT_FOUND: {
     kind: 'notFound',
     summary: 'A results tarball or directory given to fathom does not exist.',
+    action: 'Check the path; `fathom retrieve` prints where the tarball went.',
   },
   FATHOM_RESULTS_INVALID: {
     kind: 'input',
     summary:
       'A results tarball or directory lacks what fathom reads (meta/info.json, plugins/<p>/sonobuoy_results.yaml), holds it malformed, or holds it larger than fathom reads (256 MiB for a results file).',
+    action: 'Retrieve the tarball again; if it persists, the plugin wrote a malformed result file.',
   },
   FATHOM_PROGRESS_INVALID: {
     kind: 'input',
     summary: 'A progress update is not a JSON object of the expected shape.',
+    action: "Send a JSON object with Sonobuoy's progress fields (msg, total, completed, ...).",
   },
   FATHOM_PROGRESS_TOO_LARGE: {
     kind: 'tooLarge',
     summary: 'A progress update is larger than one update may be (64 KiB).',
+    action: 'Send smaller progress updates (64 KiB at most); report increments with appendfailing.',
   },
   FATHOM_CLIENT_CERT_MISMATCH: {
     kind: 'notAllowed',
     summary: 'A client certificate was not issued for the plugin named in the URL.',
+    action: 'Use the client certificate issued to the plugin named in the URL.',
   },
   FATHOM_ROUTE_NOT_FOUND: {
     kind: 'notFound',
     summary: 'No aggregator route matches the request method and path.',
+    action: "Use the aggregator's routes: /api/v1/results/... and /api/v1/progress/...",
   },
   FATHOM_DONE_FILE_INVALID: {
     kind: 'input',
     summary: 'The done file names a path that is missing or outside the results directory.',
+    action: 'Write into the done file a path inside the results directory that exists.',
   },
   FATHOM_UPLOAD_STALLED: {
     kind: 'requestTimeout',
     summary:
       'An upload sent no bytes for the idle timeout, or did not finish within the request deadline; the worker retries.',
+    action:
+      'Nothing if it passes: the worker sends again. If it repeats, check the network between worker and aggregator.',
   },
   FATHOM_JOURNAL_INVALID: {
     kind: 'internal',
     summary:
       "The aggregator's journal (its on-disk state for crash recovery) is unreadable; the message names the file and line.",
+    action:
+      'Inspect or remove the named line; `fathom retrieve --partial` still gives what was accepted.',
   },
   FATHOM_UPLOAD_FAILED: {
     kind: 'unavailable',
     summary: 'The worker could not deliver its result to the aggregator after retrying.',
+    action:
+      'Check that the aggregator runs (`fathom status`, `fathom resume`) and that the worker reaches its URL.',
   },
   FATHOM_TLS_INVALID: {
     kind: 'input',
     summary: 'A certificate or key is missing or cannot be parsed.',
+    action: 'Check the named certificate or key file; restart the run if its CA is gone.',
   },
   FATHOM_RUN_EXISTS: {
     kind: 'conflict',
     summary: 'A run already exists in that namespace; delete it first.',
+    action: 'Run `fathom delete -n <namespace>` first, or use another namespace.',
   },
-  FATHOM_RUN_NOT_FOUND: { kind: 'notFound', summary: 'No run exists in that namespace.' },
+  FATHOM_RUN_NOT_FOUND: {
+    kind: 'notFound',
+    summary: 'No run exists in that namespace.',
+    action: 'Check -n and --backend; `fathom run` starts one.',
+  },
   FATHOM_RUN_NOT_DONE: {
     kind: 'conflict',
     summary: 'The run has not produced its results tarball yet.',
+    action:
+      'Wait for the run (`fathom status`), or take what is in with `fathom retrieve --partial`.',
   },
   FATHOM_RUN_FAILED: {
     kind: 'failed',
     summary: 'The run completed but a plugin failed or timed out.',
+    action: 'Read the failed results (`fathom results`) and the logs (`fathom logs`).',
   },
-  FATHOM_TIMEOUT: { kind: 'timeout', summary: 'An operation did not finish within its --timeout.' },
-  FATHOM_NOT_READY: { kind: 'failed', summary: '`fathom health`: some objects are not Current.' },
+  FATHOM_TIMEOUT: {
+    kind: 'timeout',
+    summary: 'An operation did not finish within its --timeout.',
+    action: 'Raise --timeout, or look at what is still pending.',
+  },
+  FATHOM_NOT_READY: {
+    kind: 'failed',
+    summary: '`fathom health`: some objects are not Current.',
+    action: 'Look at the objects that are not Current and their messages.',
+  },
   FATHOM_PROCESS_FAILED: {
     kind: 'failed',
     summary: 'A local process could not be started or stopped.',
+    action: 'Check that the command exists and that the process may be signalled.',
   },
   FATHOM_KUBE_UNREACHABLE: {
     kind: 'unavailable',
     summary:
       'The Kubernetes API server did not answer: connection refused, name not found, TLS failure or --request-timeout.',
+    action:
+      'Check the kubeconfig context (`kubectl cluster-info`), the network and --request-timeout.',
   },
   FATHOM_KUBE_UNAUTHORIZED: {
     kind: 'notAllowed',
     summary:
       'The Kubernetes API server rejected the credentials (401): an expired or invalid token or certificate.',
+    action: 'Refresh the credentials in the kubeconfig.',
   },
   FATHOM_KUBE_FORBIDDEN: {
     kind: 'notAllowed',
     summary: 'RBAC forbids the request (403); the message names the user, verb and resource.',
+    action: 'Grant the named verb and resource to the named user (RBAC).',
   },
   FATHOM_KUBE_QUOTA: {
     kind: 'notAllowed',
     summary: 'A ResourceQuota refused to admit an object (403 exceeded quota).',
+    action: 'Raise the ResourceQuota of the namespace, or run in another one.',
   },
   FATHOM_KUBE_CONFLICT: {
     kind: 'conflict',
     summary: 'A Kubernetes object already exists or was changed meanwhile (409).',
+    action: 'Delete the existing object (`fathom delete`), or retry.',
   },
   FATHOM_KUBE_NOT_FOUND: {
     kind: 'notFound',
     summary: 'A Kubernetes object or its namespace does not exist (404).',
+    action: 'Check the namespace and that the run exists.',
   },
   FATHOM_KUBE_INVALID: {
     kind: 'input',
     summary:
       'The Kubernetes API server refused an object as invalid (400, 422); the message names the field.',
+    action: 'Fix the named field (often of the plugin podSpec).',
   },
   FATHOM_KUBE_API_ERROR: {
     kind: 'unavailable',
     summary: 'Any other Kubernetes API error (5xx, 429 Too Many Requests, 410 Gone...).',
+    action: "Retry; if it persists, look at the API server's health.",
   },
   FATHOM_RETRIEVE_TOKEN_INVALID: {
     kind: 'notAllowed',
     summary: "The aggregator's results listener got no retrieve token or a wrong one.",
+    action: "Retrieve with fathom, which reads the token from the run's Secret.",
   },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',
+    action: 'Report a bug with the message and `fathom logs`.',
   },
-} as const satisfies Record<`FATHOM_${string}`, { kind: ErrorKind; summary: string }>;
+} as const satisfies Record<
+  `FATHOM_${string}`,
+  { kind: ErrorKind; summary: string; action: string }
+>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
 
