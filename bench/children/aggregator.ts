@@ -3,6 +3,7 @@
  * its own. argv[2] is a JSON file: { outputDir, plugin, nodes, tls }. Sends `ready` with the URL
  * and its RSS so far; on `{type: 'report'}` sends `report` (peak RSS, completion) and exits.
  */
+import { systemClock } from '../../src/core/clock.js';
 import { readFileSync } from 'node:fs';
 import { createAggregator } from '../../src/aggregation/aggregator.js';
 import { startAggregationServer } from '../../src/aggregation/server.js';
@@ -25,6 +26,7 @@ const send = (m: AggregatorChildMessage): void => void process.send?.(m);
 async function main(): Promise<void> {
   const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as AggregatorChildConfig;
   const aggregator = createAggregator({
+    clock: systemClock,
     outputDir: config.outputDir,
     expected: config.nodes.map((node) => ({ plugin: config.plugin, node })),
   });

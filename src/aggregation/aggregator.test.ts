@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushMicrotasks, ManualClock } from '../core/clock.js';
+import { systemClock, flushMicrotasks, ManualClock } from '../core/clock.js';
 import type { ExpectedResult } from '../plugin/types.js';
 import { createAggregator, type Aggregator } from './aggregator.js';
 
@@ -31,7 +31,11 @@ describe('aggregator', () => {
   });
 
   it('starts with every expected result running, in the order given, once each', () => {
-    const twice = createAggregator({ outputDir: dir, expected: [...expected, expected[0]!] });
+    const twice = createAggregator({
+      clock: systemClock,
+      outputDir: dir,
+      expected: [...expected, expected[0]!],
+    });
     expect(twice.entries()).toEqual(
       expected.map((e) => ({
         ...e,
@@ -70,7 +74,7 @@ describe('aggregator', () => {
   });
 
   it('is complete at once when nothing is expected', async () => {
-    const none = createAggregator({ outputDir: dir, expected: [] });
+    const none = createAggregator({ clock: systemClock, outputDir: dir, expected: [] });
     expect(none.isComplete()).toBe(true);
     await expect(none.whenComplete()).resolves.toBeUndefined();
   });
@@ -117,7 +121,12 @@ describe('aggregator', () => {
   });
 
   it('refuses a declared size over the limit without reading the body', async () => {
-    const small = createAggregator({ outputDir: dir, expected, maxResultBytes: 10 });
+    const small = createAggregator({
+      clock: systemClock,
+      outputDir: dir,
+      expected,
+      maxResultBytes: 10,
+    });
     const untouched = body('x');
     await expect(
       small.ingest({ plugin: 'e2e', node: 'global', body: untouched, size: 11 }),

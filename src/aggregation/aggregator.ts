@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { systemClock, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { FathomError } from '../core/errors.js';
 import { resultKey, type ExpectedResult } from '../plugin/types.js';
 import {
@@ -46,7 +46,7 @@ export interface AggregatorOptions {
   /** The results tree (`plugins/<p>/results/<node>/...` is written below it). */
   outputDir: string;
   expected: readonly ExpectedResult[];
-  clock?: Clock;
+  clock: Clock;
   /** Largest upload accepted, compressed and unpacked alike; default 10 GiB. */
   maxResultBytes?: number;
   /** An upload idle this long fails with FATHOM_UPLOAD_STALLED; default 60 s. */
@@ -129,7 +129,7 @@ class FileAggregator implements Aggregator {
 
   constructor(options: AggregatorOptions) {
     this.#outputDir = options.outputDir;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock;
     this.#maxBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
     this.#idleMs = options.uploadIdleMs ?? DEFAULT_UPLOAD_IDLE_MS;
     this.#deadlineMs = options.uploadDeadlineMs ?? DEFAULT_UPLOAD_DEADLINE_MS;

@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { systemClock } from '../core/clock.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -43,6 +44,7 @@ describe('an empty archive is a valid empty result', () => {
     ['a zero-length body', () => Buffer.alloc(0)],
   ])('%s: complete, with an empty results directory', async (_name, make) => {
     const aggregator = createAggregator({
+      clock: systemClock,
       outputDir: dir,
       expected: [{ plugin: 'quiet', node: 'global' }],
     });
@@ -64,6 +66,7 @@ describe('an empty archive is a valid empty result', () => {
     ['no gzip at all', Buffer.from('not gzip')],
   ])('still refuses %s as a bad archive', async (_name, bytes) => {
     const aggregator = createAggregator({
+      clock: systemClock,
       outputDir: dir,
       expected: [{ plugin: 'quiet', node: 'global' }],
     });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../core/clock.js';
 import { isFathomError } from '../core/errors.js';
 import { createAggregator } from './aggregator.js';
 import {
@@ -238,6 +239,7 @@ describe('progress bounds', () => {
 
   it('keeps the status document of an aggregator bounded however many updates arrive', () => {
     const aggregator = createAggregator({
+      clock: systemClock,
       outputDir: '/nonexistent', // progress is kept in memory only
       expected: [{ plugin: 'e2e', node: 'global' }],
     });

@@ -22,7 +22,7 @@
  *   `ResourceUpdate` (on change only), `Sync` (once, after the first cycle) or `Error` (fatal).
  * - `aggregateStatus(statuses, 'Current' | 'NotFound')`, `createStatusCollector(ids)`.
  * - `createMemoryClusterReader(objects)` — an in-memory cluster that counts requests.
- * - `watchStatus(poller, ids, { until, pollInterval, timeoutMs?, clock?, signal? }, onUpdate)
+ * - `watchStatus(poller, ids, { until, pollInterval, timeoutMs?, clock, signal? }, onUpdate)
  *   → WatchOutcome` — `fathom health --watch`: poll until the aggregate verdict is the desired
  *   one (`until`: current | deleted | forever), a timeout, the signal or a fatal error.
  * - `identifiersOf(objects, { defaultNamespace, scopeOf })` — manifest objects to identifiers,

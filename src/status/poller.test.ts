@@ -268,7 +268,7 @@ describe('StatusPoller: errors and options', () => {
 
   it('rejects a poll interval that is not positive', () => {
     const poller = createStatusPoller(createMemoryClusterReader());
-    expect(() => poller.poll([], { pollInterval: 0 })).toThrow(
+    expect(() => poller.poll([], { pollInterval: 0, clock: new ManualClock() })).toThrow(
       /poll interval must be a positive duration/,
     );
   });

@@ -3,7 +3,6 @@
  * caching one by default), compute statuses, and report only what changed.
  */
 import type { Clock } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
 import { FathomError, messageOf } from '../core/errors.js';
 import type { ComputeOptions } from './compute.js';
 import { formatGroupKind } from './fields.js';
@@ -33,7 +32,7 @@ export interface PollOptions {
   /** Ends the iteration (silently) when aborted. */
   readonly signal?: AbortSignal;
   /** Default: the system clock. */
-  readonly clock?: Clock;
+  readonly clock: Clock;
 }
 
 export interface StatusPoller {
@@ -108,7 +107,7 @@ class Poller implements StatusPoller {
 
   async *#run(ids: ObjectIdentifier[], options: PollOptions): AsyncGenerator<PollEvent> {
     const { signal, pollInterval } = options;
-    const clock = options.clock ?? systemClock;
+    const clock = options.clock;
     const invalid = this.#validate(ids);
     if (invalid) {
       yield { type: 'Error', error: invalid };

@@ -4,7 +4,6 @@
  * timeout, on the caller's signal (Ctrl-C), or on a fatal poll error. Time comes from a Clock.
  */
 import type { Clock } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
 import { createStatusCollector } from './aggregator.js';
 import type { DesiredStatus, Observation } from './aggregator.js';
 import { groupKindOf, identifierKey, topString } from './fields.js';
@@ -28,7 +27,7 @@ export interface WatchOptions {
   /** Give up after this long; 0 or absent = never. */
   readonly timeoutMs?: number;
   /** Default: the system clock. Drives the poll cycles and the timeout. */
-  readonly clock?: Clock;
+  readonly clock: Clock;
   /** Stops the watch (Ctrl-C); the outcome is then `interrupted`. */
   readonly signal?: AbortSignal;
 }
@@ -71,7 +70,7 @@ export async function watchStatus(
   options: WatchOptions,
   onUpdate: (update: WatchUpdate) => void = () => undefined,
 ): Promise<WatchOutcome> {
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock;
   const desired = desiredOf(options.until);
   const started = clock.now();
   const collector = createStatusCollector(identifiers);
