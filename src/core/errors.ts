@@ -185,6 +185,12 @@ export const errorCatalogue = {
     summary: 'An operation did not finish within its --timeout.',
     action: 'Raise --timeout, or look at what is still pending.',
   },
+  FATHOM_STATUS_FIELD_INVALID: {
+    kind: 'input',
+    summary:
+      "An object's field has a type kstatus's rules cannot read; the object's status is Unknown with this message.",
+    action: "Look at the object's status as its controller writes it, or add --rules for its kind.",
+  },
   FATHOM_NOT_READY: {
     kind: 'failed',
     summary: '`fathom health`: some objects are not Current.',
@@ -264,7 +270,8 @@ export interface FathomErrorOptions {
 
 /** An error with a stable code. The message is one line meant for people. */
 export class FathomError extends Error {
-  override readonly name = 'FathomError';
+  // A string, not the literal: a domain's own error class names itself and keeps its code.
+  override readonly name: string = 'FathomError';
   readonly code: ErrorCode;
   readonly kind: ErrorKind;
   readonly details: Readonly<Record<string, unknown>>;

@@ -12,6 +12,8 @@
  * mismatched end tags are errors, and reading stops after the root element.
  */
 
+import { FathomError } from '../core/errors.js';
+
 /** Receives tokens of the root element and everything inside it. */
 export interface XmlHandler {
   /** An element opened; `name` without namespace prefix. Attribute names also lose their prefix. */
@@ -40,8 +42,12 @@ export interface XmlTokenizer {
 }
 
 /** Malformed or over-limit XML. The message reads like Go's: `XML syntax error on line N: ...`. */
-export class XmlSyntaxError extends Error {
+/** Malformed XML in a result file: recorded on the file's item, as Sonobuoy does. */
+export class XmlSyntaxError extends FathomError {
   override readonly name = 'XmlSyntaxError';
+  constructor(message: string) {
+    super('FATHOM_RESULTS_INVALID', message);
+  }
 }
 
 const predefined: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };

@@ -9,6 +9,7 @@
  * error messages. So correctness never rests on this file: it either agrees or steps aside.
  * Scalars and the line cursor are in yamllines.ts; the structure of a tree is here.
  */
+import { FathomError } from '../core/errors.js';
 import type { Item } from './item.js';
 import { decodeDoubleQuoted, resolvePlain } from './yamlscalar.js';
 import {
@@ -39,8 +40,11 @@ export const DEFAULT_MAX_ITEMS = 2_000_000;
 export const DEFAULT_MAX_DEPTH = 128;
 
 /** The input does not hold a valid Item tree; the message says where. */
-export class ItemYamlError extends Error {
+export class ItemYamlError extends FathomError {
   override readonly name = 'ItemYamlError';
+  constructor(message: string) {
+    super('FATHOM_RESULTS_INVALID', message);
+  }
 }
 
 /**

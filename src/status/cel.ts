@@ -6,6 +6,7 @@
  * Kubernetes users write, and is released often. `cel-js` (0.x) pulls in chevrotain and ramda;
  * `@bufbuild/cel` (0.x) is built around protobuf messages. Only this file imports it.
  */
+import { FathomError } from '../core/errors.js';
 import { Environment } from '@marcbachmann/cel-js';
 import { isMap } from './fields.js';
 import type { KubeObject } from './types.js';
@@ -16,13 +17,13 @@ export const CEL_VARIABLES = ['self', 'apiVersion', 'kind', 'metadata', 'spec', 
 export type CelResultType = 'bool' | 'string';
 
 /** A compile error: `offset` is where in the expression it was found. */
-export class CelCompileError extends Error {
+export class CelCompileError extends FathomError {
   override readonly name = 'CelCompileError';
   constructor(
     message: string,
     readonly offset: number,
   ) {
-    super(message);
+    super('FATHOM_CONFIG_INVALID', message, { details: { offset } });
   }
 }
 

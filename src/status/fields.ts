@@ -3,11 +3,15 @@
  * fail with apimachinery's "accessor error" text, the lenient ones (kstatus's GetIntField and
  * friends) fall back to a default for anything of the wrong type.
  */
+import { FathomError } from '../core/errors.js';
 import type { GroupKind, KubeObject, ObjectIdentifier } from './types.js';
 
 /** Thrown by the strict getters; `compute` turns it into an Unknown result. */
-export class FieldError extends Error {
+export class FieldError extends FathomError {
   override readonly name = 'FieldError';
+  constructor(message: string) {
+    super('FATHOM_STATUS_FIELD_INVALID', message);
+  }
 }
 
 export function isMap(v: unknown): v is Record<string, unknown> {

@@ -5,6 +5,8 @@
  * top-level object. Several top-level values may follow each other (JSON lines).
  */
 
+import { FathomError } from '../core/errors.js';
+
 /** One piece of text to JSON.parse, with where it starts in the stream (1-based). */
 export interface JsonPiece {
   readonly text: string;
@@ -15,13 +17,14 @@ export interface JsonPiece {
 }
 
 /** A scan error at a position of the stream. */
-export class JsonScanError extends Error {
+export class JsonScanError extends FathomError {
+  override readonly name = 'JsonScanError';
   constructor(
     message: string,
     readonly line: number,
     readonly column: number,
   ) {
-    super(message);
+    super('FATHOM_YAML_SYNTAX', message, { details: { line, column } });
   }
 }
 
