@@ -15,15 +15,21 @@ export interface KubeStatus {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-/** An HTTP error answer from the API server: its status code and the Status body when it sent one. */
-export class KubeApiError extends Error {
+/**
+ * An HTTP error answer from the API server: its status code and the Status body when it sent
+ * one. Its code is the catalogue's for that status; `apiError` adds what was being done.
+ */
+export class KubeApiError extends FathomError {
   override readonly name = 'KubeApiError';
   constructor(
     readonly statusCode: number,
     readonly status: KubeStatus | undefined,
     readonly text: string,
   ) {
-    super(status?.message ?? (text.trim() || `HTTP ${statusCode}`));
+    const message = status?.message ?? (text.trim() || `HTTP ${statusCode}`);
+    super(codeForHttp({ code: statusCode, reason: status?.reason ?? '', message }), message, {
+      details: { status: statusCode },
+    });
   }
 }
 
@@ -146,7 +152,7 @@ function isTimeout(err: unknown): boolean {
  * (`creating Role fathom/fathom-aggregator`). FathomErrors pass through unchanged.
  */
 export function apiError(err: unknown, what: string): FathomError {
-  if (isFathomError(err)) return err;
+  if (isFathomError(err) && !(err instanceof KubeApiError)) return err;
   const http = httpFacts(err);
   if (http) {
     const message = http.message ? `${http.reason}: ${oneLine(http.message)}` : http.reason;
