@@ -20,14 +20,13 @@ import type { Comparison } from './kstatus-compare.js';
 import { compareWithGo, DELIBERATE, formatDifference } from './kstatus-compare.js';
 import type { Deliberate, GeneratedObject } from './kstatus-gen.js';
 import { generateObjects, seededRandom } from './kstatus-gen.js';
+import { available } from '../support/required.js';
 
 const SEEDS = (process.env.FATHOM_KSTATUS_SEEDS ?? '1,2,3,4').split(',').map(Number);
 const PER_SEED = Number(process.env.FATHOM_KSTATUS_OBJECTS ?? 3000);
 
 const binary = await kstatusPeerBinary();
-if (!binary) {
-  console.warn(`skipping the kstatus differential test: ${kstatusPeerUnavailableReason}`);
-}
+available(binary !== undefined, `the kstatus differential test: ${kstatusPeerUnavailableReason}`);
 
 /**
  * Every verdict of the reference, as `status: reason` (or the message with numbers as N), each

@@ -11,14 +11,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Item, itemToYaml } from '../../src/results/index.js';
 import { fathom, tempDir } from '../support/cli.js';
+import { available } from '../support/required.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(
-    `skipping the HTML report browser test: ${CHROMIUM} is absent (apt-get install chromium)`,
-  );
-}
+const haveChromium = available(
+  existsSync(CHROMIUM),
+  `the HTML report browser test: ${CHROMIUM} is absent (apt-get install chromium)`,
+);
 
 const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 const passing = ['alpha one', 'alpha two', 'beta one', 'gamma one', 'delta one'];

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { sonobuoyBinary, sonobuoyUnavailableReason } from '../peers/sonobuoy.js';
 import { fathom, repoRoot, tempDir, type CliResult } from '../support/cli.js';
+import { available } from '../support/required.js';
 
 const shared = join(repoRoot, '../shared/conformance/sonobuoy');
-const present = existsSync(shared);
-if (!present) console.warn(`skipping Sonobuoy's results tarballs: ${shared} is absent`);
+const present = available(existsSync(shared), `Sonobuoy's results tarballs: ${shared} is absent`);
 const OUTPUT = join(shared, 'cmd/sonobuoy/app/testdata/testResultsOutput.tar.gz');
 const FAILURES = join(shared, 'test/integration/testdata/results-4-e2e-failures.tar.gz');
 const QUICK = join(shared, 'test/integration/testdata/results-quick-no-failures.tar.gz');
@@ -237,8 +237,9 @@ describe('bad input', () => {
 //  - "-n dump": fathom's dump and readable start at the -n sub-tree; Sonobuoy ignores -n there.
 // ---------------------------------------------------------------------------------------------
 const sonobuoy = present ? await sonobuoyBinary() : undefined;
-if (present && !sonobuoy)
-  console.warn(`skipping the sonobuoy results oracle: ${sonobuoyUnavailableReason}`);
+if (present) {
+  available(sonobuoy !== undefined, `the sonobuoy results oracle: ${sonobuoyUnavailableReason}`);
+}
 
 function oracle(args: readonly string[]): Promise<CliResult> {
   return new Promise((resolve) => {

@@ -30,6 +30,7 @@ import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { PluginDefinition } from '../../src/plugin/types.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';
 import { freePort, hostAddress } from '../support/net.js';
+import { skipOrFail } from '../support/required.js';
 
 const { cluster, skipReason } = providedCluster();
 
@@ -108,7 +109,10 @@ describe.skipIf(!cluster)(
     it('runs a Job and a DaemonSet plugin on 5 nodes and brings the results home', async (ctx) => {
       const ip = hostAddress();
       if (!ip)
-        return ctx.skip('this machine has no non-loopback IPv4 address for the pod proxy to reach');
+        return skipOrFail(
+          ctx,
+          'this machine has no non-loopback IPv4 address for the pod proxy to reach',
+        );
       const [uploadPort, resultsPort] = [await freePort(), await freePort()];
       const backend = new KubernetesBackend({
         client: admin,

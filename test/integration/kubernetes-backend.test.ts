@@ -30,6 +30,7 @@ import { FathomError } from '../../src/core/errors.js';
 import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { PluginDefinition } from '../../src/plugin/types.js';
 import { freePort, hostAddress } from '../support/net.js';
+import { skipOrFail } from '../support/required.js';
 
 const { cluster, skipReason } = providedCluster();
 
@@ -293,7 +294,10 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
   it('retrieve streams the tarball from the aggregator through the pod proxy and checks it', async (ctx) => {
     const ip = hostAddress();
     if (!ip)
-      return ctx.skip('this machine has no non-loopback IPv4 address for the pod proxy to reach');
+      return skipOrFail(
+        ctx,
+        'this machine has no non-loopback IPv4 address for the pod proxy to reach',
+      );
     // Stand in for the aggregator: its results listener on this machine, the pod's IP pointing here.
     const secret = await admin.get<{ data: Record<string, string> }>(
       resourcePath('', 'secrets', ns, 'fathom-retrieve'),
