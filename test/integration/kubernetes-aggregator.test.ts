@@ -31,6 +31,7 @@ import type { PluginDefinition } from '../../src/plugin/types.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';
 import { freePort, hostAddress } from '../support/net.js';
 import { skipOrFail } from '../support/required.js';
+import { deleteWaiting } from './delete-wait.js';
 
 const { cluster, skipReason } = providedCluster();
 
@@ -118,7 +119,6 @@ describe.skipIf(!cluster)(
         client: admin,
         uploadPort,
         resultsPort,
-        pollMs: 100,
       });
       const { uuid } = await backend.start({
         namespace: ns,
@@ -276,7 +276,7 @@ describe.skipIf(!cluster)(
       } finally {
         stop.abort();
         expect(await aggregator).toBe(0);
-        await backend.delete(ns, { wait: true });
+        await deleteWaiting(admin, http, ns);
       }
     }, 120_000);
   },
