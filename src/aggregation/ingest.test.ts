@@ -27,11 +27,14 @@ describe('isSafeSegment', () => {
     expect(() => assertSafeSegment('node', '..')).toThrow(
       'node name ".." is not a safe path segment',
     );
+    let caught: unknown;
     try {
       assertSafeSegment('file', 'a/b');
     } catch (err) {
-      expect(isFathomError(err, 'FATHOM_RESULT_BAD_NAME')).toBe(true);
+      caught = err;
     }
+    expect(isFathomError(caught, 'FATHOM_RESULT_BAD_NAME')).toBe(true);
+    expect((caught as Error).message).toBe('file name "a/b" is not a safe path segment');
   });
 });
 

@@ -13,6 +13,7 @@ import {
   type Certs,
   type TarItem,
 } from '../../test/support/aggregation.js';
+import { skipOrFail } from '../../test/support/required.js';
 
 let certs: Certs;
 let f: ServerFixture;
@@ -61,7 +62,7 @@ describe('aggregation server: tarballs, limits and streaming', () => {
       '../../../shared/conformance/sonobuoy/pkg/tarball/testdata/archive.tar.gz',
       import.meta.url,
     );
-    if (!existsSync(fixture)) return ctx.skip('Sonobuoy fixtures not present in ../shared');
+    if (!existsSync(fixture)) return skipOrFail(ctx, 'Sonobuoy fixtures not present in ../shared');
     const res = await f.put('/api/v1/results/global/e2e', certs.e2e, await readFile(fixture), gz);
     expect(res.status).toBe(200);
     const root = join(f.dir, 'plugins/e2e/results/global/testdirname');

@@ -12,11 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadPluginPaths } from './loader.js';
 import type { PluginDefinition } from './types.js';
+import { available } from '../../test/support/required.js';
 
 const builtinDir = fileURLToPath(new URL('../../plugins/', import.meta.url));
 const onPath = (tool: string) =>
   (process.env.PATH ?? '').split(path.delimiter).some((d) => d && existsSync(path.join(d, tool)));
-const canPost = onPath('curl') || onPath('wget');
+// Without curl or wget the plugins skip their progress update, and so do these checks of it.
+const canPost = available(
+  onPath('curl') || onPath('wget'),
+  'neither curl nor wget is on PATH: the example plugins cannot post progress',
+);
 
 interface Run {
   code: number | null;

@@ -10,11 +10,15 @@ import type { GenPluginOptions } from './gen.js';
 import { defaultPodSpec, generatePluginDefinition, renderPluginManifest } from './gen.js';
 import { parsePluginDocuments } from './loader.js';
 import { renderGoYaml } from './render.js';
+import { available } from '../../test/support/required.js';
 
 const goldenDir = fileURLToPath(
   new URL('../../../shared/conformance/sonobuoy/cmd/sonobuoy/app/testdata/', import.meta.url),
 );
-const hasGoldens = existsSync(goldenDir);
+const hasGoldens = available(
+  existsSync(goldenDir),
+  `Sonobuoy gen plugin goldens: ${goldenDir} is absent`,
+);
 const golden = (name: string) =>
   readFileSync(path.join(goldenDir, `pluginDef-${name}.golden`), 'utf8');
 

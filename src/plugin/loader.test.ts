@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FathomError } from '../core/errors.js';
 import { loadPluginPaths, parsePluginDocuments } from './loader.js';
+import { available } from '../../test/support/required.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const sono = path.resolve(repo, '../shared/conformance/sonobuoy');
-const hasFixtures = existsSync(sono);
+const hasFixtures = available(existsSync(sono), `Sonobuoy plugin fixtures: ${sono} is absent`);
 const builtinDir = path.join(repo, 'plugins');
 
 async function failure(p: Promise<unknown>): Promise<FathomError> {

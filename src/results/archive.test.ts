@@ -15,10 +15,13 @@ import { readPluginResults, readRunInfo, RESULTS_FILE_NAME } from './read.js';
 import { extractResults, safeEntryPath as extractPath, writeResultsTarball } from './tarball.js';
 import { safeEntryPath } from './tarpath.js';
 import { rawTar, type RawEntry } from './test-helpers.js';
+import { available } from '../../test/support/required.js';
 
 const fixtures = new URL('../../../shared/conformance/sonobuoy/', import.meta.url).pathname;
-const haveFixtures = existsSync(fixtures);
-if (!haveFixtures) console.warn(`skipping Sonobuoy tarball fixtures: ${fixtures} is absent`);
+const haveFixtures = available(
+  existsSync(fixtures),
+  `Sonobuoy tarball fixtures: ${fixtures} is absent`,
+);
 
 /** A pax record: `<length> key=value\n`, the length counting itself. */
 function paxRecord(key: string, value: string): string {

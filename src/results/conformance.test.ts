@@ -12,10 +12,10 @@ import { aggregateTree, type Item, prune } from './item.js';
 import { readJunit } from './junit.js';
 import { parseItemYaml, readItemYaml } from './manual.js';
 import { postProcessPlugin, type ProcessedPlugin, writePluginResults } from './process.js';
+import { available } from '../../test/support/required.js';
 
 const shared = new URL('../../../shared/conformance/sonobuoy/', import.meta.url).pathname;
-const present = existsSync(shared);
-if (!present) console.warn(`skipping Sonobuoy conformance goldens: ${shared} is absent`);
+const present = available(existsSync(shared), `Sonobuoy conformance goldens: ${shared} is absent`);
 const testdata = join(shared, 'pkg/client/results/testdata');
 const mockRoot = join(testdata, 'mockResults');
 

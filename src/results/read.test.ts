@@ -17,10 +17,10 @@ import {
   selectNode,
 } from './read.js';
 import { openResults, type OpenedResults } from './tarball.js';
+import { available } from '../../test/support/required.js';
 
 const shared = new URL('../../../shared/conformance/sonobuoy/', import.meta.url).pathname;
-const present = existsSync(shared);
-if (!present) console.warn(`skipping Sonobuoy results tarballs: ${shared} is absent`);
+const present = available(existsSync(shared), `Sonobuoy results tarballs: ${shared} is absent`);
 
 const tree: Item = {
   name: 'e2e',

@@ -15,10 +15,13 @@ import {
   writeResultsTarball,
 } from './tarball.js';
 import { rawTar, type RawEntry } from './test-helpers.js';
+import { available } from '../../test/support/required.js';
 
 const fixtures = new URL('../../../shared/conformance/sonobuoy/', import.meta.url).pathname;
-const haveFixtures = existsSync(fixtures);
-if (!haveFixtures) console.warn(`skipping Sonobuoy tarball fixtures: ${fixtures} is absent`);
+const haveFixtures = available(
+  existsSync(fixtures),
+  `Sonobuoy tarball fixtures: ${fixtures} is absent`,
+);
 
 let dir: string;
 beforeEach(async () => {

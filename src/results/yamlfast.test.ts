@@ -12,10 +12,10 @@ import type { Item } from './item.js';
 import { parseItemYaml, parseItemYamlGeneric, toItem } from './manual.js';
 import { parseItemYamlFast } from './yamlfast.js';
 import { itemToYaml } from './yamlout.js';
+import { available } from '../../test/support/required.js';
 
 const shared = new URL('../../../shared/conformance/sonobuoy/', import.meta.url).pathname;
-const present = existsSync(shared);
-if (!present) console.warn(`skipping Sonobuoy's YAML files: ${shared} is absent`);
+const present = available(existsSync(shared), `Sonobuoy's YAML files: ${shared} is absent`);
 
 /** What the generic path makes of `text`: the tree, or its error message. */
 function generic(text: string): Item | string {

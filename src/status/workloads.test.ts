@@ -264,6 +264,23 @@ describe('StatefulSet', () => {
       cur('Partition rollout complete. updated: 3'),
     ],
     [
+      // kstatus tests `partition != -1`: any other negative value asks for more than spec.
+      '4 a partition below -1 takes the partition branch too',
+      sts(
+        { replicas: 3, updateStrategy: { rollingUpdate: { partition: -2 } } },
+        { ...full, currentReplicas: 3, updatedReplicas: 3 },
+      ),
+      ip('PartitionRollout', 'updated: 3/5'),
+    ],
+    [
+      '4 spec - partition wraps around as Go int64 arithmetic does',
+      sts(
+        { replicas: 3, updateStrategy: { rollingUpdate: { partition: -9223372036854775808n } } },
+        { ...full, updatedReplicas: 0 },
+      ),
+      cur('Partition rollout complete. updated: 0'),
+    ],
+    [
       '5 current (lowercase)',
       sts({ replicas: 3 }, { ...full, currentReplicas: 1 }),
       ip('LessCurrent', 'current: 1/3'),

@@ -1,11 +1,12 @@
 /** Shared pieces of the differential generator's per-kind builders. */
 import type { KubeObject } from '../../src/status/index.js';
-import type { Deliberate, Gen } from './kstatus-gen.js';
+import type { ContainerStatusFault, Deliberate, Gen } from './kstatus-gen.js';
 
 export interface Built {
   readonly object: KubeObject;
   readonly tags?: readonly string[];
   readonly deliberate?: Deliberate;
+  readonly containerStatusFault?: ContainerStatusFault;
 }
 
 export interface KindBuilder {

@@ -41,9 +41,13 @@ function sameVerdict(a: Verdict, b: Verdict): boolean {
 /** A difference fathom makes on purpose, and the exact form it must take. */
 export interface DeliberateRule {
   readonly why: string;
-  /** True when the two verdicts differ exactly as described. */
-  accepts(go: Verdict, fathom: Verdict): boolean;
+  /** True when the two verdicts of `generated` differ exactly as described. */
+  accepts(go: Verdict, fathom: Verdict, generated: GeneratedObject): boolean;
 }
+
+/** Go's message for a failed type assertion: the dynamic type, and the one asserted. */
+const GO_PANIC =
+  /^interface conversion: interface \{\} is (.+), not (string|map\[string\]interface \{\})$/;
 
 /** reflect.Kind names of the Go types fathom's messages name (`%T`). */
 const GO_KIND: Readonly<Record<string, string>> = {
@@ -65,10 +69,19 @@ export const DELIBERATE: Readonly<Record<Deliberate, DeliberateRule>> = {
       'unchecked (an entry that is not a map, a name or waiting.reason that is not a string, a ' +
       'state or waiting that is not a map) and panics, taking down the process that polls. ' +
       'Fathom reports Unknown naming the field instead.',
-    accepts: (go, fathom) =>
-      go.status === 'panic' &&
-      fathom.status === 'Unknown' &&
-      fathom.message.startsWith('status.containerStatuses: '),
+    // Exact: the index and field come from the generator, the type from Go's panic (which
+    // says `nil` where fathom, like Go's %T, says `<nil>`), and the asserted type must fit.
+    accepts(go, fathom, { containerStatusFault: fault }) {
+      const m = go.status === 'panic' ? GO_PANIC.exec(go.message) : null;
+      if (!m || !fault || fathom.status !== 'Unknown' || fathom.conditions.length > 0) return false;
+      const asserted = /\.(name|reason)$/.test(fault.path) ? 'string' : 'map[string]interface {}';
+      if (m[2] !== asserted) return false;
+      const type = m[1] === 'nil' ? '<nil>' : m[1];
+      return (
+        fathom.message ===
+        `status.containerStatuses: [${fault.index}]${fault.path} is of the type ${type}, not the expected type`
+      );
+    },
   },
   'conditions-decode-error-text': {
     why:
@@ -148,7 +161,7 @@ export function compareWithGo(
     const fathom = fathomVerdict(computeFn(g.object, { now }));
     seen.add(coverageKey(go));
     if (sameVerdict(go, fathom)) return;
-    const rule = g.deliberate.find((d) => DELIBERATE[d].accepts(go, fathom));
+    const rule = g.deliberate.find((d) => DELIBERATE[d].accepts(go, fathom, g));
     if (rule) deliberate[rule]++;
     else differences.push({ index, shape: g.shape, object: g.object, go, fathom });
   });

@@ -34,12 +34,23 @@ export function seededRandom(seed: number): Random {
  */
 export type Deliberate = 'go-panics-on-malformed-container-status' | 'conditions-decode-error-text';
 
+/**
+ * Where the generator put the malformed entry of a Pod's status.containerStatuses: its index and
+ * the field below it that has the wrong type ('' for the entry itself, '.state.waiting', ...).
+ */
+export interface ContainerStatusFault {
+  readonly index: number;
+  readonly path: string;
+}
+
 export interface GeneratedObject {
   readonly object: KubeObject;
   /** What the generator built, e.g. `apps/Deployment` + the generic mutations applied. */
   readonly shape: string;
   /** The deliberate differences the object may show (judged by their rules, not by equality). */
   readonly deliberate: readonly Deliberate[];
+  /** Set with 'go-panics-on-malformed-container-status': what fathom's message must name. */
+  readonly containerStatusFault?: ContainerStatusFault;
 }
 
 /** Helpers over a Random. */
@@ -300,7 +311,12 @@ export function generateObjects(random: Random, count: number): GeneratedObject[
     const tags = [builder.name, ...(built.tags ?? [])];
     const deliberate = built.deliberate ? [built.deliberate] : [];
     mutateGeneric(g, built.object, tags, deliberate);
-    out.push({ object: built.object, shape: tags.join('+'), deliberate });
+    out.push({
+      object: built.object,
+      shape: tags.join('+'),
+      deliberate,
+      ...(built.containerStatusFault ? { containerStatusFault: built.containerStatusFault } : {}),
+    });
   }
   return out;
 }

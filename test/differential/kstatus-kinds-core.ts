@@ -3,7 +3,7 @@
  * the smaller rules: Job, CronJob/ConfigMap/Secret, Service, PVC, PDB, CRD, and kinds without a
  * rule of their own.
  */
-import type { Gen } from './kstatus-gen.js';
+import type { ContainerStatusFault, Gen } from './kstatus-gen.js';
 import { base, put, someConditions, type Built, type Obj } from './kstatus-build.js';
 
 /** Far from any "now" the tests run at, so the Pod scheduling window cannot flip. */
@@ -74,8 +74,8 @@ function oddTimestamp(g: Gen): string {
 }
 
 /** containerStatuses: crash loops among other states; sometimes entries of the wrong shape. */
-function containerStatuses(g: Gen): { value: unknown; malformed: boolean } {
-  if (g.chance(0.04)) return { value: g.pick(['x', {}, 5, null]), malformed: false };
+function containerStatuses(g: Gen): { value: unknown; fault?: ContainerStatusFault } {
+  if (g.chance(0.04)) return { value: g.pick(['x', {}, 5, null]) };
   const list: unknown[] = [];
   for (let i = g.int(0, 3); i > 0; i--) {
     const cs: Obj = {};
@@ -97,23 +97,24 @@ function containerStatuses(g: Gen): { value: unknown; malformed: boolean } {
     );
     list.push(cs);
   }
-  if (!g.chance(0.08)) return { value: list, malformed: false };
-  // The Go rule type-asserts these without checking: it panics.
-  const bad = g.pick<unknown>([
-    5,
-    'x',
-    null,
-    { name: 5, state: {} },
-    { name: null },
-    { name: 'm', state: 'x' },
-    { name: 'm', state: null },
-    { name: 'm', state: { waiting: 'x' } },
-    { name: 'm', state: { waiting: null } },
-    { name: 'm', state: { waiting: { reason: 5 } } },
-    { name: 'm', state: { waiting: { reason: null } } },
+  if (!g.chance(0.08)) return { value: list };
+  // The Go rule type-asserts these without checking: it panics. Each with the field that is wrong.
+  const [bad, path] = g.pick<[unknown, string]>([
+    [5, ''],
+    ['x', ''],
+    [null, ''],
+    [{ name: 5, state: {} }, '.name'],
+    [{ name: null }, '.name'],
+    [{ name: 'm', state: 'x' }, '.state'],
+    [{ name: 'm', state: null }, '.state'],
+    [{ name: 'm', state: { waiting: 'x' } }, '.state.waiting'],
+    [{ name: 'm', state: { waiting: null } }, '.state.waiting'],
+    [{ name: 'm', state: { waiting: { reason: 5 } } }, '.state.waiting.reason'],
+    [{ name: 'm', state: { waiting: { reason: null } } }, '.state.waiting.reason'],
   ]);
-  list.splice(g.int(0, list.length), 0, bad);
-  return { value: list, malformed: true };
+  const index = g.int(0, list.length);
+  list.splice(index, 0, bad);
+  return { value: list, fault: { index, path } };
 }
 
 export function pod(g: Gen, name: string): Built {
@@ -165,13 +166,14 @@ export function pod(g: Gen, name: string): Built {
   const cs = containerStatuses(g);
   if (g.chance(0.8)) status.containerStatuses = cs.value;
   o.status = status;
-  const malformed = cs.malformed && status.containerStatuses === cs.value;
+  const malformed = cs.fault && status.containerStatuses === cs.value;
   return {
     object: o,
     ...(malformed
       ? {
           tags: ['malformedContainerStatus'],
           deliberate: 'go-panics-on-malformed-container-status' as const,
+          containerStatusFault: cs.fault,
         }
       : {}),
   };

@@ -86,7 +86,20 @@ function statefulSet(g: Gen, name: string): Built {
   const t = target(g);
   const spec: Obj = {};
   put(spec, 'replicas', t.spec);
-  const partition = g.pick<unknown>([0, 1, 2, -1, t.base, 1.5, '1', null]);
+  // Below -1 too: kstatus tests `partition != -1`, so -2 or int64's minimum take that branch.
+  const partition = g.pick<unknown>([
+    0,
+    1,
+    2,
+    -1,
+    -2,
+    -9223372036854775808n,
+    t.base,
+    1.5,
+    '1',
+    null,
+  ]);
+  const below = typeof partition === 'bigint' || (typeof partition === 'number' && partition < -1);
   put(
     spec,
     'updateStrategy',
@@ -119,7 +132,8 @@ function statefulSet(g: Gen, name: string): Built {
   put(status, 'currentRevision', rev[0]);
   put(status, 'updateRevision', rev[1]);
   o.status = status;
-  return { object: o };
+  const strategy = spec.updateStrategy as { rollingUpdate?: unknown } | undefined;
+  return { object: o, tags: below && strategy?.rollingUpdate ? ['partitionBelowMinusOne'] : [] };
 }
 
 function daemonSet(g: Gen, name: string): Built {

@@ -17,17 +17,22 @@ import {
   toGoJson,
 } from '../peers/kstatus.js';
 import type { Comparison } from './kstatus-compare.js';
-import { compareWithGo, DELIBERATE, formatDifference } from './kstatus-compare.js';
+import {
+  compareWithGo,
+  coverageKey,
+  DELIBERATE,
+  formatDifference,
+  goVerdict,
+} from './kstatus-compare.js';
 import type { Deliberate, GeneratedObject } from './kstatus-gen.js';
 import { generateObjects, seededRandom } from './kstatus-gen.js';
+import { available } from '../support/required.js';
 
 const SEEDS = (process.env.FATHOM_KSTATUS_SEEDS ?? '1,2,3,4').split(',').map(Number);
 const PER_SEED = Number(process.env.FATHOM_KSTATUS_OBJECTS ?? 3000);
 
 const binary = await kstatusPeerBinary();
-if (!binary) {
-  console.warn(`skipping the kstatus differential test: ${kstatusPeerUnavailableReason}`);
-}
+available(binary !== undefined, `the kstatus differential test: ${kstatusPeerUnavailableReason}`);
 
 /**
  * Every verdict of the reference, as `status: reason` (or the message with numbers as N), each
@@ -233,5 +238,53 @@ describe.skipIf(!binary)('fathom compute vs kstatus (Go, cli-utils master)', () 
     expect(text).toMatch(/\n {2}object {2}\{"apiVersion":/);
     expect(text).toMatch(/\n {2}kstatus InProgress: "Pending termination: -?\d+"\n/);
     expect(text).toMatch(/\n {2}fathom {2}InProgress: "Pending termination: -?\d+0"\n/);
+  });
+  it('StatefulSets with a partition below -1 reach both partition verdicts', async () => {
+    const seen = new Map<string, number>();
+    for (const seed of SEEDS) {
+      const { generated, go } = await run(seed);
+      generated.forEach((g, i) => {
+        if (!g.shape.split('+').includes('partitionBelowMinusOne')) return;
+        const key = coverageKey(goVerdict(go[i]!));
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      });
+    }
+    const keys = [...seen.keys()];
+    expect(keys).toContain('InProgress: PartitionRollout');
+    expect(keys.some((k) => k.startsWith('Current: Partition rollout complete'))).toBe(true);
+  });
+
+  it('catches a fathom that reads a partition below -1 as unset (`partition > -1`)', async () => {
+    const { generated, go } = await run(SEEDS[0]!);
+    const tagged = generated.filter((g) => g.shape.split('+').includes('partitionBelowMinusOne'));
+    const below = new Set<unknown>(tagged.map((g) => g.object));
+    const cmp = compareWithGo(generated, go, {
+      compute: (o, options) => {
+        if (!below.has(o)) return compute(o, options);
+        type Sts = { spec: { updateStrategy: { rollingUpdate: { partition?: unknown } } } };
+        const copy = structuredClone(o) as Sts;
+        delete copy.spec.updateStrategy.rollingUpdate.partition;
+        return compute(copy, options);
+      },
+    });
+    expect(
+      cmp.differences.filter((d) => d.shape.includes('partitionBelowMinusOne')).length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('catches a fathom that names the wrong containerStatuses entry', async () => {
+    const { generated, go } = await run(SEEDS[0]!);
+    const cmp = compareWithGo(generated, go, {
+      compute: (o, options) => {
+        const r = compute(o, options);
+        const m = /^status\.containerStatuses: \[(\d+)\]/.exec(r.message);
+        if (!m) return r;
+        const wrong = `status.containerStatuses: [${Number(m[1]) + 1}]`;
+        return { ...r, message: r.message.replace(m[0], wrong) };
+      },
+    });
+    const caught = cmp.differences.filter((d) => d.go.status === 'panic');
+    expect(caught.length).toBeGreaterThan(0);
+    expect(cmp.deliberate['go-panics-on-malformed-container-status']).toBe(0);
   });
 });

@@ -11,14 +11,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Item, itemToYaml } from '../../src/results/index.js';
 import { fathom, tempDir } from '../support/cli.js';
+import { available } from '../support/required.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(
-    `skipping the HTML report browser test: ${CHROMIUM} is absent (apt-get install chromium)`,
-  );
-}
+const haveChromium = available(
+  existsSync(CHROMIUM),
+  `the HTML report browser test: ${CHROMIUM} is absent (apt-get install chromium)`,
+);
 
 const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 const passing = ['alpha one', 'alpha two', 'beta one', 'gamma one', 'delta one'];
@@ -62,6 +61,28 @@ const nodeLogs: Item = {
     items: [{ name: 'journal', status: 'passed', meta: { file: `results/${node}/journal` } }],
   })),
 };
+
+/**
+ * Browser code (a string: this project compiles without the DOM types): draws a base64 PNG on a
+ * canvas and counts its pixels by exact `#rrggbb` colour.
+ */
+const COUNT_COLOURS = `async (b64) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + b64;
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = img.width;
+  canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const data = ctx.getImageData(0, 0, img.width, img.height).data;
+  const out = {};
+  for (let i = 0; i < data.length; i += 4) {
+    const hex = '#' + ((1 << 24) | (data[i] << 16) | (data[i + 1] << 8) | data[i + 2]).toString(16).slice(1);
+    out[hex] = (out[hex] || 0) + 1;
+  }
+  return out;
+}`;
 
 describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
   let browser: Browser;
@@ -118,6 +139,28 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     await browser?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  /** A PNG's pixels, decoded by Chromium in a blank page: exact colour counts and shares. */
+  async function pixels(png: Buffer): Promise<{
+    colours: number;
+    count(hex: string): number;
+    share(hex: string): number;
+  }> {
+    const blank = await browser.newPage();
+    try {
+      const counts = await blank.evaluate<Record<string, number>>(
+        `(${COUNT_COLOURS})(${JSON.stringify(png.toString('base64'))})`,
+      );
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      return {
+        colours: Object.keys(counts).length,
+        count: (hex) => counts[hex] ?? 0,
+        share: (hex) => (counts[hex] ?? 0) / total,
+      };
+    } finally {
+      await blank.close();
+    }
+  }
 
   const text = async (selector: string): Promise<string> =>
     ((await page.locator(selector).first().textContent()) ?? '').trim();
@@ -179,10 +222,34 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('looks like a report (screenshot for people)', async () => {
+  it('looks like a report: every failure open, a full-page picture with the chart in colour', async () => {
     await page.click('button[data-open=true]');
-    const shot = join(tmpdir(), 'fathom-report.png');
-    await page.screenshot({ path: shot, fullPage: true });
-    expect(existsSync(shot)).toBe(true);
+    const details = page.locator('details.test');
+    expect(await details.count()).toBe(1);
+    expect(await page.locator('details.test:not([open])').count()).toBe(0);
+    expect(await page.locator('details.test pre').first().isVisible()).toBe(true);
+
+    await page.emulateMedia({ colorScheme: 'light' }); // the colours counted below
+    const shot = join(tmpdir(), 'fathom-report.png'); // kept for people to look at
+    const png = await page.screenshot({ path: shot, fullPage: true });
+    // The PNG header: the viewport's width, and the whole page's height.
+    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1280, height]);
+    expect(height).toBeGreaterThan(900); // the open failure and the tables run past one screen
+
+    const page_ = await pixels(png);
+    expect(page_.colours).toBeGreaterThan(50); // text, cards, badges, chart: not a blank page
+    expect(page_.share('#ffffff')).toBeLessThan(0.98);
+
+    // The chart's bars: 5 passed, 1 failed, 1 skipped of 7 in one row, then three rows of all
+    // passed (node-logs and its nodes): passed:failed area 26:1, failed as wide as skipped.
+    const chart = await pixels(await page.locator('svg.chart').screenshot());
+    const [passed, failed, skipped] = ['#1a7f37', '#cf222e', '#9a6700'].map((c) => chart.count(c));
+    expect(failed).toBeGreaterThan(100);
+    expect(passed! / failed!).toBeGreaterThan(26 * 0.85);
+    expect(passed! / failed!).toBeLessThan(26 * 1.15);
+    expect(skipped! / failed!).toBeGreaterThan(0.85);
+    expect(skipped! / failed!).toBeLessThan(1.15);
   });
 });

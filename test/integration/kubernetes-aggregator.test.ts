@@ -30,6 +30,8 @@ import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { PluginDefinition } from '../../src/plugin/types.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';
 import { freePort, hostAddress } from '../support/net.js';
+import { skipOrFail } from '../support/required.js';
+import { deleteWaiting } from './delete-wait.js';
 
 const { cluster, skipReason } = providedCluster();
 
@@ -108,13 +110,15 @@ describe.skipIf(!cluster)(
     it('runs a Job and a DaemonSet plugin on 5 nodes and brings the results home', async (ctx) => {
       const ip = hostAddress();
       if (!ip)
-        return ctx.skip('this machine has no non-loopback IPv4 address for the pod proxy to reach');
+        return skipOrFail(
+          ctx,
+          'this machine has no non-loopback IPv4 address for the pod proxy to reach',
+        );
       const [uploadPort, resultsPort] = [await freePort(), await freePort()];
       const backend = new KubernetesBackend({
         client: admin,
         uploadPort,
         resultsPort,
-        pollMs: 100,
       });
       const { uuid } = await backend.start({
         namespace: ns,
@@ -272,7 +276,7 @@ describe.skipIf(!cluster)(
       } finally {
         stop.abort();
         expect(await aggregator).toBe(0);
-        await backend.delete(ns, { wait: true });
+        await deleteWaiting(admin, http, ns);
       }
     }, 120_000);
   },

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providedCluster } from './provided.js';
 import { parse, stringify } from 'yaml';
-import { kubeHttpFromKubeconfig } from '../cluster/kube.js';
+import { kubeHttpFromKubeconfig, type KubeHttp } from '../cluster/kube.js';
 import type { RunStatus } from '../../src/aggregation/types.js';
 import { KubernetesBackend } from '../../src/backends/kubernetes/backend.js';
 import {
@@ -30,6 +30,8 @@ import { FathomError } from '../../src/core/errors.js';
 import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { PluginDefinition } from '../../src/plugin/types.js';
 import { freePort, hostAddress } from '../support/net.js';
+import { skipOrFail } from '../support/required.js';
+import { deleteWaiting } from './delete-wait.js';
 
 const { cluster, skipReason } = providedCluster();
 
@@ -68,6 +70,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
   const ns = `fathom-kb-${suffix}`;
   let dir: string;
   let admin: KubeClient;
+  let http: KubeHttp;
   let backend: KubernetesBackend;
   let uuid: string;
   let caData: string;
@@ -120,10 +123,10 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
     };
     caData = doc.clusters[0]!.cluster['certificate-authority-data']!;
     admin = createKubeClient(resolveKubeconfig({ kubeconfig: cluster!.kubeconfig }));
+    http = await kubeHttpFromKubeconfig(cluster!.kubeconfig);
     backend = new KubernetesBackend({
       client: admin,
       resultsPort: await resultsPortP,
-      pollMs: 100,
     });
   });
 
@@ -134,6 +137,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
         .catch(() => false);
     }
     admin?.close();
+    http?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -293,7 +297,10 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
   it('retrieve streams the tarball from the aggregator through the pod proxy and checks it', async (ctx) => {
     const ip = hostAddress();
     if (!ip)
-      return ctx.skip('this machine has no non-loopback IPv4 address for the pod proxy to reach');
+      return skipOrFail(
+        ctx,
+        'this machine has no non-loopback IPv4 address for the pod proxy to reach',
+      );
     // Stand in for the aggregator: its results listener on this machine, the pod's IP pointing here.
     const secret = await admin.get<{ data: Record<string, string> }>(
       resourcePath('', 'secrets', ns, 'fathom-retrieve'),
@@ -363,7 +370,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
   });
 
   it('delete --wait removes the namespace it made and the cluster-wide RBAC', async () => {
-    await backend.delete(ns, { wait: true });
+    await deleteWaiting(admin, http, ns);
     expect(
       await admin.find(resourcePath('', 'namespaces', undefined, ns), 'reading'),
     ).toBeUndefined();
@@ -389,7 +396,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
       'creating',
     );
     await backend.start(spec(own));
-    await backend.delete(own, { wait: true });
+    await deleteWaiting(admin, http, own, { keepsNamespace: true });
     expect(
       await admin.find(resourcePath('', 'namespaces', undefined, own), 'reading'),
     ).toBeDefined();
@@ -522,7 +529,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
         ),
       );
       expect(await backend.list()).toContain(left);
-      await backend.delete(left, { wait: true });
+      await deleteWaiting(admin, http, left);
       expect(
         await admin.find(resourcePath('', 'namespaces', undefined, left), 'reading'),
       ).toBeUndefined();

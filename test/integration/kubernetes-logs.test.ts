@@ -21,10 +21,12 @@ import { createStatusAnnotationWriter } from '../../src/backends/kubernetes/runt
 import { createRunCa } from '../../src/core/pki.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';
 import { hostAddress } from '../support/net.js';
+import { available } from '../support/required.js';
 
 const { cluster, skipReason } = providedCluster();
 
 const ip = hostAddress();
+if (cluster) available(ip !== undefined, 'this machine has no non-loopback IPv4 address');
 
 describe.skipIf(!cluster || !ip)(
   `KubernetesBackend logs${cluster ? (ip ? '' : ' (skipped: no non-loopback IPv4 address)') : ` (skipped: ${skipReason})`}`,

@@ -1,11 +1,13 @@
 /**
  * vitest global setup for test/integration/: starts ONE test control plane (the same code as
  * `npm run cluster:up`) before any test file and stops it after all of them, failed or not.
- * Without `go` (and no cached binaries) it provides no cluster and the tests skip, saying why.
+ * Without `go` (and no cached binaries) it provides no cluster and the tests skip, saying why;
+ * under CI that fails the run instead (test/support/required.ts).
  */
 import type { TestProject } from 'vitest/node';
 import { ensureClusterBinaries } from '../cluster/binaries.js';
 import { startCluster } from '../cluster/cluster.js';
+import { MissingUnderCI, underCI } from '../support/required.js';
 import { INTEGRATION_NODES, SPECIAL_POOL } from './context.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -13,6 +15,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!found.ok) {
     if (!found.goMissing) throw new Error(found.reason); // a broken build must not pass as a skip
     const reason = `no test control plane: ${found.reason.split('\n')[0]}`;
+    if (underCI()) throw new MissingUnderCI(reason);
     process.stderr.write(`integration setup: ${reason}; test/integration/ will skip\n`);
     project.provide('fathomCluster', null);
     project.provide('fathomClusterSkip', reason);

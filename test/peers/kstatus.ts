@@ -1,7 +1,8 @@
 /**
  * The kstatus peer (`test/peers/kstatus/main.go`: the Go original's `status.Compute`), built by
  * `test/peers/kstatus/build.sh` into a cache outside the repo. Tests call `kstatusPeerBinary()`
- * and skip with `kstatusPeerUnavailableReason` when it is undefined.
+ * and skip with `kstatusPeerUnavailableReason` when it is undefined; under CI they fail instead
+ * (test/support/required.ts).
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

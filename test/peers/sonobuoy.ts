@@ -1,7 +1,7 @@
 /**
  * The Sonobuoy binary used as an interop peer, built by `test/peers/build.sh` into a cache
  * outside the repo. Tests call `sonobuoyBinary()` and skip with `sonobuoyUnavailableReason`
- * when it is undefined.
+ * when it is undefined; under CI they fail instead (test/support/required.ts).
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';

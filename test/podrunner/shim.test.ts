@@ -8,8 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/core/version.js';
 import { findExecutable } from './paths.js';
 import { REPO_ROOT, writeFathomShim } from './shim.js';
+import { available } from '../support/required.js';
 
-const built = existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'));
+const built = available(
+  existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js')),
+  'dist/ is not built (npm run build)',
+);
 
 describe('fathom shim', () => {
   let dir: string;

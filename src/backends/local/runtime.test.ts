@@ -9,6 +9,7 @@ import { createRunCa } from '../../core/pki.js';
 import { readTlsDir } from '../../core/tls-files.js';
 import { parsePluginDocuments } from '../../plugin/loader.js';
 import { LocalPluginRuntime } from './runtime.js';
+import { available } from '../../../test/support/required.js';
 
 const PLUGIN = `
 sonobuoy-config:
@@ -46,7 +47,7 @@ afterEach(async () => {
 });
 
 describe('local runtime: worker keys', () => {
-  it.skipIf(!existsSync('/proc/self/environ'))(
+  it.skipIf(!available(existsSync('/proc/self/environ'), 'no /proc/self/environ (not Linux)'))(
     'gives the worker its key as a 0600 file the plugin is not told about, never in env',
     async () => {
       const plugin = parsePluginDocuments(PLUGIN, '<test>').plugins[0]!;

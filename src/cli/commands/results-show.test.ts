@@ -14,10 +14,13 @@ import { extractResults, writeResultsTarball } from '../../results/tarball.js';
 import type { Io } from '../context.js';
 import type { ResultsOptions } from './results.js';
 import { showResults } from './results-show.js';
+import { available } from '../../../test/support/required.js';
 
 const fixtures = new URL('../../../../shared/conformance/sonobuoy/', import.meta.url).pathname;
-const haveFixtures = existsSync(fixtures);
-if (!haveFixtures) console.warn(`skipping Sonobuoy tarball fixtures: ${fixtures} is absent`);
+const haveFixtures = available(
+  existsSync(fixtures),
+  `Sonobuoy tarball fixtures: ${fixtures} is absent`,
+);
 
 let work: string;
 beforeAll(async () => {

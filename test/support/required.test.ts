@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './cli.js';
+import { available, MissingUnderCI, underCI } from './required.js';
+
+describe('what the suite requires', () => {
+  it('reads CI as CI services set it', () => {
+    expect(underCI({ CI: 'true' })).toBe(true);
+    expect(underCI({ CI: '1' })).toBe(true);
+    for (const CI of [undefined, '', '0', 'false', ' FALSE ']) expect(underCI({ CI })).toBe(false);
+  });
+
+  it('skips outside CI and fails under it, naming what is missing', () => {
+    expect(available(true, 'x', { CI: 'true' })).toBe(true);
+    expect(available(false, 'the peer is not built', {})).toBe(false);
+    expect(() => available(false, 'the peer is not built', { CI: 'true' })).toThrow(
+      new MissingUnderCI('the peer is not built'),
+    );
+    expect(new MissingUnderCI('y').message).toBe('required under CI (CI is set), but y');
+  });
+});
+
+describe('.ci/summary.mjs', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fathom-summary-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Runs the summary on a vitest JSON report; resolves with its output and exit code. */
+  async function summary(
+    report: object,
+    env: Record<string, string>,
+    args: string[] = ['0'],
+  ): Promise<{ code: number; out: string }> {
+    const file = join(dir, 'vitest.json');
+    await writeFile(file, JSON.stringify(report));
+    const { CI: _ci, ...rest } = process.env;
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [join(repoRoot, '.ci/summary.mjs'), file, ...args],
+        { env: { ...rest, ...env } },
+      );
+      return { code: 0, out: stdout };
+    } catch (err) {
+      const e = err as { code: number; stdout: string };
+      return { code: e.code, out: e.stdout };
+    }
+  }
+
+  const withSkip = {
+    numPassedTests: 5,
+    numFailedTests: 0,
+    numPendingTests: 2,
+    numTodoTests: 0,
+    testResults: [
+      {
+        name: '/repo/test/e2e/report.test.ts',
+        status: 'passed',
+        assertionResults: [
+          { status: 'passed', fullName: 'renders' },
+          { status: 'skipped', fullName: 'the HTML report in Chromium looks like a report' },
+          { status: 'pending', fullName: 'the HTML report in Chromium filters' },
+        ],
+      },
+    ],
+  };
+
+  it('lets skips pass outside CI', async () => {
+    expect(await summary(withSkip, {})).toEqual({
+      code: 0,
+      out: '5 passed, 0 failed, 2 skipped\n',
+    });
+  });
+
+  it('counts skips as failures under CI and names them', async () => {
+    const r = await summary(withSkip, { CI: 'true' });
+    expect(r.code).toBe(1);
+    expect(r.out).toBe(
+      'skipped under CI, counted as failed (2):\n' +
+        '  /repo/test/e2e/report.test.ts: the HTML report in Chromium looks like a report\n' +
+        '  /repo/test/e2e/report.test.ts: the HTML report in Chromium filters\n' +
+        '5 passed, 2 failed, 2 skipped\n',
+    );
+  });
+
+  it('adds the setup steps of .ci/run that failed, and a file that did not load', async () => {
+    const broken = {
+      numPassedTests: 3,
+      numFailedTests: 0,
+      testResults: [{ name: 'x.test.ts', status: 'failed', assertionResults: [] }],
+    };
+    expect(await summary(broken, { CI: 'true' }, ['1', '2'])).toEqual({
+      code: 1,
+      out: '3 passed, 3 failed\n',
+    });
+    expect(await summary({ numPassedTests: 4 }, { CI: 'true' }, ['0', '0'])).toEqual({
+      code: 0,
+      out: '4 passed, 0 failed\n',
+    });
+  });
+});
