@@ -1,13 +1,9 @@
+import type { Driver, EnvVar, PluginContainer, PluginDefinition, ResultFormat } from './types.js';
 import type {
-  Driver,
-  EnvVar,
   NodeSelectorOperator,
   NodeSelectorRequirement,
   NodeSelectorTerm,
-  PluginContainer,
-  PluginDefinition,
-  ResultFormat,
-} from './types.js';
+} from '../core/nodes.js';
 import {
   configMapKeyProblem,
   deepFreeze,
