@@ -10,7 +10,7 @@ import { ManualClock } from '../core/clock.js';
 import { parsePluginDocuments } from '../plugin/loader.js';
 import type { ClusterNode } from '../core/nodes.js';
 import type { ExpectedResult, PluginDefinition } from '../plugin/types.js';
-import { createMtlsClient } from '../worker/mtls-client.js';
+import { createMtlsClient } from '../core/mtls-client.js';
 import { runAggregation } from './run.js';
 import type { LaunchContext, MonitorError, PluginRuntime } from './runtime.js';
 
