@@ -1,11 +1,12 @@
 import { createWriteStream } from 'node:fs';
-import { finished, pipeline } from 'node:stream/promises';
-import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { FathomError, messageOf } from '../core/errors.js';
 import {
   ByteLimit,
   DEFAULT_MAX_ARCHIVE_ENTRIES,
   extractUntrustedTar,
+  feed,
 } from '../core/untrusted-tar.js';
 
 /**
@@ -118,18 +119,6 @@ export function storeError(err: unknown, archive: boolean): FathomError {
       cause: err,
     },
   );
-}
-
-/**
- * Feeds `body` into `first` without ever destroying `body`: on failure it is only unpiped, so
- * an HTTP server can still answer on the request's socket. Returns the detach function.
- */
-function feed(body: Readable, first: Writable): () => void {
-  body.pipe(first);
-  finished(body, { writable: false }).catch((err: unknown) => {
-    first.destroy(err instanceof Error ? err : new Error(messageOf(err)));
-  });
-  return () => body.unpipe(first);
 }
 
 /** Streams `body` into the new file `path` (which must not exist), at most `limit` bytes. */

@@ -143,6 +143,18 @@ export class ByteLimit extends Transform {
   }
 }
 
+/**
+ * Feeds `body` into `first` without ever destroying `body`: on failure it is only unpiped, so
+ * an HTTP server can still answer on the request's socket. Returns the detach function.
+ */
+export function feed(body: Readable, first: Writable): () => void {
+  body.pipe(first);
+  finished(body, { writable: false }).catch((err: unknown) => {
+    first.destroy(err instanceof Error ? err : new Error(messageOf(err)));
+  });
+  return () => body.unpipe(first);
+}
+
 type Callback = (err?: Error | null) => void;
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 
@@ -334,11 +346,7 @@ export async function walkUntrustedTar(
     tooLarge(source, `decompresses to more than ${maxStream} bytes`, { maxBytes }),
   );
   const walker = new Walker(options, visit);
-  input.pipe(inputLimit);
-  const detach = (): void => void input.unpipe(inputLimit);
-  finished(input, { writable: false }).catch((err: unknown) => {
-    inputLimit.destroy(err instanceof Error ? err : new Error(messageOf(err)));
-  });
+  const detach = feed(input, inputLimit);
   try {
     if (options.gzip) await pipeline(inputLimit, createGunzip(), streamLimit, walker);
     else await pipeline(inputLimit, streamLimit, walker);
