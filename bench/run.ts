@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ingestBench } from './benches/ingest.js';
+import { parsersBench } from './benches/parsers.js';
 import { kubernetesBench } from './benches/kubernetes.js';
 import { processBench } from './benches/process.js';
 import { resultsCliBench } from './benches/results-cli.js';
@@ -25,6 +26,7 @@ const BENCHES: readonly Bench[] = [
   ingestBench,
   processBench,
   resultsCliBench,
+  parsersBench,
   statusBench,
   kubernetesBench,
 ];

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { systemClock } from '../../src/core/clock.js';
 import { createRunCa, type KeyPair } from '../../src/core/pki.js';
 import { silentLogger } from '../../src/worker/logger.js';
-import { createMtlsClient, type MtlsClient } from '../../src/worker/mtls-client.js';
+import { createMtlsClient, type MtlsClient } from '../../src/core/mtls-client.js';
 import { putWithRetry, type RetryPolicy, type UploadBody } from '../../src/worker/upload.js';
 import type { AggregatorChildConfig, AggregatorChildMessage } from '../children/aggregator.js';
 import { forkChild, quantile } from '../lib/measure.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { create as tarCreate } from 'tar';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/worker/logger.js';
-import { createMtlsClient } from '../../src/worker/mtls-client.js';
+import { createMtlsClient } from '../../src/core/mtls-client.js';
 import { DEFAULT_RETRY, putWithRetry } from '../../src/worker/upload.js';
 import type { KubeHttp, KubeObject } from '../../test/cluster/kube.js';
 import { hostAddress as anyHostAddress } from '../../test/support/net.js';

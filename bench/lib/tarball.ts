@@ -120,3 +120,32 @@ export async function bigFilesTarball(
   await pipeline(Readable.from(blocks()), createGzip({ level: 1 }), createWriteStream(file));
   return { file, tarballBytes: (await stat(file)).size };
 }
+
+/**
+ * `<dir>/many-nodes.tar.gz`: a DaemonSet plugin's run on `nodes` nodes as fathom packs it, each
+ * node with a 20-test JUnit file, two logs and its post-processed results: many small entries.
+ */
+export async function manyNodesTarball(dir: string, nodes: number): Promise<string> {
+  const tree = join(dir, 'tree');
+  const plugin = {
+    name: 'ds',
+    driver: 'DaemonSet',
+    resultFormat: 'junit',
+    resultFiles: [],
+  } as const;
+  const log = 'I1204 00:00:00.000000 1 main.go:42] a log line of a node agent\n'.repeat(40);
+  for (let i = 0; i < nodes; i++) {
+    const node = join(tree, 'plugins', 'ds', 'results', `node-${i}`);
+    await mkdir(node, { recursive: true });
+    await writeParts(join(node, 'junit_01.xml'), junitParts(0, 20));
+    await writeFile(join(node, 'kubelet.log'), log);
+    await writeFile(join(node, 'agent.log'), log);
+  }
+  const item = await postProcessPlugin(tree, plugin);
+  await writePluginResults(tree, plugin, item);
+  await mkdir(join(tree, 'meta'), { recursive: true });
+  await writeFile(join(tree, 'meta', 'info.json'), JSON.stringify({ plugins: ['ds'] }));
+  const file = join(dir, 'many-nodes.tar.gz');
+  await writeResultsTarball(tree, file);
+  return file;
+}

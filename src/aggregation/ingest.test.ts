@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFathomError } from '../core/errors.js';
 import {
   assertSafeSegment,
-  entryComponents,
   filenameFromContentDisposition,
   isSafeSegment,
   writeBodyToFile,
@@ -52,26 +51,6 @@ describe('filenameFromContentDisposition', () => {
   ])('%j gives %j', (header, name) => {
     expect(filenameFromContentDisposition(header)).toBe(name);
   });
-});
-
-describe('entryComponents', () => {
-  it('drops ./ and empty components', () => {
-    expect(entryComponents('./a//b/./c/')).toEqual(['a', 'b', 'c']);
-    expect(entryComponents('./')).toEqual([]);
-  });
-
-  it.each(['../x', 'a/../../x', 'a/..', '/etc/passwd', 'C:/windows', 'a\0b'])(
-    'rejects %j',
-    (name) => {
-      let caught: unknown;
-      try {
-        entryComponents(name);
-      } catch (err) {
-        caught = err;
-      }
-      expect(isFathomError(caught, 'FATHOM_RESULT_BAD_ARCHIVE')).toBe(true);
-    },
-  );
 });
 
 describe('writeBodyToFile', () => {

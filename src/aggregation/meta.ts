@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VERSION } from '../core/version.js';
-import type { ClusterNode, PluginDefinition } from '../plugin/types.js';
+import type { ClusterNode } from '../core/nodes.js';
+import type { PluginDefinition } from '../plugin/types.js';
 import type { RunConfig } from './run.js';
 
 /** Sonobuoy's meta/ files and each plugin's definition.json, as the tarball carries them. */

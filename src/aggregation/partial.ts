@@ -1,7 +1,8 @@
 import { link, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ClusterNode, PluginDefinition } from '../plugin/types.js';
+import type { ClusterNode } from '../core/nodes.js';
+import type { PluginDefinition } from '../plugin/types.js';
 import { INCOMING_PREFIX } from './aggregator.js';
 import { writeMeta } from './meta.js';
 import type { PluginVerdicts, RunConfig } from './run.js';

@@ -8,8 +8,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { parsePluginDocuments } from '../plugin/loader.js';
-import type { ClusterNode, ExpectedResult, PluginDefinition } from '../plugin/types.js';
-import { createMtlsClient } from '../worker/mtls-client.js';
+import type { ClusterNode } from '../core/nodes.js';
+import type { ExpectedResult, PluginDefinition } from '../plugin/types.js';
+import { createMtlsClient } from '../core/mtls-client.js';
 import { runAggregation } from './run.js';
 import type { LaunchContext, MonitorError, PluginRuntime } from './runtime.js';
 

@@ -1,5 +1,6 @@
 import type { KeyPair } from '../core/pki.js';
-import type { ClusterNode, ExpectedResult, PluginDefinition } from '../plugin/types.js';
+import type { ClusterNode } from '../core/nodes.js';
+import type { ExpectedResult, PluginDefinition } from '../plugin/types.js';
 
 /** What a plugin's pods need to phone home. */
 export interface LaunchContext {

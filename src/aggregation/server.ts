@@ -1,11 +1,9 @@
-import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
-import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { FathomError, httpStatusOf, isFathomError, messageOf } from '../core/errors.js';
-import { certificateDnsNames } from '../core/pki.js';
+import { peerDnsNames, startMtlsServer, type MtlsServer } from '../core/mtls-server.js';
+import type { TlsMaterial } from '../core/tls-files.js';
 import { GLOBAL_NODE } from '../plugin/types.js';
 import type { Aggregator } from './aggregator.js';
 import { filenameFromContentDisposition } from './ingest.js';
@@ -14,7 +12,7 @@ import { PROGRESS_LIMITS } from './progress.js';
 export interface AggregationServerOptions {
   aggregator: Aggregator;
   /** The run CA (clients must present a certificate it signed) and the server's own pair. */
-  tls: { caPem: string; certPem: string; keyPem: string };
+  tls: TlsMaterial;
   /** Default 127.0.0.1. */
   host?: string;
   /** 0 (the default) picks any free port. */
@@ -22,37 +20,17 @@ export interface AggregationServerOptions {
   logger?: Logger;
 }
 
-export interface AggregationServer {
-  /** `https://host:port`, IPv6 hosts bracketed. */
-  readonly url: string;
-  readonly port: number;
-  /** Swaps the CA and server pair (certificate renewal); open connections keep theirs. */
-  setTls(tls: { caPem: string; certPem: string; keyPem: string }): void;
-  close(): Promise<void>;
-}
+/** The mTLS server with the aggregator's routes (see core/mtls-server.ts). */
+export type AggregationServer = MtlsServer;
 
 interface PluginParams {
   plugin: string;
   node?: string;
 }
 
-/** The DNS names of the peer certificate, cached per TLS connection. */
-const peerNames = new WeakMap<TLSSocket, readonly string[]>();
-
-function clientNames(raw: IncomingMessage): readonly string[] {
-  const socket = raw.socket as TLSSocket;
-  let names = peerNames.get(socket);
-  if (!names) {
-    const der = socket.getPeerCertificate?.().raw;
-    names = der ? certificateDnsNames(new X509Certificate(der).toString()) : [];
-    peerNames.set(socket, names);
-  }
-  return names;
-}
-
 /** Stricter than Sonobuoy: a plugin's certificate may only speak for that plugin. */
 function assertCertFor(request: FastifyRequest, plugin: string): void {
-  if (!clientNames(request.raw).includes(plugin)) {
+  if (!peerDnsNames(request.raw).includes(plugin)) {
     throw new FathomError(
       'FATHOM_CLIENT_CERT_MISMATCH',
       `client certificate is not issued for plugin ${JSON.stringify(plugin)}`,
@@ -92,10 +70,6 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function urlHost(host: string): string {
-  return isIP(host) === 6 ? `[${host}]` : host;
-}
-
 /** Where each request's original content type is kept (fastify never sees it; see onRequest). */
 const contentTypes = new WeakMap<IncomingMessage, string | undefined>();
 
@@ -106,23 +80,19 @@ const contentTypes = new WeakMap<IncomingMessage, string | undefined>();
 export async function startAggregationServer(
   options: AggregationServerOptions,
 ): Promise<AggregationServer> {
-  const { aggregator, tls, logger: log } = options;
-  const app = Fastify({
-    https: {
-      ca: tls.caPem,
-      cert: tls.certPem,
-      key: tls.keyPem,
-      requestCert: true,
-      rejectUnauthorized: true,
-    },
-    // fastify's own per-request lines are noise: the handlers log each result and refusal.
-    logger: false,
+  return startMtlsServer({
+    tls: options.tls,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
     // Node names are DNS subdomains of up to 253 characters.
-    routerOptions: { maxParamLength: 512 },
-    // Uploads of big results take long; shutdown must not wait for them.
-    requestTimeout: 0,
-    forceCloseConnections: true,
+    maxParamLength: 512,
+    routes: (app) => aggregationRoutes(app, options),
   });
+}
+
+/** Sonobuoy's routes: results and progress, global and by node. */
+function aggregationRoutes(app: FastifyInstance, options: AggregationServerOptions): void {
+  const { aggregator, logger: log } = options;
 
   // Bodies are streamed by the handlers, never parsed by fastify. Sonobuoy's worker may send an
   // empty or unusual content-type, which fastify would refuse with 415: hide it from fastify.
@@ -188,22 +158,6 @@ export async function startAggregationServer(
   };
   app.all('/api/v1/progress/global/:plugin', progress);
   app.all('/api/v1/progress/by-node/:node/:plugin', progress);
-
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
-  const url = `https://${urlHost(options.host ?? '127.0.0.1')}:${port}`;
-  return {
-    url,
-    port,
-    setTls: (next) =>
-      (app.server as unknown as TlsServer).setSecureContext({
-        ca: next.caPem,
-        cert: next.certPem,
-        key: next.keyPem,
-      }),
-    close: () => app.close(),
-  };
 }
 
 /** Fastify's own errors carry a 4xx status for bad requests; everything else is ours to own. */

@@ -1,13 +1,9 @@
+import type { Driver, EnvVar, PluginContainer, PluginDefinition, ResultFormat } from './types.js';
 import type {
-  Driver,
-  EnvVar,
   NodeSelectorOperator,
   NodeSelectorRequirement,
   NodeSelectorTerm,
-  PluginContainer,
-  PluginDefinition,
-  ResultFormat,
-} from './types.js';
+} from '../core/nodes.js';
 import {
   configMapKeyProblem,
   deepFreeze,
@@ -18,8 +14,8 @@ import {
 } from './names.js';
 import type { JsonSizeProblem } from './limits.js';
 import { configYamlProblem, formatBytes, jsonSize, pluginLimits } from './limits.js';
-import type { DocContext, FieldPath } from './yaml-locate.js';
-import { fieldError, locatedMessage, positionOf } from './yaml-locate.js';
+import type { DocContext, FieldPath } from '../core/yaml-locate.js';
+import { fieldError, locatedMessage, positionOf } from '../core/yaml-locate.js';
 
 type Obj = Record<string, unknown>;
 

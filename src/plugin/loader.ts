@@ -14,7 +14,7 @@ import {
   tooLarge,
 } from './limits.js';
 import { deepFreeze, pluginNameProblem } from './names.js';
-import { syntaxError } from './yaml-locate.js';
+import { syntaxError } from '../core/yaml-locate.js';
 
 export { applyPluginEnv, parsePluginEnvFlag } from './env.js';
 

@@ -1,4 +1,5 @@
 /** What fathom reads from a Sonobuoy plugin definition, after validation. Frozen once loaded. */
+import type { NodePlacement } from '../core/nodes.js';
 
 /** The node name used for a result that belongs to the whole cluster (a Job plugin). */
 export const GLOBAL_NODE = 'global';
@@ -30,7 +31,7 @@ export interface PluginSource {
   readonly document: number;
 }
 
-export interface PluginDefinition {
+export interface PluginDefinition extends NodePlacement {
   readonly name: string;
   readonly driver: Driver;
   readonly resultFormat: ResultFormat;
@@ -45,39 +46,12 @@ export interface PluginDefinition {
   readonly sourceUrl: string;
   readonly order: number;
   readonly container: PluginContainer;
-  /** podSpec.nodeSelector (DaemonSets only run on matching nodes). */
-  readonly nodeSelector: Readonly<Record<string, string>>;
-  /**
-   * podSpec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
-   * (ORed). Absent or empty when the plugin sets none.
-   */
-  readonly requiredNodeAffinity?: readonly NodeSelectorTerm[];
+  // nodeSelector and requiredNodeAffinity (NodePlacement): DaemonSets only run on matching nodes.
   /** `config-map`: file name → contents, mounted at SONOBUOY_CONFIG_DIR. */
   readonly configMap: Readonly<Record<string, string>>;
   /** The definition as written (for definition.json and for the Kubernetes backend). */
   readonly manifest: Readonly<Record<string, unknown>>;
   readonly source: PluginSource;
-}
-
-export type NodeSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
-
-/** One `matchExpressions` (label) or `matchFields` (`metadata.name`) entry of a node selector term. */
-export interface NodeSelectorRequirement {
-  readonly key: string;
-  readonly operator: NodeSelectorOperator;
-  readonly values: readonly string[];
-}
-
-/** A term of `requiredDuringSchedulingIgnoredDuringExecution`: its requirements are ANDed. */
-export interface NodeSelectorTerm {
-  readonly matchExpressions: readonly NodeSelectorRequirement[];
-  readonly matchFields: readonly NodeSelectorRequirement[];
-}
-
-/** A simulated or real node as the run sees it. */
-export interface ClusterNode {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
 }
 
 /** A result the aggregator waits for: one per Job plugin (`global`), one per matching node for a DaemonSet. */

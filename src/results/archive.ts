@@ -1,9 +1,8 @@
 /**
  * A results tarball read in one streaming pass, keeping only the few files a caller asks for
  * (`fathom results` needs meta/info.json, the plugins' sonobuoy_results.yaml and the cluster
- * health, not the logs and raw results around them). Every entry is still checked as
- * extraction checks it (tarball.ts): only files and directories, no `..`, no absolute paths,
- * bounded counts and sizes, a corrupt archive is an error. Reads then answer like the file
+ * health, not the logs and raw results around them). Entries come from the one untrusted-archive
+ * reader (core/untrusted-tar.ts), checked exactly as extraction checks them. Reads then answer like the file
  * system would for the extracted tree, down to the error codes (ENOENT, EISDIR).
  *
  * Memory is bounded whatever the files hold: small files are kept in memory up to a budget,
@@ -13,14 +12,16 @@
 import { closeSync, createReadStream, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { FathomError } from '../core/errors.js';
 import { makeTempDir, removeTempDir } from '../core/tempdir.js';
-import { isGzip, safeEntryPath } from './tarpath.js';
-import { TarError, TarReader, type TarEntry } from './tarstream.js';
+import {
+  badArchive,
+  DEFAULT_MAX_ARCHIVE_BYTES,
+  DEFAULT_MAX_ARCHIVE_ENTRIES,
+  isGzip,
+  walkUntrustedTar,
+  type UntrustedEntry,
+} from '../core/untrusted-tar.js';
 
 export interface ArchiveLimits {
   /** Sum of file sizes (default 8 GiB, as extraction). */
@@ -54,13 +55,10 @@ interface FileEntry {
   spilled?: string;
 }
 
-const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
-const DEFAULT_MAX_ENTRIES = 200_000;
 const DEFAULT_MAX_KEPT_FILE = 1024 * 1024;
 const DEFAULT_MAX_KEPT_BYTES = 64 * 1024 * 1024;
 /** Pieces in which `chunks` hands over a file kept on disk. */
 export const CHUNK_BYTES = 64 * 1024;
-const allowedTypes = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory']);
 
 /** An error shaped like the one fs gives, so callers treat both alike. */
 function fsError(code: 'ENOENT' | 'EISDIR', rel: string): NodeJS.ErrnoException {
@@ -136,19 +134,10 @@ export class ResultsArchive {
 /** A failure to write a temporary file: the machine's problem, not the tarball's. */
 class SpillError extends Error {}
 
-function badArchive(tarball: string, message: string, entry?: string): FathomError {
-  const where = entry === undefined ? '' : ` (entry "${entry}")`;
-  return new FathomError('FATHOM_RESULT_BAD_ARCHIVE', `${tarball}: ${message}${where}`, {
-    details: entry === undefined ? { file: tarball } : { file: tarball, entry },
-  });
-}
-
 /** Collects the entries of one tarball, checking each as extraction does. */
 class Collector {
   readonly files = new Map<string, FileEntry>();
   readonly dirs = new Set<string>();
-  private entries = 0;
-  private bytes = 0;
   private kept = 0;
   private spilled = 0;
   /** The temporary directory, made when the first file goes to disk. */
@@ -159,7 +148,7 @@ class Collector {
   constructor(
     private readonly tarball: string,
     private readonly keep: KeepFile,
-    private readonly limits: Required<ArchiveLimits>,
+    private readonly limits: Required<Pick<ArchiveLimits, 'maxKeptFile' | 'maxKeptBytes'>>,
   ) {}
 
   /** Marks the parents of `rel` as directories; a parent that is a file cannot be one. */
@@ -173,28 +162,10 @@ class Collector {
     }
   }
 
-  entry(e: TarEntry): boolean {
-    const name = e.path;
-    if (!allowedTypes.has(e.type)) {
-      const what = /Link/.test(e.type)
-        ? 'links are not allowed'
-        : 'only files and directories are allowed';
-      throw badArchive(this.tarball, `${e.type}: ${what}`, name);
-    }
-    let rel: string | undefined;
-    try {
-      rel = safeEntryPath(name);
-    } catch (err) {
-      throw badArchive(this.tarball, `unsafe path: ${(err as Error).message}`, name);
-    }
-    if (++this.entries > this.limits.maxEntries) {
-      throw new FathomError(
-        'FATHOM_RESULT_TOO_LARGE',
-        `${this.tarball}: more than ${this.limits.maxEntries} entries (at entry "${name}")`,
-        { details: { file: this.tarball, entry: name, maxEntries: this.limits.maxEntries } },
-      );
-    }
-    if (rel === undefined) return false;
+  /** Takes the checked entry; true when its bytes are wanted (then `data` and `end` follow). */
+  entry(e: UntrustedEntry): boolean {
+    const { name, rel } = e;
+    if (rel === '') return false;
     this.parents(rel, name);
     if (e.type === 'Directory') {
       if (this.files.has(rel)) {
@@ -205,14 +176,6 @@ class Collector {
     }
     if (this.dirs.has(rel)) {
       throw badArchive(this.tarball, `cannot write: "${rel}" is a directory`, name);
-    }
-    this.bytes += e.size;
-    if (this.bytes > this.limits.maxBytes) {
-      throw new FathomError(
-        'FATHOM_RESULT_TOO_LARGE',
-        `${this.tarball}: contents exceed ${this.limits.maxBytes} bytes (at entry "${name}")`,
-        { details: { file: this.tarball, entry: name, maxBytes: this.limits.maxBytes } },
-      );
     }
     const entry: FileEntry = { size: e.size };
     // A later entry for the same path replaces the earlier one, as extraction overwrites.
@@ -282,66 +245,39 @@ export async function readArchive(
   keep: KeepFile,
   limits: ArchiveLimits = {},
 ): Promise<ResultsArchive> {
-  const all: Required<ArchiveLimits> = {
-    maxBytes: limits.maxBytes ?? DEFAULT_MAX_BYTES,
-    maxEntries: limits.maxEntries ?? DEFAULT_MAX_ENTRIES,
+  const collector = new Collector(tarball, keep, {
     maxKeptFile: limits.maxKeptFile ?? DEFAULT_MAX_KEPT_FILE,
     maxKeptBytes: limits.maxKeptBytes ?? DEFAULT_MAX_KEPT_BYTES,
-  };
-  // Bound what is decompressed too (headers, padding, zeros after the end): a gzip bomb stops here.
-  const maxStream = all.maxBytes + (all.maxEntries + 4) * 1536 + 16 * 1024 * 1024;
-  const collector = new Collector(tarball, keep, all);
-  const reader = new TarReader(collector);
-  let decompressed = 0;
-  const sink = new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _enc, cb) {
-      decompressed += chunk.length;
-      if (decompressed > maxStream) {
-        return cb(
-          new FathomError(
-            'FATHOM_RESULT_TOO_LARGE',
-            `${tarball}: decompresses to more than ${maxStream} bytes`,
-            { details: { file: tarball, maxBytes: all.maxBytes } },
-          ),
-        );
-      }
-      try {
-        if (!reader.ended) reader.write(chunk);
-        cb();
-      } catch (err) {
-        cb(err as Error);
-      }
-    },
-    final(cb) {
-      try {
-        reader.end();
-        cb();
-      } catch (err) {
-        cb(err as Error);
-      }
-    },
   });
-  const gz = await isGzip(tarball);
+  const gzip = await isGzip(tarball);
   const source = createReadStream(tarball, { highWaterMark: 1 << 20 });
   try {
-    if (gz) await pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), sink);
-    else await pipeline(source, sink);
+    await walkUntrustedTar(
+      source,
+      {
+        source: tarball,
+        gzip,
+        maxBytes: limits.maxBytes ?? DEFAULT_MAX_ARCHIVE_BYTES,
+        maxEntries: limits.maxEntries ?? DEFAULT_MAX_ARCHIVE_ENTRIES,
+      },
+      async (entry) => {
+        if (!collector.entry(entry)) return;
+        for await (const chunk of entry.body) collector.data(chunk);
+        collector.end();
+      },
+    );
   } catch (err) {
     collector.abort();
     if (collector.spillDir) removeTempDir(collector.spillDir);
     if (err instanceof SpillError) throw err.cause;
     if (err instanceof FathomError) throw err;
-    if (err instanceof TarError) {
-      if (err.kind === 'unsupported')
-        throw badArchive(tarball, `unsupported entry type ${err.message}`, err.entry);
-      throw badArchive(tarball, `corrupt archive: ${err.message}`);
-    }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' && e.path === tarball) {
       throw new FathomError('FATHOM_RESULTS_NOT_FOUND', `${tarball}: no such file`, { cause: err });
     }
     throw badArchive(tarball, `corrupt archive: ${e.message}`);
+  } finally {
+    source.destroy();
   }
   return new ResultsArchive(tarball, collector.files, collector.dirs, collector.spillDir);
 }

@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import { FathomError } from '../core/errors.js';
-import { syntaxError } from '../plugin/yaml-locate.js';
+import { syntaxError } from '../core/yaml-locate.js';
 import type { ComputeOptions } from './compute.js';
 import { compute } from './compute.js';
 import { isMap, topString } from './fields.js';

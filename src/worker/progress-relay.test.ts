@@ -4,7 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startMtlsRecorder } from '../../test/interop/mtls-recorder.js';
 import type { MtlsRecorder } from '../../test/interop/mtls-recorder.js';
-import { createMtlsClient } from './mtls-client.js';
+import { createMtlsClient } from '../core/mtls-client.js';
 import { startProgressRelay } from './progress-relay.js';
 import type { ProgressRelay } from './progress-relay.js';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { FathomError, messageOf } from '../core/errors.js';
 import { silentLogger } from './logger.js';
 import type { WorkerLogger } from './logger.js';
-import type { MtlsClient } from './mtls-client.js';
+import type { MtlsClient } from '../core/mtls-client.js';
 
 /** The path plugins POST progress updates to, on the worker's plain-HTTP port. */
 export const PROGRESS_PATH = '/progress';

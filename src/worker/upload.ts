@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import { FathomError, messageOf } from '../core/errors.js';
 import type { WorkerLogger } from './logger.js';
-import type { MtlsClient, MtlsResponse } from './mtls-client.js';
+import type { MtlsClient, MtlsResponse } from '../core/mtls-client.js';
 
 /**
  * Content types as Go's `mime.TypeByExtension` gives them to Sonobuoy's worker on a Debian

@@ -3,7 +3,6 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { FathomError, isFathomError, messageOf } from '../core/errors.js';
-import { readTlsDir } from '../core/tls-files.js';
 import { writeExitCode } from '../results/raw.js';
 import type { WorkerConfig } from './config.js';
 import { progressPath, resultPath } from './config.js';
@@ -23,8 +22,8 @@ import {
 } from './done-file.js';
 import { silentLogger } from './logger.js';
 import type { WorkerLogger } from './logger.js';
-import { createMtlsClient } from './mtls-client.js';
-import type { MtlsClient } from './mtls-client.js';
+import { createMtlsClient, tlsDirSource } from '../core/mtls-client.js';
+import type { MtlsClient } from '../core/mtls-client.js';
 import { startProgressRelay } from './progress-relay.js';
 import type { ProgressRelay } from './progress-relay.js';
 import { DEFAULT_RETRY, contentDispositionFor, contentTypeFor, putWithRetry } from './upload.js';
@@ -298,7 +297,7 @@ export async function runWorker(
     config.aggregatorUrl,
     // Files are read on every attempt: a long run's certificates are renewed in place.
     tlsDir
-      ? () => readTlsDir(tlsDir)
+      ? tlsDirSource(tlsDir)
       : { caPem: config.caPem, certPem: config.clientCertPem, keyPem: config.clientKeyPem },
   );
   const states =

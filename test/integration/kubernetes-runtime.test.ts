@@ -30,9 +30,10 @@ import {
 import type { Pod } from '../../src/backends/kubernetes/types.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { createRunCa, type RunCa } from '../../src/core/pki.js';
-import { expectedResults, nodeMatches } from '../../src/plugin/expected.js';
+import { nodeMatches, type ClusterNode } from '../../src/core/nodes.js';
+import { expectedResults } from '../../src/plugin/expected-results.js';
 import { parsePluginDocuments } from '../../src/plugin/loader.js';
-import type { ClusterNode, PluginDefinition } from '../../src/plugin/types.js';
+import type { PluginDefinition } from '../../src/plugin/types.js';
 import { kubeHttpFromKubeconfig, type KubeHttp } from '../cluster/kube.js';
 
 const { cluster, skipReason } = providedCluster();

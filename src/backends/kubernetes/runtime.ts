@@ -9,12 +9,8 @@ import type { RunStatus } from '../../aggregation/types.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isFathomError } from '../../core/errors.js';
 import type { KeyPair } from '../../core/pki.js';
-import {
-  GLOBAL_NODE,
-  type ClusterNode,
-  type ExpectedResult,
-  type PluginDefinition,
-} from '../../plugin/types.js';
+import { GLOBAL_NODE, type ExpectedResult, type PluginDefinition } from '../../plugin/types.js';
+import type { ClusterNode } from '../../core/nodes.js';
 import type { ContainerState, ContainerStateSource } from '../../worker/container-state.js';
 import { createKubeClient, resourcePath, type KubeClient } from './client.js';
 import { isPermanent } from './errors.js';

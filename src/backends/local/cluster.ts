@@ -7,7 +7,7 @@ import {
   readFileAtMost,
   yamlShapeProblem,
 } from '../../plugin/limits.js';
-import type { ClusterNode } from '../../plugin/types.js';
+import type { ClusterNode } from '../../core/nodes.js';
 
 /** The simulated nodes of a local run. */
 export interface LocalClusterConfig {

@@ -15,7 +15,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
 import { FathomError } from '../../core/errors.js';
-import { nodeMatches } from '../../plugin/expected.js';
+import { nodeMatches } from '../../core/nodes.js';
 import { GLOBAL_NODE } from '../../plugin/types.js';
 import type { ClusterReader } from '../../status/reader.js';
 import { formatGroupKind, groupKindKey, labelsOf } from '../../status/fields.js';

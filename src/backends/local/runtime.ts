@@ -8,14 +8,9 @@ import { FathomError } from '../../core/errors.js';
 import type { KeyPair } from '../../core/pki.js';
 import { writeTlsDir } from '../../core/tls-files.js';
 import { AsyncQueue } from '../../core/queue.js';
-import { nodeMatches } from '../../plugin/expected.js';
+import { nodeMatches, type ClusterNode } from '../../core/nodes.js';
 import { terminatedMessage as sonobuoyTerminatedMessage } from '../../worker/container-state.js';
-import {
-  GLOBAL_NODE,
-  type ClusterNode,
-  type ExpectedResult,
-  type PluginDefinition,
-} from '../../plugin/types.js';
+import { GLOBAL_NODE, type ExpectedResult, type PluginDefinition } from '../../plugin/types.js';
 import { LocalPod, type ContainerState, type PodEvent } from './pod.js';
 import { localPodName } from './store.js';
 

@@ -3,7 +3,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
 import { FathomError } from '../../core/errors.js';
-import type { ClusterNode, PluginDefinition } from '../../plugin/types.js';
+import type { ClusterNode } from '../../core/nodes.js';
+import type { PluginDefinition } from '../../plugin/types.js';
 import { isAlive } from './pod.js';
 
 export { isAlive };

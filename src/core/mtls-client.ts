@@ -2,13 +2,15 @@ import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { readTlsDir, type TlsMaterial } from './tls-files.js';
 
-/** TLS material for talking to the aggregator: trust only the run CA, present the plugin's client cert. */
-export interface MtlsMaterial {
-  readonly caPem: string;
-  readonly certPem: string;
-  readonly keyPem: string;
-}
+/**
+ * An HTTPS client for mutual TLS: it trusts only the given CA and presents a client pair. The
+ * other end is core/mtls-server.ts.
+ */
+
+/** What the client trusts (the CA) and presents (its pair). */
+export type MtlsMaterial = TlsMaterial;
 
 export interface MtlsRequest {
   method: string;
@@ -27,7 +29,7 @@ export interface MtlsResponse {
   body: Buffer;
 }
 
-/** A small HTTPS client bound to one base URL; shared by the result upload and the progress relay. */
+/** A small HTTPS client bound to one base URL (the worker's upload and progress relay use one). */
 export interface MtlsClient {
   readonly baseUrl: string;
   /** Resolves with any HTTP answer; rejects on connection, TLS or stream errors. */
@@ -38,6 +40,11 @@ const MAX_RESPONSE_BYTES = 1 << 20;
 
 /** Fixed material, or a source read again for every request (files a renewal rewrites). */
 export type MtlsSource = MtlsMaterial | (() => Promise<MtlsMaterial>);
+
+/** The material in a TLS directory (see tls-files.ts), read again for every request. */
+export function tlsDirSource(dir: string): () => Promise<MtlsMaterial> {
+  return () => readTlsDir(dir);
+}
 
 class NodeMtlsClient implements MtlsClient {
   constructor(
@@ -99,7 +106,7 @@ class NodeMtlsClient implements MtlsClient {
   }
 }
 
-/** Makes a client for `baseUrl` (https) that trusts only the run CA and authenticates with the client pair. */
+/** Makes a client for `baseUrl` (https) that trusts only the CA and authenticates with the client pair. */
 export function createMtlsClient(baseUrl: string, tls: MtlsSource): MtlsClient {
   return new NodeMtlsClient(baseUrl, tls);
 }

@@ -1,7 +1,7 @@
 import type { Document, LineCounter, Node } from 'yaml';
 import { isAlias, isMap, isScalar, isSeq } from 'yaml';
-import { FathomError } from '../core/errors.js';
-import type { ErrorCode } from '../core/errors.js';
+import { FathomError } from './errors.js';
+import type { ErrorCode } from './errors.js';
 
 /** A path into a YAML document: mapping keys and sequence indexes. */
 export type FieldPath = readonly (string | number)[];

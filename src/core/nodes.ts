@@ -1,11 +1,39 @@
-import type {
-  ClusterNode,
-  ExpectedResult,
-  NodeSelectorRequirement,
-  NodeSelectorTerm,
-  PluginDefinition,
-} from './types.js';
-import { GLOBAL_NODE } from './types.js';
+/**
+ * Nodes as fathom sees them (simulated or real) and Kubernetes' rules for which nodes a pod may
+ * land on, shared by every domain that places work on nodes.
+ */
+
+/** A simulated or real node. */
+export interface ClusterNode {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type NodeSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+
+/** One `matchExpressions` (label) or `matchFields` (`metadata.name`) entry of a node selector term. */
+export interface NodeSelectorRequirement {
+  readonly key: string;
+  readonly operator: NodeSelectorOperator;
+  readonly values: readonly string[];
+}
+
+/** A term of `requiredDuringSchedulingIgnoredDuringExecution`: its requirements are ANDed. */
+export interface NodeSelectorTerm {
+  readonly matchExpressions: readonly NodeSelectorRequirement[];
+  readonly matchFields: readonly NodeSelectorRequirement[];
+}
+
+/** Where a workload may run: a pod spec's nodeSelector and required node affinity. */
+export interface NodePlacement {
+  /** podSpec.nodeSelector. */
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  /**
+   * podSpec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+   * (ORed). Absent or empty when none is set.
+   */
+  readonly requiredNodeAffinity?: readonly NodeSelectorTerm[];
+}
 
 function toInt(s: string | undefined): bigint | undefined {
   return s !== undefined && /^-?\d+$/.test(s) ? BigInt(s) : undefined;
@@ -46,25 +74,14 @@ function termMatches(term: NodeSelectorTerm, node: ClusterNode): boolean {
 }
 
 /**
- * Whether a plugin's pods would land on `node`: every podSpec.nodeSelector label matches and,
+ * Whether a workload's (a plugin's) pods would land on `node`: every podSpec.nodeSelector label matches and,
  * when set, at least one required node affinity term matches. Taints are not considered
  * (Sonobuoy's default DaemonSet podSpec tolerates everything).
  */
-export function nodeMatches(plugin: PluginDefinition, node: ClusterNode): boolean {
+export function nodeMatches(plugin: NodePlacement, node: ClusterNode): boolean {
   for (const [key, value] of Object.entries(plugin.nodeSelector)) {
     if (!Object.hasOwn(node.labels, key) || node.labels[key] !== value) return false;
   }
   const terms = plugin.requiredNodeAffinity ?? [];
   return terms.length === 0 || terms.some((t) => termMatches(t, node));
-}
-
-/** What the aggregator waits for: one `global` result for a Job, one per matching node for a DaemonSet. */
-export function expectedResults(
-  plugin: PluginDefinition,
-  nodes: readonly ClusterNode[],
-): ExpectedResult[] {
-  if (plugin.driver === 'Job') return [{ plugin: plugin.name, node: GLOBAL_NODE }];
-  return nodes
-    .filter((n) => nodeMatches(plugin, n))
-    .map((n) => ({ plugin: plugin.name, node: n.name }));
 }

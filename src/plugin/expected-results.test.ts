@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { expectedResults, nodeMatches } from './expected.js';
+import { nodeMatches, type ClusterNode } from '../core/nodes.js';
+import { expectedResults } from './expected-results.js';
 import { parsePluginDocuments } from './loader.js';
-import type { ClusterNode } from './types.js';
 
 const nodes: ClusterNode[] = [
   { name: 'n1', labels: { 'kubernetes.io/os': 'linux', zone: 'a', cores: '8' } },
