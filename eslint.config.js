@@ -5,7 +5,8 @@ import fathom from './eslint/arrows.js';
 
 /**
  * Imports between domains that the architecture allows (everything else sideways is an error):
- * a run is made of plugins; the worker writes the exit-code file the results reader turns into a verdict.
+ * a run is made of plugins; the worker writes the exit-code file that the results reader turns
+ * into a verdict.
  */
 const sideways = {
   aggregation: ['plugin'],
