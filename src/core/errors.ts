@@ -176,6 +176,25 @@ export const errorCatalogue = {
     kind: 'notAllowed',
     summary: "The aggregator's results listener got no retrieve token or a wrong one.",
   },
+  FATHOM_CLUSTER_EXISTS: {
+    kind: 'conflict',
+    summary: '`fathom cluster create`: the local cluster already exists; delete it first.',
+  },
+  FATHOM_CLUSTER_NOT_FOUND: {
+    kind: 'notFound',
+    summary:
+      'There is no local cluster yet (`fathom cluster create`, or any `fathom run`, makes one).',
+  },
+  FATHOM_CLUSTER_INVALID: {
+    kind: 'input',
+    summary:
+      'The local cluster file ($FATHOM_HOME/cluster.json) is not what fathom wrote; the message names the file and field.',
+  },
+  FATHOM_CLUSTER_IN_USE: {
+    kind: 'conflict',
+    summary:
+      '`fathom cluster delete`: runs still exist on the cluster; delete them or use --force.',
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',

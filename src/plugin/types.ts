@@ -52,6 +52,8 @@ export interface PluginDefinition {
    * (ORed). Absent or empty when the plugin sets none.
    */
   readonly requiredNodeAffinity?: readonly NodeSelectorTerm[];
+  /** podSpec.tolerations, or the driver's default when the plugin brings no podSpec. */
+  readonly tolerations: readonly Toleration[];
   /** `config-map`: file name → contents, mounted at SONOBUOY_CONFIG_DIR. */
   readonly configMap: Readonly<Record<string, string>>;
   /** The definition as written (for definition.json and for the Kubernetes backend). */
@@ -74,10 +76,29 @@ export interface NodeSelectorTerm {
   readonly matchFields: readonly NodeSelectorRequirement[];
 }
 
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+/** A node taint as Kubernetes writes it (`key=value:Effect`). */
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: TaintEffect;
+}
+
+/** A pod toleration: an empty key with Exists tolerates every taint, an empty effect every effect. */
+export interface Toleration {
+  readonly key?: string;
+  readonly operator: 'Exists' | 'Equal';
+  readonly value?: string;
+  readonly effect?: TaintEffect;
+}
+
 /** A simulated or real node as the run sees it. */
 export interface ClusterNode {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Absent in run records written before nodes had taints. */
+  readonly taints?: readonly Taint[];
 }
 
 /** A result the aggregator waits for: one per Job plugin (`global`), one per matching node for a DaemonSet. */

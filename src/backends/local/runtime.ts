@@ -8,7 +8,12 @@ import { FathomError } from '../../core/errors.js';
 import type { KeyPair } from '../../core/pki.js';
 import { writeTlsDir } from '../../core/tls-files.js';
 import { AsyncQueue } from '../../core/queue.js';
-import { nodeMatches } from '../../plugin/expected.js';
+import {
+  blockingTaint,
+  formatTaint,
+  jobNode,
+  unschedulableMessage,
+} from '../../plugin/tolerations.js';
 import { terminatedMessage as sonobuoyTerminatedMessage } from '../../worker/container-state.js';
 import {
   GLOBAL_NODE,
@@ -88,18 +93,24 @@ export class LocalPluginRuntime implements PluginRuntime {
         `${plugin.source.file}: spec.command is empty: the local backend runs commands, not an image's entrypoint`,
       );
     }
-    const placements =
-      plugin.driver === 'Job'
-        ? [{ node: this.options.nodes.find((n) => nodeMatches(plugin, n)), key: GLOBAL_NODE }]
-        : context.nodes.map((n) => ({ node: n, key: n.name }));
+    const job = plugin.driver === 'Job';
+    const placements = job
+      ? [{ node: jobNode(plugin, this.options.nodes), key: GLOBAL_NODE }]
+      : context.nodes.map((n) => ({ node: n, key: n.name }));
     const pods: LocalPod[] = [];
     this.#pods.set(plugin.name, pods);
     for (const { node, key } of placements) {
       if (!node) {
-        const total = this.options.nodes.length;
+        const why = unschedulableMessage(plugin, this.options.nodes);
+        problems.push({ node: key, error: `Can't schedule pod: ${why}` });
+        continue;
+      }
+      // As the DaemonSet controller: no pod where a taint is not tolerated, and Sonobuoy's hint.
+      const taint = job ? undefined : blockingTaint(plugin, node);
+      if (taint) {
         problems.push({
           node: key,
-          error: `Can't schedule pod: 0/${total} nodes are available: ${total} node(s) didn't match Pod's node affinity/selector.`,
+          error: `No pod was scheduled on node ${node.name}: its taint ${formatTaint(taint)} is not tolerated. Check tolerations for plugin ${plugin.name}`,
         });
         continue;
       }
