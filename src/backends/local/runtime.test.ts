@@ -118,3 +118,77 @@ describe('local runtime: worker keys', () => {
     },
   );
 });
+
+describe('local runtime: placement on the cluster nodes', () => {
+  it('puts no DaemonSet pod on a node whose taint it does not tolerate, and says so for that node', async () => {
+    const [ds, job] = parsePluginDocuments(
+      `sonobuoy-config: {driver: DaemonSet, plugin-name: picky}
+spec: {name: plugin, image: none, command: ["sleep", "60"]}
+podSpec: {tolerations: [{key: ok, operator: Exists}]}
+---
+sonobuoy-config: {driver: Job, plugin-name: nowhere}
+spec: {name: plugin, image: none, command: ["sleep", "60"]}
+podSpec: {nodeSelector: {pool: gpu}}
+`,
+      '<test>',
+    ).plugins;
+    const nodes = [
+      { name: 'plain', labels: { pool: 'cpu' } },
+      {
+        name: 'tolerated',
+        labels: { pool: 'cpu' },
+        taints: [{ key: 'ok', effect: 'NoSchedule' as const }],
+      },
+      {
+        name: 'gpu',
+        labels: { pool: 'gpu' },
+        taints: [{ key: 'gpu', value: 'true', effect: 'NoExecute' as const }],
+      },
+    ];
+    const runtime = new LocalPluginRuntime({
+      runDir,
+      nodes,
+      workerCommand: [process.execPath, '-e', FAKE_WORKER],
+      clock: systemClock,
+      logger: pino({ level: 'silent' }),
+      terminatedGraceMs: 0,
+      workerPollInterval: '1s',
+    });
+    const ca = await createRunCa();
+    const context = async (name: string) => ({
+      runId: 'r1',
+      aggregatorUrl: 'https://127.0.0.1:1',
+      caPem: ca.caPem,
+      clientCert: await ca.clientCert(name),
+      nodes,
+    });
+    const firstProblem = async (plugin: typeof ds) => {
+      const stop = new AbortController();
+      for await (const problem of runtime.monitor(plugin!, [], stop.signal)) {
+        stop.abort();
+        return problem;
+      }
+      return undefined;
+    };
+    try {
+      await runtime.launch(ds!, await context('picky'));
+      await runtime.launch(job!, await context('nowhere'));
+      expect((await readdir(join(runDir, 'pods', 'picky'))).sort()).toEqual(['plain', 'tolerated']);
+      expect(await firstProblem(ds)).toEqual({
+        node: 'gpu',
+        error:
+          'No pod was scheduled on node gpu: its taint gpu=true:NoExecute is not tolerated. Check tolerations for plugin picky',
+      });
+      expect(existsSync(join(runDir, 'pods', 'nowhere'))).toBe(false);
+      expect(await firstProblem(job)).toEqual({
+        node: 'global',
+        error:
+          "Can't schedule pod: 0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 node(s) didn't match Pod's node affinity/selector.",
+      });
+    } finally {
+      await runtime.cleanup(ds!);
+      await runtime.cleanup(job!);
+      runtime.close();
+    }
+  });
+});
