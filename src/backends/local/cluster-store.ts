@@ -3,6 +3,7 @@
  * components) is placed on, kept in `$FATHOM_HOME/cluster.json`. Written atomically and once
  * (a second writer finds it there), checked against a schema whenever it is read back.
  */
+import { randomBytes } from 'node:crypto';
 import { access, link, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Type from 'typebox';
@@ -111,7 +112,7 @@ export async function createCluster(
   await mkdir(home, { recursive: true });
   const createdAt = new Date(clock.now()).toISOString();
   const body = { apiVersion: CLUSTER_API_VERSION, kind: 'Cluster', createdAt, nodes: config.nodes };
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`);
   try {
     await link(tmp, file);
