@@ -21,7 +21,7 @@ import {
   type ExpectedResult,
   type PluginDefinition,
 } from '../../plugin/types.js';
-import { LocalPod, type ContainerState, type PodEvent } from './pod.js';
+import { LocalPod, signalGroup, type ContainerState, type PodEvent } from './pod.js';
 import { localPodName } from './store.js';
 
 export interface LocalRuntimeOptions {
@@ -115,7 +115,12 @@ export class LocalPluginRuntime implements PluginRuntime {
         continue;
       }
       const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
-      const pids = recorded.get(name);
+      let pids = recorded.get(name);
+      if (pids && !pids.has(PLUGIN)) {
+        // The crash came between the worker's start and the plugin's: start the pod whole again.
+        await this.#discard(pids);
+        pids = undefined;
+      }
       const pod = pids
         ? await this.#adoptPod(plugin, context, node, key, pids)
         : await this.#startPod(plugin, context, node, key);
@@ -200,6 +205,9 @@ export class LocalPluginRuntime implements PluginRuntime {
         ? plugin.container.workingDir
         : work;
     const [exe, ...entry] = this.options.workerCommand;
+    // Listed before the worker starts: a worker orphaned before the plugin starts must not
+    // read "no other containers" as "all of them completed" and send an empty result.
+    pod.waiting(PLUGIN);
     await pod.start({
       name: WORKER,
       command: exe,
@@ -256,6 +264,14 @@ export class LocalPluginRuntime implements PluginRuntime {
     for (const [container, pid] of pids) pod.adopt(container, pid, sleep);
     this.options.logger.info({ pod: name, node: node.name }, 'pod adopted');
     return pod;
+  }
+
+  /** Stops the containers of a half-started pod and forgets their pids. */
+  async #discard(pids: ReadonlyMap<string, number>): Promise<void> {
+    for (const pid of pids.values()) {
+      signalGroup(pid, 'SIGKILL');
+      await rm(join(this.options.runDir, 'pids', String(pid)), { force: true });
+    }
   }
 
   async #waitForPort(port: number): Promise<void> {
