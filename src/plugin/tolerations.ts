@@ -60,6 +60,8 @@ export function podTolerations(plugin: PluginDefinition): readonly Toleration[] 
 
 /** The taint that keeps the plugin's pod off `node`, if any. */
 export function blockingTaint(plugin: PluginDefinition, node: ClusterNode): Taint | undefined {
+  // Untainted nodes (all of them in runs recorded before taints) need no tolerations.
+  if (!node.taints?.length) return undefined;
   return untoleratedTaint(podTolerations(plugin), node.taints);
 }
 
