@@ -119,6 +119,8 @@ export const runNoopBench: Bench = {
           log(`run on ${nodes} node(s) exited ${r.code} although the run completed`);
         }
         await fathom(['delete', '-n', ns], 'delete'); // not timed
+        // The next size's run makes a cluster of its own --nodes.
+        await fathom(['cluster', 'delete'], 'cluster delete');
         return r.wallMs;
       };
       await once(1); // warm-up: page cache, first compile of the CLI's modules

@@ -65,17 +65,31 @@ export async function openBackend(options: ClusterOptions, io: Io): Promise<Back
         : {}),
     });
   }
-  const [{ LocalBackend }, cluster, { fathomHome }] = await Promise.all([
+  const [
+    { LocalBackend },
+    { loadClusterFile },
+    { clusterForRun },
+    { fathomHome },
+    { systemClock },
+  ] = await Promise.all([
     import('../backends/local/backend.js'),
     import('../backends/local/cluster.js'),
+    import('../backends/local/cluster-store.js'),
     import('../backends/local/store.js'),
+    import('../core/clock.js'),
   ]);
+  const home = fathomHome(io.env);
+  // The file is read now, so a bad one is refused before anything else happens.
   const config = options.clusterConfig
-    ? await cluster.loadClusterFile(options.clusterConfig)
-    : cluster.defaultCluster(options.nodes ?? 3);
+    ? { file: options.clusterConfig, cluster: await loadClusterFile(options.clusterConfig) }
+    : undefined;
+  const wish = {
+    ...(options.nodes !== undefined ? { nodes: options.nodes } : {}),
+    ...(config ? { config } : {}),
+  };
   return new LocalBackend({
-    home: fathomHome(io.env),
-    cluster: config,
+    home,
+    nodes: async () => (await clusterForRun(home, wish, systemClock)).nodes,
     ...(options.terminatedGrace !== undefined
       ? { terminatedGraceMs: options.terminatedGrace }
       : {}),

@@ -120,13 +120,14 @@ export const outputFlag: FlagSpec = {
 export const localClusterFlags: readonly FlagSpec[] = [
   {
     flags: '--nodes <count>',
-    description: 'simulated nodes of the local backend',
-    default: '3',
+    description:
+      'nodes of the local cluster when the run creates it (default 3); refused if an existing cluster has another number',
     parse: positiveInt('--nodes'),
   },
   {
     flags: '--cluster-config <file>',
-    description: 'YAML file listing local nodes and their labels',
+    description:
+      'YAML file of the local cluster (names, labels, taints) when the run creates it; refused if an existing cluster differs',
   },
   {
     flags: '--terminated-grace <duration>',

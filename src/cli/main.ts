@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { errorCatalogue, exitCodeOf, FathomError, messageOf } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { visible } from '../core/visible.js';
+import { registerCluster } from './commands/cluster.js';
 import { registerGen } from './commands/gen.js';
 import { registerHealth } from './commands/health.js';
 import { registerInternal } from './commands/internal.js';
@@ -28,6 +29,7 @@ export function buildProgram(io: Io): Command {
     .exitOverride();
   registerRun(program, io);
   registerRunCommands(program, io);
+  registerCluster(program, io);
   registerGen(program, io);
   registerResults(program, io);
   registerHealth(program, io);

@@ -250,6 +250,29 @@ export const errorCatalogue = {
     summary: "The aggregator's results listener got no retrieve token or a wrong one.",
     action: "Retrieve with fathom, which reads the token from the run's Secret.",
   },
+  FATHOM_CLUSTER_EXISTS: {
+    kind: 'conflict',
+    summary: '`fathom cluster create`: the local cluster already exists; delete it first.',
+    action: 'Use the existing cluster (`fathom cluster get`), or `fathom cluster delete` first.',
+  },
+  FATHOM_CLUSTER_NOT_FOUND: {
+    kind: 'notFound',
+    summary:
+      'There is no local cluster yet (`fathom cluster create`, or any `fathom run`, makes one).',
+    action: 'Run `fathom cluster create`, or any `fathom run`.',
+  },
+  FATHOM_CLUSTER_INVALID: {
+    kind: 'input',
+    summary:
+      'The local cluster file ($FATHOM_HOME/cluster.json) is not what fathom wrote; the message names the file and field.',
+    action: 'Fix the named field, or `fathom cluster delete` and create it anew.',
+  },
+  FATHOM_CLUSTER_IN_USE: {
+    kind: 'conflict',
+    summary:
+      '`fathom cluster delete`: runs still exist on the cluster; delete them or use --force.',
+    action: 'Delete the runs (`fathom delete --all`), or use `fathom cluster delete --force`.',
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',

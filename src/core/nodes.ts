@@ -3,10 +3,29 @@
  * land on, shared by every domain that places work on nodes.
  */
 
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+/** A node taint as Kubernetes writes it (`key=value:Effect`). */
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: TaintEffect;
+}
+
+/** A pod toleration: an empty key with Exists tolerates every taint, an empty effect every effect. */
+export interface Toleration {
+  readonly key?: string;
+  readonly operator: 'Exists' | 'Equal';
+  readonly value?: string;
+  readonly effect?: TaintEffect;
+}
+
 /** A simulated or real node. */
 export interface ClusterNode {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Absent in run records written before nodes had taints. */
+  readonly taints?: readonly Taint[];
 }
 
 export type NodeSelectorOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';

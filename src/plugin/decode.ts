@@ -3,7 +3,10 @@ import type {
   NodeSelectorOperator,
   NodeSelectorRequirement,
   NodeSelectorTerm,
+  TaintEffect,
+  Toleration,
 } from '../core/nodes.js';
+import { defaultTolerations } from './tolerations.js';
 import {
   configMapKeyProblem,
   deepFreeze,
@@ -281,9 +284,38 @@ function affinityOf(r: Reader, podSpec: Obj): NodeSelectorTerm[] | undefined {
   });
 }
 
-function podSpecOf(r: Reader, v: unknown) {
+const effects: readonly TaintEffect[] = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+/** podSpec.tolerations, checked as the API server validates them. */
+function tolerationsOf(r: Reader, v: unknown): Toleration[] {
+  const base = ['podSpec', 'tolerations'];
+  return r.maps(base, v).map((t, i): Toleration => {
+    const at = (f: string): FieldPath => [...base, i, f];
+    const key = r.str(at('key'), t.key) ?? '';
+    const operator = r.str(at('operator'), t.operator) || 'Equal';
+    if (operator !== 'Exists' && operator !== 'Equal') {
+      r.fail(at('operator'), `must be Exists or Equal, not "${operator}"`);
+    }
+    const value = r.str(at('value'), t.value) ?? '';
+    if (operator === 'Exists' && value) r.fail(at('value'), 'must be empty for operator Exists');
+    if (!key && operator !== 'Exists') r.fail(at('operator'), 'must be Exists when key is empty');
+    const effect = r.str(at('effect'), t.effect) ?? '';
+    if (effect && !(effects as readonly string[]).includes(effect)) {
+      r.fail(at('effect'), `must be one of ${effects.join(', ')} or empty, not "${effect}"`);
+    }
+    return {
+      ...(key ? { key } : {}),
+      operator,
+      ...(value ? { value } : {}),
+      ...(effect ? { effect: effect as TaintEffect } : {}),
+    };
+  });
+}
+
+function podSpecOf(r: Reader, v: unknown, driver: Driver) {
   const podSpec = r.map(['podSpec'], v);
-  if (!podSpec) return { nodeSelector: {}, affinity: undefined };
+  if (!podSpec)
+    return { nodeSelector: {}, affinity: undefined, tolerations: defaultTolerations(driver) };
   const size = jsonSize(podSpec, pluginLimits.podSpecBytes, pluginLimits.nestingDepth);
   r.bound(['podSpec'], size, pluginLimits.podSpecBytes, 'as JSON is');
   r.maps(['podSpec', 'containers'], podSpec.containers).forEach((c, i) => {
@@ -293,6 +325,7 @@ function podSpecOf(r: Reader, v: unknown) {
   return {
     nodeSelector: r.strMap(['podSpec', 'nodeSelector'], podSpec.nodeSelector),
     affinity: affinityOf(r, podSpec),
+    tolerations: tolerationsOf(r, podSpec.tolerations),
   };
 }
 
@@ -370,7 +403,7 @@ export function decodePlugin(ctx: DocContext, index: number, value: unknown): De
     r.fail(verdictPath, `needs result-format raw, not "${resultFormat}"`);
   }
   const container = containerOf(r, r.requiredMap(['spec'], value.spec, "the plugin's container"));
-  const { nodeSelector, affinity } = podSpecOf(r, value.podSpec);
+  const { nodeSelector, affinity, tolerations } = podSpecOf(r, value.podSpec, driver);
   r.maps(['extra-volumes'], value['extra-volumes']).forEach((vol, i) => {
     r.requiredStr(['extra-volumes', i, 'name'], vol.name, 'the volume name');
   });
@@ -389,6 +422,7 @@ export function decodePlugin(ctx: DocContext, index: number, value: unknown): De
     container,
     nodeSelector: { ...nodeSelector },
     ...(affinity ? { requiredNodeAffinity: affinity } : {}),
+    tolerations: [...tolerations],
     configMap,
     manifest: value,
     source: { file: ctx.file, document: index },

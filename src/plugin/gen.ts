@@ -7,6 +7,7 @@ import {
   readFileAtMost,
   tooLarge,
 } from './limits.js';
+import { defaultTolerations } from './tolerations.js';
 import type { Driver } from './types.js';
 import {
   configMapKeyProblem,
@@ -66,11 +67,7 @@ export function defaultPodSpec(driver: Driver): Record<string, unknown> {
       nodeSelector: { 'kubernetes.io/os': 'linux' },
       restartPolicy: 'Never',
       serviceAccountName: 'sonobuoy-serviceaccount',
-      tolerations: [
-        { effect: 'NoSchedule', key: 'node-role.kubernetes.io/master', operator: 'Exists' },
-        { key: 'CriticalAddonsOnly', operator: 'Exists' },
-        { key: 'kubernetes.io/e2e-evict-taint-key', operator: 'Exists' },
-      ],
+      tolerations: defaultTolerations('Job').map((t) => ({ ...t })),
     };
   }
   return {
@@ -80,7 +77,7 @@ export function defaultPodSpec(driver: Driver): Record<string, unknown> {
     hostNetwork: true,
     hostPID: true,
     serviceAccountName: 'sonobuoy-serviceaccount',
-    tolerations: [{ operator: 'Exists' }],
+    tolerations: defaultTolerations('DaemonSet').map((t) => ({ ...t })),
     volumes: [{ hostPath: { path: '/' }, name: 'root' }],
   };
 }

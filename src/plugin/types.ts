@@ -1,5 +1,5 @@
 /** What fathom reads from a Sonobuoy plugin definition, after validation. Frozen once loaded. */
-import type { NodePlacement } from '../core/nodes.js';
+import type { NodePlacement, Toleration } from '../core/nodes.js';
 
 /** The node name used for a result that belongs to the whole cluster (a Job plugin). */
 export const GLOBAL_NODE = 'global';
@@ -47,6 +47,8 @@ export interface PluginDefinition extends NodePlacement {
   readonly order: number;
   readonly container: PluginContainer;
   // nodeSelector and requiredNodeAffinity (NodePlacement): DaemonSets only run on matching nodes.
+  /** podSpec.tolerations, or the driver's default when the plugin brings no podSpec. */
+  readonly tolerations: readonly Toleration[];
   /** `config-map`: file name → contents, mounted at SONOBUOY_CONFIG_DIR. */
   readonly configMap: Readonly<Record<string, string>>;
   /** The definition as written (for definition.json and for the Kubernetes backend). */

@@ -15,7 +15,7 @@ import type {
 } from '../backend.js';
 import { MAX_AUTOMATIC_RESTARTS, restartAggregator, spawnAggregator } from './restart.js';
 import { retrievePartial } from './partial.js';
-import type { LocalClusterConfig } from './cluster.js';
+import type { ClusterNode } from '../../core/nodes.js';
 import { signalGroup } from './pod.js';
 import {
   assertRunExists,
@@ -29,7 +29,11 @@ import {
 
 export interface LocalBackendOptions {
   readonly home: string;
-  readonly cluster: LocalClusterConfig;
+  /**
+   * The nodes a new run is placed on (the embedded cluster's, see cluster-store.ts); asked only
+   * by `start`, which copies them into the run's record.
+   */
+  readonly nodes: () => Promise<readonly ClusterNode[]>;
   readonly clock?: Clock;
   /** How often `watch` and `logs --follow` look at the run's files. */
   readonly pollMs?: number;
@@ -47,6 +51,7 @@ export class LocalBackend implements Backend {
 
   async start(spec: RunSpec): Promise<RunInfo> {
     const dir = runDirOf(this.options.home, spec.namespace);
+    const nodes = await this.options.nodes();
     await mkdir(join(this.options.home, 'runs'), { recursive: true });
     try {
       await mkdir(dir); // exclusive: one run per namespace, as in Sonobuoy
@@ -63,7 +68,7 @@ export class LocalBackend implements Backend {
       timeoutMs: spec.timeoutMs,
       maxResultBytes: spec.maxResultBytes,
       terminatedGraceMs: this.options.terminatedGraceMs ?? 10_000,
-      nodes: this.options.cluster.nodes,
+      nodes,
       plugins: spec.plugins,
     };
     await writeFile(join(dir, files.record), JSON.stringify(record, null, 2));

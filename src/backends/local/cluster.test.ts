@@ -85,4 +85,27 @@ describe('local cluster', () => {
       'nodes holds 1001 nodes, over the limit of 1000',
     );
   });
+
+  it('reads taints as a Node spec writes them, naming a bad one', async () => {
+    const file = await clusterFile(
+      'nodes:\n  - name: gpu-1\n    taints: [{key: gpu, value: "true", effect: NoSchedule}, {key: dedicated, effect: NoExecute}]\n  - name: cpu-1\n',
+    );
+    const { nodes } = await loadClusterFile(file);
+    expect(nodes[0]!.taints).toEqual([
+      { key: 'gpu', value: 'true', effect: 'NoSchedule' },
+      { key: 'dedicated', effect: 'NoExecute' },
+    ]);
+    expect(nodes[1]!.taints).toBeUndefined();
+    for (const [taints, message] of [
+      ['{key: gpu, effect: Sometimes}', 'nodes[0].taints[0].effect must be one of NoSchedule'],
+      ['{key: "a b", effect: NoSchedule}', 'nodes[0].taints[0].key must be a label key'],
+      ['{key: gpu, value: 1, effect: NoSchedule}', 'nodes[0].taints[0].value must be a string'],
+      ['gpu', 'nodes[0].taints must be a list'],
+    ]) {
+      const bad = await clusterFile(
+        `nodes:\n  - name: n1\n    taints: ${taints === 'gpu' ? 'gpu' : `[${taints}]`}\n`,
+      );
+      await expect(loadClusterFile(bad)).rejects.toThrow(`${bad}: ${message}`);
+    }
+  });
 });

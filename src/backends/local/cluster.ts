@@ -7,7 +7,7 @@ import {
   readFileAtMost,
   yamlShapeProblem,
 } from '../../plugin/limits.js';
-import type { ClusterNode } from '../../core/nodes.js';
+import type { ClusterNode, Taint, TaintEffect } from '../../core/nodes.js';
 
 /** The simulated nodes of a local run. */
 export interface LocalClusterConfig {
@@ -17,7 +17,15 @@ export interface LocalClusterConfig {
 /** Bounds on a cluster file, which ends up in every local run's run.json. */
 export const clusterLimits = { fileBytes: 1 * MiB, yamlNodes: 50_000, nodes: 1000 } as const;
 
-const nodeName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const taintEffects: readonly TaintEffect[] = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+/** A label or taint key: an optional DNS-subdomain prefix and a name, as Kubernetes checks it. */
+export const labelKeyPattern =
+  '^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+
+export const nodeNamePattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+const nodeName = new RegExp(nodeNamePattern);
 
 /** Labels every local node carries, as a kubelet would set them. */
 function defaultLabels(name: string): Record<string, string> {
@@ -91,7 +99,7 @@ export async function loadClusterFile(file: string): Promise<LocalClusterConfig>
   }
   const seen = new Set<string>();
   const nodes = list.map((entry: unknown, i): ClusterNode => {
-    const e = (entry ?? {}) as { name?: unknown; labels?: unknown };
+    const e = (entry ?? {}) as { name?: unknown; labels?: unknown; taints?: unknown };
     if (typeof e.name !== 'string' || !nodeName.test(e.name)) {
       throw bad(`nodes[${i}].name`, 'must be a lower-case DNS name');
     }
@@ -103,10 +111,40 @@ export async function loadClusterFile(file: string): Promise<LocalClusterConfig>
     for (const [k, v] of Object.entries(labels)) {
       if (typeof v !== 'string') throw bad(`nodes[${i}].labels.${k}`, 'must be a string');
     }
+    const taints = taintsOf(e.taints, `nodes[${i}].taints`, bad);
     return {
       name: e.name,
       labels: { ...defaultLabels(e.name), ...(labels as Record<string, string>) },
+      ...(taints.length ? { taints } : {}),
     };
   });
   return { nodes };
+}
+
+/** `taints: [{key: gpu, value: "true", effect: NoSchedule}]`, as a Node's spec.taints. */
+function taintsOf(
+  raw: unknown,
+  at: string,
+  bad: (field: string, why: string) => FathomError,
+): Taint[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw bad(at, 'must be a list of {key, value, effect}');
+  const keyOk = new RegExp(labelKeyPattern);
+  return raw.map((entry: unknown, j): Taint => {
+    const t = (entry ?? {}) as { key?: unknown; value?: unknown; effect?: unknown };
+    if (typeof t.key !== 'string' || !keyOk.test(t.key)) {
+      throw bad(`${at}[${j}].key`, 'must be a label key');
+    }
+    if (t.value !== undefined && typeof t.value !== 'string') {
+      throw bad(`${at}[${j}].value`, 'must be a string');
+    }
+    if (!taintEffects.includes(t.effect as TaintEffect)) {
+      throw bad(`${at}[${j}].effect`, `must be one of ${taintEffects.join(', ')}`);
+    }
+    return {
+      key: t.key,
+      ...(t.value ? { value: t.value } : {}),
+      effect: t.effect as TaintEffect,
+    };
+  });
 }

@@ -54,6 +54,11 @@ export class LocalPod {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Declares a container that is yet to start, so the worker does not take it for finished. */
+  waiting(container: string): void {
+    this.#set(container, { state: 'waiting' });
+  }
+
   /** Starts a container; a failure to start becomes a terminated state, never a throw. */
   async start(spec: ContainerSpec): Promise<void> {
     await mkdir(this.pidDir, { recursive: true });

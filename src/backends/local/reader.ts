@@ -15,7 +15,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
 import { FathomError } from '../../core/errors.js';
-import { nodeMatches } from '../../core/nodes.js';
+import { jobNode } from '../../plugin/tolerations.js';
 import { GLOBAL_NODE } from '../../plugin/types.js';
 import type { ClusterReader } from '../../status/reader.js';
 import { formatGroupKind, groupKindKey, labelsOf } from '../../status/fields.js';
@@ -334,7 +334,7 @@ async function podObjects(
       const podDir = join(podsDir, plugin, key);
       const job = def?.driver === 'Job' || key === GLOBAL_NODE;
       const name = localPodName(plugin, job, key);
-      const node = job && def ? record.nodes.find((n) => nodeMatches(def, n))?.name : key;
+      const node = job && def ? jobNode(def, record.nodes)?.name : key;
       const snap = await readJson<PodSnapshot>(join(podDir, 'status.json'));
       const containers = CONTAINERS.map((c) => {
         let s = snap?.containers?.find((x) => x.name === c);

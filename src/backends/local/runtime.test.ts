@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pino from 'pino';
@@ -118,4 +119,124 @@ describe('local runtime: worker keys', () => {
       }
     },
   );
+});
+
+describe('local runtime: placement on the cluster nodes', () => {
+  it('puts no DaemonSet pod on a node whose taint it does not tolerate, and says so for that node', async () => {
+    const [ds, job] = parsePluginDocuments(
+      `sonobuoy-config: {driver: DaemonSet, plugin-name: picky}
+spec: {name: plugin, image: none, command: ["sleep", "60"]}
+podSpec: {tolerations: [{key: ok, operator: Exists}]}
+---
+sonobuoy-config: {driver: Job, plugin-name: nowhere}
+spec: {name: plugin, image: none, command: ["sleep", "60"]}
+podSpec: {nodeSelector: {pool: gpu}}
+`,
+      '<test>',
+    ).plugins;
+    const nodes = [
+      { name: 'plain', labels: { pool: 'cpu' } },
+      {
+        name: 'tolerated',
+        labels: { pool: 'cpu' },
+        taints: [{ key: 'ok', effect: 'NoSchedule' as const }],
+      },
+      {
+        name: 'gpu',
+        labels: { pool: 'gpu' },
+        taints: [{ key: 'gpu', value: 'true', effect: 'NoExecute' as const }],
+      },
+    ];
+    const runtime = new LocalPluginRuntime({
+      runDir,
+      nodes,
+      workerCommand: [process.execPath, '-e', FAKE_WORKER],
+      clock: systemClock,
+      logger: pino({ level: 'silent' }),
+      terminatedGraceMs: 0,
+      workerPollInterval: '1s',
+    });
+    const ca = await createRunCa();
+    const context = async (name: string) => ({
+      runId: 'r1',
+      aggregatorUrl: 'https://127.0.0.1:1',
+      caPem: ca.caPem,
+      clientCert: await ca.clientCert(name),
+      nodes,
+    });
+    const firstProblem = async (plugin: typeof ds) => {
+      const stop = new AbortController();
+      for await (const problem of runtime.monitor(plugin!, [], stop.signal)) {
+        stop.abort();
+        return problem;
+      }
+      return undefined;
+    };
+    try {
+      await runtime.launch(ds!, await context('picky'));
+      await runtime.launch(job!, await context('nowhere'));
+      expect((await readdir(join(runDir, 'pods', 'picky'))).sort()).toEqual(['plain', 'tolerated']);
+      expect(await firstProblem(ds)).toEqual({
+        node: 'gpu',
+        error:
+          'No pod was scheduled on node gpu: its taint gpu=true:NoExecute is not tolerated. Check tolerations for plugin picky',
+      });
+      expect(existsSync(join(runDir, 'pods', 'nowhere'))).toBe(false);
+      expect(await firstProblem(job)).toEqual({
+        node: 'global',
+        error:
+          "Can't schedule pod: 0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 node(s) didn't match Pod's node affinity/selector.",
+      });
+    } finally {
+      await runtime.cleanup(ds!);
+      await runtime.cleanup(job!);
+      runtime.close();
+    }
+  });
+});
+
+describe('local runtime: adopting after an aggregator restart', () => {
+  it('starts a pod whole again when the crash came after its worker started and before its plugin', async () => {
+    const plugin = parsePluginDocuments(PLUGIN, '<test>').plugins[0]!;
+    const nodes = [{ name: 'node-1', labels: {} }];
+    // What the crashed aggregator left: the worker's pid, no plugin's.
+    const orphan = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    await mkdir(join(runDir, 'pids'), { recursive: true });
+    await writeFile(join(runDir, 'pids', String(orphan.pid)), 'fathom-keys-job/sonobuoy-worker\n');
+    const gone = new Promise((resolve) => orphan.once('exit', resolve));
+    const runtime = new LocalPluginRuntime({
+      runDir,
+      nodes,
+      workerCommand: [process.execPath, '-e', FAKE_WORKER],
+      clock: systemClock,
+      logger: pino({ level: 'silent' }),
+      terminatedGraceMs: 0,
+      workerPollInterval: '1s',
+    });
+    const ca = await createRunCa();
+    try {
+      await runtime.adopt(plugin, {
+        runId: 'r1',
+        aggregatorUrl: 'https://127.0.0.1:1',
+        caPem: ca.caPem,
+        clientCert: await ca.clientCert('keys'),
+        nodes,
+      });
+      expect(await gone).toBeNull(); // killed by a signal
+      const owners = await Promise.all(
+        (await readdir(join(runDir, 'pids'))).map(async (pid) => [
+          pid,
+          (await readFile(join(runDir, 'pids', pid), 'utf8')).trim(),
+        ]),
+      );
+      expect(owners.map(([pid]) => pid)).not.toContain(String(orphan.pid));
+      expect(owners.map(([, owner]) => owner).sort()).toEqual([
+        'fathom-keys-job/plugin',
+        'fathom-keys-job/sonobuoy-worker',
+      ]);
+    } finally {
+      await runtime.cleanup(plugin);
+      runtime.close();
+    }
+  });
 });

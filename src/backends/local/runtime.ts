@@ -8,10 +8,16 @@ import { FathomError } from '../../core/errors.js';
 import type { KeyPair } from '../../core/pki.js';
 import { writeTlsDir } from '../../core/tls-files.js';
 import { AsyncQueue } from '../../core/queue.js';
-import { nodeMatches, type ClusterNode } from '../../core/nodes.js';
+import type { ClusterNode } from '../../core/nodes.js';
+import {
+  blockingTaint,
+  formatTaint,
+  jobNode,
+  unschedulableMessage,
+} from '../../plugin/tolerations.js';
 import { terminatedMessage as sonobuoyTerminatedMessage } from '../../worker/container-state.js';
 import { GLOBAL_NODE, type ExpectedResult, type PluginDefinition } from '../../plugin/types.js';
-import { LocalPod, type ContainerState, type PodEvent } from './pod.js';
+import { LocalPod, signalGroup, type ContainerState, type PodEvent } from './pod.js';
 import { localPodName } from './store.js';
 
 export interface LocalRuntimeOptions {
@@ -83,23 +89,34 @@ export class LocalPluginRuntime implements PluginRuntime {
         `${plugin.source.file}: spec.command is empty: the local backend runs commands, not an image's entrypoint`,
       );
     }
-    const placements =
-      plugin.driver === 'Job'
-        ? [{ node: this.options.nodes.find((n) => nodeMatches(plugin, n)), key: GLOBAL_NODE }]
-        : context.nodes.map((n) => ({ node: n, key: n.name }));
+    const job = plugin.driver === 'Job';
+    const placements = job
+      ? [{ node: jobNode(plugin, this.options.nodes), key: GLOBAL_NODE }]
+      : context.nodes.map((n) => ({ node: n, key: n.name }));
     const pods: LocalPod[] = [];
     this.#pods.set(plugin.name, pods);
     for (const { node, key } of placements) {
       if (!node) {
-        const total = this.options.nodes.length;
+        const why = unschedulableMessage(plugin, this.options.nodes);
+        problems.push({ node: key, error: `Can't schedule pod: ${why}` });
+        continue;
+      }
+      // As the DaemonSet controller: no pod where a taint is not tolerated, and Sonobuoy's hint.
+      const taint = job ? undefined : blockingTaint(plugin, node);
+      if (taint) {
         problems.push({
           node: key,
-          error: `Can't schedule pod: 0/${total} nodes are available: ${total} node(s) didn't match Pod's node affinity/selector.`,
+          error: `No pod was scheduled on node ${node.name}: its taint ${formatTaint(taint)} is not tolerated. Check tolerations for plugin ${plugin.name}`,
         });
         continue;
       }
       const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
-      const pids = recorded.get(name);
+      let pids = recorded.get(name);
+      if (pids && !pids.has(PLUGIN)) {
+        // The crash came between the worker's start and the plugin's: start the pod whole again.
+        await this.#discard(pids);
+        pids = undefined;
+      }
       const pod = pids
         ? await this.#adoptPod(plugin, context, node, key, pids)
         : await this.#startPod(plugin, context, node, key);
@@ -184,6 +201,9 @@ export class LocalPluginRuntime implements PluginRuntime {
         ? plugin.container.workingDir
         : work;
     const [exe, ...entry] = this.options.workerCommand;
+    // Listed before the worker starts: a worker orphaned before the plugin starts must not
+    // read "no other containers" as "all of them completed" and send an empty result.
+    pod.waiting(PLUGIN);
     await pod.start({
       name: WORKER,
       command: exe,
@@ -240,6 +260,14 @@ export class LocalPluginRuntime implements PluginRuntime {
     for (const [container, pid] of pids) pod.adopt(container, pid, sleep);
     this.options.logger.info({ pod: name, node: node.name }, 'pod adopted');
     return pod;
+  }
+
+  /** Stops the containers of a half-started pod and forgets their pids. */
+  async #discard(pids: ReadonlyMap<string, number>): Promise<void> {
+    for (const pid of pids.values()) {
+      signalGroup(pid, 'SIGKILL');
+      await rm(join(this.options.runDir, 'pids', String(pid)), { force: true });
+    }
   }
 
   async #waitForPort(port: number): Promise<void> {
