@@ -110,6 +110,11 @@ export const errorCatalogue = {
     summary:
       "The aggregator's journal (its on-disk state for crash recovery) is unreadable; the message names the file and line.",
   },
+  FATHOM_STATE_INVALID: {
+    kind: 'input',
+    summary:
+      "A file fathom wrote and reads back (a local run's run.json or status.json, the Kubernetes run config) is corrupt or not of this version; the message names the file and field.",
+  },
   FATHOM_UPLOAD_FAILED: {
     kind: 'unavailable',
     summary: 'The worker could not deliver its result to the aggregator after retrying.',
