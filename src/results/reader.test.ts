@@ -92,6 +92,11 @@ describe.each([
       expect(health?.value?.node_health).toEqual({ total_nodes: 3, healthy_nodes: 2 });
       expect(health?.value?.api_version).toBe('v1.30');
       expect(await reader.runMeta()).toEqual({ uuid: 'u-1', version: 'v0', namespace: 'ns' });
+      const all = await reader.runResults();
+      expect(all.plugins.map((p) => [p.name, p.item?.status, p.error])).toEqual([
+        ['a', 'failed', undefined],
+        ['b', 'failed', undefined],
+      ]);
     } finally {
       reader.close();
     }
@@ -126,6 +131,7 @@ describe('ResultsReader on a tarball keeps only what it was opened for', () => {
     const reader = await ResultsReader.open(tarball, { plugin: 'b' });
     try {
       expect((await reader.pluginTree('b')).name).toBe('b');
+      expect((await reader.runResults()).plugins.map((p) => p.name)).toEqual(['b']);
       // Asking for what it was not opened for is a bug in the caller, not bad input.
       await expect(reader.pluginTree('a')).rejects.toThrow(
         /"plugins\/a\/sonobuoy_results.yaml" was not kept/,

@@ -22,10 +22,12 @@ import {
   MAX_INFO_BYTES,
   readPluginResults,
   readRunInfo,
+  readRunResults,
   resolveLeafFile,
   resolveLeafPath,
   RESULTS_FILE_NAME,
   type ResultsRoot,
+  type RunResults,
 } from './read.js';
 import { DEFAULT_MAX_YAML_BYTES } from './yamlfast.js';
 
@@ -120,6 +122,7 @@ export class ResultsReader {
     /** The extracted directory, or the tarball's kept files. */
     readonly root: ResultsRoot,
     private readonly limits: ArchiveLimits,
+    private readonly plugin: string | undefined,
   ) {}
 
   /** Opens a tarball (read within `limits`) or an extracted directory. */
@@ -134,8 +137,10 @@ export class ResultsReader {
       });
     }
     const limits = options.limits ?? {};
-    if (isDir) return new ResultsReader(path, resolve(path), limits);
-    return new ResultsReader(path, await readArchive(path, wantedFiles(options), limits), limits);
+    const { plugin } = options;
+    if (isDir) return new ResultsReader(path, resolve(path), limits, plugin);
+    const archive = await readArchive(path, wantedFiles(options), limits);
+    return new ResultsReader(path, archive, limits, plugin);
   }
 
   /** The run's plugins in `meta/info.json` order; empty when it names none. */
@@ -146,6 +151,14 @@ export class ResultsReader {
   /** A plugin's processed tree, checked (FATHOM_RESULTS_INVALID saying why it cannot be read). */
   pluginTree(plugin: string): Promise<Item> {
     return readPluginResults(this.root, plugin);
+  }
+
+  /**
+   * Every plugin (or the one opened for) with its tree or why it cannot be read, as a report or
+   * dashboard shows them; throws when the run names no plugin.
+   */
+  runResults(): Promise<RunResults> {
+    return readRunResults(this.root, this.plugin === undefined ? {} : { plugin: this.plugin });
   }
 
   /** A plugin's `sonobuoy_results.yaml` as written, in pieces (check it with `pluginTree`). */
