@@ -148,6 +148,12 @@ export const errorCatalogue = {
     action:
       'Inspect or remove the named line; `fathom retrieve --partial` still gives what was accepted.',
   },
+  FATHOM_STATE_INVALID: {
+    kind: 'input',
+    summary:
+      "A file fathom wrote and reads back (a local run's run.json or status.json, the Kubernetes run config) is corrupt or not of this version; the message names the file and field.",
+    action: 'Fix the named field; `fathom delete` still removes a run whose state is corrupt.',
+  },
   FATHOM_UPLOAD_FAILED: {
     kind: 'unavailable',
     summary: 'The worker could not deliver its result to the aggregator after retrying.',

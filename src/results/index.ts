@@ -41,3 +41,20 @@ export {
   type ReportData,
   type RunResults,
 } from './read.js';
+export {
+  errorFiles,
+  healthPercent,
+  toClusterHealth,
+  unhealthy,
+  type ClusterHealth,
+  type HealthCounts,
+  type HealthDetail,
+} from './health.js';
+export {
+  ResultsReader,
+  HEALTH_PLUGIN,
+  type HealthFile,
+  type OpenReaderOptions,
+  type Pieces,
+  type RunMeta,
+} from './reader.js';

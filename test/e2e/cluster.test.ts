@@ -225,7 +225,7 @@ describe('fathom cluster on the local backend', () => {
       }),
     );
     const message = new RegExp(
-      `^error: ${file.replace(/[.]/g, '\\.')}: nodes\\[0\\]\\.labels\\.pool must be string\\n$`,
+      `^error: ${file.replace(/[.]/g, '\\.')}: nodes\\[0\\]\\.labels\\.pool: must be string\\n$`,
     );
     for (const args of [
       ['cluster', 'get'],

@@ -503,16 +503,25 @@ describe('pluginObjects', () => {
 
 describe('parseRunConfig', () => {
   it.each([
-    ['not json', /not JSON/],
-    ['[]', /not a JSON object/],
+    ['not json', /^config\.json: not JSON \(/],
+    ['[]', /^config\.json: must be object$/],
     [
       JSON.stringify({ ...config, imagePullPolicy: 'Sometimes' }),
-      /"imagePullPolicy" must be Always, IfNotPresent or Never/,
+      /^config\.json: imagePullPolicy: must be Always, IfNotPresent or Never$/,
     ],
-    [JSON.stringify({ ...config, resultsPort: 70000 }), /"resultsPort" must be a TCP port/],
-    [JSON.stringify({ ...config, uuid: '' }), /"uuid" must be a non-empty string/],
+    [
+      JSON.stringify({ ...config, resultsPort: 70000 }),
+      /^config\.json: resultsPort: must be a TCP port$/,
+    ],
+    [JSON.stringify({ ...config, uuid: '' }), /^config\.json: uuid: must be a non-empty string$/],
+    [JSON.stringify({ ...config, image: undefined }), /^config\.json: image: is missing$/],
   ])('rejects %s', (text, message) => {
     expect(() => parseRunConfig(text)).toThrow(message);
+  });
+
+  it('gives the config frozen', () => {
+    const read = parseRunConfig(JSON.stringify(config));
+    expect(Object.isFrozen(read)).toBe(true);
   });
 });
 

@@ -1,5 +1,6 @@
 /** The run's settings as the CLI writes them into the `fathom-config` ConfigMap for the aggregator pod. */
-import { FathomError } from '../../core/errors.js';
+import { Type, type Static } from '../../core/schema.js';
+import { validatedJson } from '../../core/validated.js';
 
 export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -21,54 +22,28 @@ export interface KubeRunConfig {
 
 export const CONFIG_KEY = 'config.json';
 
-const pullPolicies: readonly string[] = ['Always', 'IfNotPresent', 'Never'];
+const nonEmpty = Type.String({ minLength: 1, description: 'a non-empty string' });
+const port = Type.Integer({ minimum: 0, maximum: 65_535, description: 'a TCP port' });
 
-function field<T>(
-  doc: Record<string, unknown>,
-  key: string,
-  ok: (v: unknown) => boolean,
-  what: string,
-): T {
-  const v = doc[key];
-  if (!ok(v)) {
-    throw new FathomError('FATHOM_CONFIG_INVALID', `${CONFIG_KEY}: "${key}" must be ${what}`, {
-      details: { field: key },
-    });
-  }
-  return v as T;
-}
+const runConfigSchema = Type.Object({
+  uuid: nonEmpty,
+  namespace: nonEmpty,
+  createdAt: Type.String({ minLength: 1, description: 'a timestamp' }),
+  timeoutMs: Type.Integer({ minimum: 0, description: 'a whole number of milliseconds' }),
+  maxResultBytes: Type.Integer({ minimum: 0, description: 'a whole number of bytes' }),
+  image: Type.String({ minLength: 1, description: 'an image reference' }),
+  imagePullPolicy: Type.Union(
+    [Type.Literal('Always'), Type.Literal('IfNotPresent'), Type.Literal('Never')],
+    { description: 'Always, IfNotPresent or Never' },
+  ),
+  kubernetesVersion: Type.String(),
+  uploadPort: port,
+  resultsPort: port,
+});
+// Compile-time: the schema accepts only what KubeRunConfig says.
+const _config = (v: Static<typeof runConfigSchema>): KubeRunConfig => v;
 
-const isString = (v: unknown): boolean => typeof v === 'string' && v !== '';
-const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-const isPort = (v: unknown): boolean => isCount(v) && (v as number) <= 65_535;
-
-/** Reads and checks the aggregator's config.json. */
+/** Reads and checks the aggregator's config.json; the result is frozen. */
 export function parseRunConfig(text: string): KubeRunConfig {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (cause) {
-    throw new FathomError('FATHOM_CONFIG_INVALID', `${CONFIG_KEY}: not JSON`, { cause });
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new FathomError('FATHOM_CONFIG_INVALID', `${CONFIG_KEY}: not a JSON object`);
-  }
-  const d = doc as Record<string, unknown>;
-  return {
-    uuid: field(d, 'uuid', isString, 'a non-empty string'),
-    namespace: field(d, 'namespace', isString, 'a non-empty string'),
-    createdAt: field(d, 'createdAt', isString, 'a timestamp'),
-    timeoutMs: field(d, 'timeoutMs', isCount, 'a whole number of milliseconds'),
-    maxResultBytes: field(d, 'maxResultBytes', isCount, 'a whole number of bytes'),
-    image: field(d, 'image', isString, 'an image reference'),
-    imagePullPolicy: field(
-      d,
-      'imagePullPolicy',
-      (v) => pullPolicies.includes(v as string),
-      'Always, IfNotPresent or Never',
-    ),
-    kubernetesVersion: field(d, 'kubernetesVersion', (v) => typeof v === 'string', 'a string'),
-    uploadPort: field(d, 'uploadPort', isPort, 'a TCP port'),
-    resultsPort: field(d, 'resultsPort', isPort, 'a TCP port'),
-  };
+  return validatedJson(runConfigSchema, text, { file: CONFIG_KEY });
 }

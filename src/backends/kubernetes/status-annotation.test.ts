@@ -52,4 +52,17 @@ describe('the status annotation', () => {
     expect(decodeStatusAnnotation(text.slice(0, 1000))).toBeUndefined();
     expect(decodeStatusAnnotation('gzip:!!!')).toBeUndefined();
   });
+
+  it('checks the shape and freezes what it gives', () => {
+    const read = decodeStatusAnnotation(encodeStatusAnnotation(statusOf(3)))!;
+    expect(Object.isFrozen(read.plugins[0])).toBe(true);
+    const bad = { ...statusOf(2), status: 'done' };
+    expect(() => decodeStatusAnnotation(JSON.stringify(bad))).toThrow(
+      'annotation sonobuoy.hept.io/status: status: must be one of "running", "post-processing", "complete", "failed"',
+    );
+    const noCounts = JSON.stringify({ ...statusOf(1), plugins: [{ plugin: 'p', node: 'n' }] });
+    expect(() =>
+      decodeStatusAnnotation(encodeStatusAnnotation(JSON.parse(noCounts) as RunStatus, 10)),
+    ).toThrow(/^annotation sonobuoy\.hept\.io\/status: plugins\[0\]\.status: is missing$/);
+  });
 });

@@ -6,7 +6,10 @@
  * tens of thousands of nodes inside the limit.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { runStatusSchema } from '../../aggregation/status-schema.js';
 import type { RunStatus } from '../../aggregation/types.js';
+import { validated } from '../../core/validated.js';
+import { STATUS_ANNOTATION } from './names.js';
 
 /** Above this many bytes of JSON the annotation is compressed. */
 export const COMPRESS_ABOVE = 64 * 1024;
@@ -18,9 +21,14 @@ export function encodeStatusAnnotation(status: RunStatus, threshold = COMPRESS_A
   return PREFIX + gzipSync(json, { level: 9 }).toString('base64');
 }
 
-/** The status, or undefined when the value is neither form (a reader then waits for the next). */
+/**
+ * The status, checked and frozen; undefined when the value is neither form (a reader then waits
+ * for the next). JSON of the wrong shape is no passing state: FATHOM_STATE_INVALID naming the
+ * annotation and the field.
+ */
 export function decodeStatusAnnotation(text: string | undefined): RunStatus | undefined {
   if (!text) return undefined;
+  let value: unknown;
   try {
     const json = text.startsWith(PREFIX)
       ? gunzipSync(Buffer.from(text.slice(PREFIX.length), 'base64'), {
@@ -28,8 +36,9 @@ export function decodeStatusAnnotation(text: string | undefined): RunStatus | un
           maxOutputLength: 64 * 1024 * 1024,
         }).toString('utf8')
       : text;
-    return JSON.parse(json) as RunStatus;
+    value = JSON.parse(json);
   } catch {
     return undefined;
   }
+  return validated(runStatusSchema, value, { file: `annotation ${STATUS_ANNOTATION}` });
 }

@@ -18,7 +18,7 @@ import { retrievePartial } from './partial.js';
 import type { ClusterNode } from '../../core/nodes.js';
 import { signalGroup } from './pod.js';
 import {
-  assertRunExists,
+  assertRunDirExists,
   files,
   isAlive,
   readRecord,
@@ -44,6 +44,8 @@ export interface LocalBackendOptions {
 export class LocalBackend implements Backend {
   readonly name = 'local';
   readonly #clock: Clock;
+  /** Each run's record, read and checked once per backend (it never changes after start). */
+  readonly #records = new Map<string, Promise<LocalRunRecord>>();
 
   constructor(private readonly options: LocalBackendOptions) {
     this.#clock = options.clock ?? systemClock;
@@ -87,7 +89,7 @@ export class LocalBackend implements Backend {
    */
   async status(namespace: string): Promise<RunStatus> {
     const dir = runDirOf(this.options.home, namespace);
-    await assertRunExists(dir, namespace);
+    await this.#record(dir, namespace);
     const { status, aggregatorAlive } = await readRunStatus(dir);
     if (aggregatorAlive || status.status === 'complete') return status;
     if (!(await restartAggregator(dir, this.#clock, { limit: MAX_AUTOMATIC_RESTARTS }))) {
@@ -98,7 +100,7 @@ export class LocalBackend implements Backend {
 
   async resume(namespace: string): Promise<ResumeOutcome> {
     const dir = runDirOf(this.options.home, namespace);
-    await assertRunExists(dir, namespace);
+    await this.#record(dir, namespace);
     const { status, aggregatorAlive } = await readRunStatus(dir);
     if (status.status === 'complete') return 'complete';
     if (aggregatorAlive) return 'running';
@@ -140,12 +142,14 @@ export class LocalBackend implements Backend {
         `the run in namespace "${namespace}" has no results yet (status: ${status.status}); \`fathom retrieve --partial\` gives what was accepted so far`,
       );
     }
-    return retrievePartial(dir, await readRecord(dir, namespace), destDir, this.#clock);
+    return retrievePartial(dir, await this.#record(dir, namespace), destDir, this.#clock);
   }
 
   async delete(namespace: string): Promise<void> {
     const dir = runDirOf(this.options.home, namespace);
-    await readRecord(dir, namespace);
+    // Not the record: a corrupt or missing run.json must not keep the user from cleaning up.
+    await assertRunDirExists(dir, namespace);
+    this.#records.delete(dir);
     const daemon = await this.#daemonPid(dir);
     if (isAlive(daemon)) {
       process.kill(daemon!, 'SIGTERM');
@@ -155,7 +159,11 @@ export class LocalBackend implements Backend {
     }
     // Anything still recorded (the aggregator may have died before cleaning up).
     const pids = await readdir(join(dir, files.pids)).catch(() => [] as string[]);
-    for (const pid of pids) signalGroup(Number(pid), 'SIGKILL');
+    for (const name of pids) {
+      // A stray name must never become -0 or -1: the caller's own group, or every process.
+      const pid = Number(name);
+      if (Number.isInteger(pid) && pid > 1) signalGroup(pid, 'SIGKILL');
+    }
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -166,7 +174,7 @@ export class LocalBackend implements Backend {
 
   async *logs(namespace: string, options: LogOptions = {}): AsyncIterable<LogLine> {
     const dir = runDirOf(this.options.home, namespace);
-    await readRecord(dir, namespace);
+    await this.#record(dir, namespace);
     const offsets = new Map<string, number>();
     for (;;) {
       for (const [source, path] of await logFiles(dir, options.plugin)) {
@@ -182,6 +190,17 @@ export class LocalBackend implements Backend {
       if (status.status === 'complete' || status.status === 'failed') return;
       await this.#clock.sleep(this.options.pollMs ?? 200, options.signal).catch(() => undefined);
     }
+  }
+
+  #record(dir: string, namespace: string): Promise<LocalRunRecord> {
+    let record = this.#records.get(dir);
+    if (!record) {
+      record = readRecord(dir, namespace);
+      this.#records.set(dir, record);
+      // A failed read is tried again next time (the run may not be written yet).
+      record.catch(() => this.#records.delete(dir));
+    }
+    return record;
   }
 
   async #daemonPid(dir: string): Promise<number | undefined> {

@@ -74,37 +74,37 @@ describe('the cluster file', () => {
     [
       'a wrong kind',
       '{"apiVersion":"fathom.dev/v1alpha1","kind":"Run","createdAt":"x","nodes":[]}',
-      /cluster\.json: kind /,
+      /cluster\.json: kind: must be "Cluster"$/,
     ],
     [
       'no nodes',
       '{"apiVersion":"fathom.dev/v1alpha1","kind":"Cluster","createdAt":"x","nodes":[]}',
-      /cluster\.json: nodes must not have fewer than 1 items/,
+      /cluster\.json: nodes: must have at least 1 items$/,
     ],
     [
       'a label that is not a string',
       '{"apiVersion":"fathom.dev/v1alpha1","kind":"Cluster","createdAt":"x","nodes":[{"name":"a","labels":{"pool":3}}]}',
-      /cluster\.json: nodes\[0\]\.labels\.pool must be string$/,
+      /cluster\.json: nodes\[0\]\.labels\.pool: must be string$/,
     ],
     [
       'a missing field',
       '{"apiVersion":"fathom.dev/v1alpha1","kind":"Cluster","createdAt":"x","nodes":[{"name":"a"}]}',
-      /cluster\.json: nodes\[0\]\.labels is missing$/,
+      /cluster\.json: nodes\[0\]\.labels: is missing$/,
     ],
     [
       'an unknown field',
       '{"apiVersion":"fathom.dev/v1alpha1","kind":"Cluster","createdAt":"x","nodes":[{"name":"a","labels":{},"cpu":4}]}',
-      /cluster\.json: nodes\[0\]\.cpu is not a field fathom writes$/,
+      /cluster\.json: nodes\[0\]\.cpu: is not a field fathom writes$/,
     ],
     [
       'a bad taint effect',
       '{"apiVersion":"fathom.dev/v1alpha1","kind":"Cluster","createdAt":"x","nodes":[{"name":"a","labels":{},"taints":[{"key":"k","effect":"Never"}]}]}',
-      /cluster\.json: nodes\[0\]\.taints\[0\]\.effect must be one of NoSchedule, PreferNoSchedule, NoExecute$/,
+      /cluster\.json: nodes\[0\]\.taints\[0\]\.effect: must be one of "NoSchedule", "PreferNoSchedule", "NoExecute"$/,
     ],
     [
       'a repeated name',
       '{"apiVersion":"fathom.dev/v1alpha1","kind":"Cluster","createdAt":"x","nodes":[{"name":"a","labels":{}},{"name":"a","labels":{}}]}',
-      /cluster\.json: nodes\[1\]\.name repeats "a"$/,
+      /cluster\.json: nodes\[1\]\.name: repeats "a"$/,
     ],
   ])('refuses a corrupt file (%s) naming the file and field', async (_name, text, message) => {
     const h = await home();

@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { access, link, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Type from 'typebox';
+import { Type } from '../../core/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
-import { checkSchema } from '../../core/schema.js';
+import { validated } from '../../core/validated.js';
 import { formatBytes, MiB, readFileAtMost } from '../../plugin/limits.js';
 import { deepFreeze } from '../../plugin/names.js';
 import type { ClusterNode } from '../../core/nodes.js';
@@ -89,11 +89,11 @@ export async function readCluster(home: string): Promise<LocalCluster | undefine
   } catch (err) {
     throw invalid(file, `is not JSON (${(err as Error).message})`);
   }
-  const cluster = checkSchema(ClusterSchema, raw, file, 'FATHOM_CLUSTER_INVALID');
+  const cluster = validated(ClusterSchema, raw, { file, code: 'FATHOM_CLUSTER_INVALID' });
   const seen = new Set<string>();
   cluster.nodes.forEach((n, i) => {
     const field = `nodes[${i}].name`;
-    if (seen.has(n.name)) throw invalid(file, `${field} repeats "${n.name}"`, field);
+    if (seen.has(n.name)) throw invalid(file, `${field}: repeats "${n.name}"`, field);
     seen.add(n.name);
   });
   return deepFreeze({ file, createdAt: cluster.createdAt, nodes: cluster.nodes });

@@ -26,8 +26,28 @@ beforeEach(async () => {
 });
 afterEach(() => rm(home, { recursive: true, force: true }));
 
-function plugin(name: string, driver: 'Job' | 'DaemonSet', nodeSelector = {}) {
-  return { name, driver, nodeSelector } as unknown as LocalRunRecord['plugins'][number];
+function plugin(
+  name: string,
+  driver: 'Job' | 'DaemonSet',
+  nodeSelector = {},
+): LocalRunRecord['plugins'][number] {
+  return {
+    name,
+    driver,
+    resultFormat: 'raw',
+    resultFiles: [],
+    skipCleanup: false,
+    exitCodeVerdict: false,
+    description: '',
+    sourceUrl: '',
+    order: 0,
+    container: { name: 'plugin', image: 'busybox', command: ['true'], args: [], env: [] },
+    nodeSelector,
+    tolerations: [],
+    configMap: {},
+    manifest: {},
+    source: { file: `${name}.yaml`, document: 0 },
+  };
 }
 
 const entry = (
@@ -137,6 +157,15 @@ describe('the local ClusterReader: Run', () => {
 
     await writeRun('e2e', 'running');
     expect(verdict(await r.get(id))).toBe('Failed: The aggregator stopped before the run finished');
+  });
+
+  it('a corrupt run.json is an error naming the file and field, not a missing run', async () => {
+    const dir = await writeRun('e2e', 'running');
+    await writeFile(join(dir, 'run.json'), JSON.stringify({ uuid: 'u', namespace: 'e2e' }));
+    await expect(reader().get({ ...RUN, namespace: 'e2e', name: 'e2e' })).rejects.toMatchObject({
+      code: 'FATHOM_STATE_INVALID',
+      message: `${join(dir, 'run.json')}: createdAt: is missing`,
+    });
   });
 
   it('a live aggregator that has not published yet is a running run', async () => {

@@ -14,7 +14,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
-import { FathomError } from '../../core/errors.js';
+import { FathomError, isFathomError } from '../../core/errors.js';
 import { jobNode } from '../../plugin/tolerations.js';
 import { GLOBAL_NODE } from '../../plugin/types.js';
 import type { ClusterReader } from '../../status/reader.js';
@@ -26,6 +26,7 @@ import {
   files,
   isAlive,
   localPodName,
+  readRecord,
   readRunStatus,
   runDirOf,
   type LocalRunRecord,
@@ -162,7 +163,11 @@ class LocalReader implements LocalClusterReader {
     } catch {
       return undefined;
     }
-    const record = await readJson<LocalRunRecord>(join(dir, files.record));
+    // Checked as every reader of run.json checks it: corrupt is an error, absent is no run.
+    const record = await readRecord(dir, namespace).catch((err: unknown) => {
+      if (isFathomError(err, 'FATHOM_RUN_NOT_FOUND')) return undefined;
+      throw err;
+    });
     if (!record) return undefined;
     const { status, aggregatorAlive: alive } = await readRunStatus(dir, this.#alive);
     return { namespace, dir, record, status, aggregatorAlive: alive };

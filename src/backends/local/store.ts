@@ -1,9 +1,13 @@
-import { access, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Type, type Static } from '../../core/schema.js';
+import { runStatusSchema } from '../../aggregation/status-schema.js';
 import type { RunStatus } from '../../aggregation/types.js';
 import { FathomError } from '../../core/errors.js';
 import type { ClusterNode } from '../../core/nodes.js';
+import { validatedJson } from '../../core/validated.js';
+import { clusterNodeSchema, pluginDefinitionSchema } from '../../plugin/schema.js';
 import type { PluginDefinition } from '../../plugin/types.js';
 import { isAlive } from './pod.js';
 
@@ -20,6 +24,21 @@ export interface LocalRunRecord {
   readonly nodes: readonly ClusterNode[];
   readonly plugins: readonly PluginDefinition[];
 }
+
+const Count = Type.Integer({ minimum: 0 });
+
+/** run.json as read back: written by this code, but a file a user or another version may touch. */
+const recordSchema = Type.Object({
+  uuid: Type.String({ minLength: 1 }),
+  namespace: Type.String({ minLength: 1 }),
+  createdAt: Type.String(),
+  timeoutMs: Count,
+  maxResultBytes: Count,
+  terminatedGraceMs: Count,
+  nodes: Type.Array(clusterNodeSchema),
+  plugins: Type.Array(pluginDefinitionSchema),
+});
+const _record = (v: Static<typeof recordSchema>): LocalRunRecord => v;
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -53,12 +72,16 @@ export const files = {
   restartLock: 'restart.lock',
 } as const;
 
+/** The run's record, checked and frozen; a corrupt one is FATHOM_STATE_INVALID naming file and field. */
 export async function readRecord(dir: string, namespace: string): Promise<LocalRunRecord> {
+  const file = join(dir, files.record);
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(dir, files.record), 'utf8')) as LocalRunRecord;
+    text = await readFile(file, 'utf8');
   } catch (cause) {
     throw new FathomError('FATHOM_RUN_NOT_FOUND', `no run in namespace "${namespace}"`, { cause });
   }
+  return validatedJson(recordSchema, text, { file });
 }
 
 /** Throws FATHOM_RUN_NOT_FOUND unless the run exists; reads nothing (run.json can be MiBs). */
@@ -70,12 +93,25 @@ export async function assertRunExists(dir: string, namespace: string): Promise<v
   }
 }
 
-export async function readStatus(dir: string): Promise<RunStatus | undefined> {
-  try {
-    return JSON.parse(await readFile(join(dir, files.status), 'utf8')) as RunStatus;
-  } catch {
-    return undefined;
+/**
+ * The aggregator's last status, checked and frozen; undefined before it wrote one. It is replaced
+ * atomically, so a bad one is corrupt, not half-written: FATHOM_STATE_INVALID naming the field.
+ */
+/**
+ * Throws FATHOM_RUN_NOT_FOUND unless the run's directory exists, whatever its files hold: what
+ * delete needs, so that a run whose run.json is corrupt or was never written can be removed.
+ */
+export async function assertRunDirExists(dir: string, namespace: string): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    throw new FathomError('FATHOM_RUN_NOT_FOUND', `no run in namespace "${namespace}"`);
   }
+}
+
+export async function readStatus(dir: string): Promise<RunStatus | undefined> {
+  const file = join(dir, files.status);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : validatedJson(runStatusSchema, text, { file });
 }
 
 /** Replaces a JSON file atomically, so a reader in another terminal never sees half of it. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Item } from '../../results/index.js';
 import { renderChart } from './chart.js';
 import { escapeHtml } from './escape.js';
-import { toClusterHealth } from './health.js';
+import { toClusterHealth } from '../../results/health.js';
 import { CONTENT_SECURITY_POLICY, renderReportHtml } from './html.js';
 import { buildReportModel, classify, pluginRows } from './model.js';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { SCRIPT, STYLE } from './assets.js';
 import { renderChart } from './chart.js';
 import { escapeHtml as esc, truncate } from './escape.js';
-import { errorFiles, healthPercent, unhealthy, type ClusterHealth } from './health.js';
+import { errorFiles, healthPercent, unhealthy, type ClusterHealth } from '../../results/health.js';
 import type { Counts, ReportModel, StatusClass, TestRow } from './model.js';
 
 export interface HtmlReportOptions {

@@ -23,5 +23,5 @@ export {
   type ClusterHealth,
   type HealthCounts,
   type HealthDetail,
-} from './health.js';
+} from '../../results/health.js';
 export { escapeHtml } from './escape.js';

@@ -9,7 +9,8 @@ import {
   STATUS_SKIPPED,
   STATUS_TIMEOUT,
 } from '../../results/index.js';
-import type { ClusterHealth } from './health.js';
+import type { ClusterHealth } from '../../results/health.js';
+import type { RunMeta } from '../../results/reader.js';
 
 /** The node name of results that belong to the whole cluster (Job plugins). */
 export const GLOBAL = 'global';
@@ -61,12 +62,8 @@ export interface PluginSummary {
   error?: string;
 }
 
-/** What the run's `meta/config.json` says about it, when present. */
-export interface RunMeta {
-  uuid?: string;
-  version?: string;
-  namespace?: string;
-}
+/** What the run's `meta/config.json` says about it (read by the results reader). */
+export type { RunMeta };
 
 /** One plugin as the reader produced it: a tree or an error message. */
 export interface PluginInput {
