@@ -13,14 +13,20 @@ import type {
   RunInfo,
   RunSpec,
 } from '../backend.js';
-import { MAX_AUTOMATIC_RESTARTS, restartAggregator, spawnAggregator } from './restart.js';
+import {
+  aggregatorDaemon,
+  MAX_AUTOMATIC_RESTARTS,
+  restartAggregator,
+  spawnAggregator,
+} from './restart.js';
 import { retrievePartial } from './partial.js';
 import type { LocalClusterConfig } from './cluster.js';
-import { signalGroup } from './pod.js';
+import { stopDaemon } from './process/daemon.js';
+import { signalGroup } from './process/group.js';
+import { PidRegistry } from './process/pidfile.js';
 import {
   assertRunExists,
   files,
-  isAlive,
   readRecord,
   readRunStatus,
   runDirOf,
@@ -141,16 +147,12 @@ export class LocalBackend implements Backend {
   async delete(namespace: string): Promise<void> {
     const dir = runDirOf(this.options.home, namespace);
     await readRecord(dir, namespace);
-    const daemon = await this.#daemonPid(dir);
-    if (isAlive(daemon)) {
-      process.kill(daemon!, 'SIGTERM');
-      // The aggregator stops its plugins on SIGTERM; give it a moment, then force.
-      for (let i = 0; i < 50 && isAlive(daemon); i++) await this.#clock.sleep(100);
-      signalGroup(daemon, 'SIGKILL');
-    }
+    // The aggregator stops its plugins and the node host on SIGTERM; give it a moment, then force.
+    await stopDaemon(aggregatorDaemon(dir), this.#clock, 5000);
     // Anything still recorded (the aggregator may have died before cleaning up).
-    const pids = await readdir(join(dir, files.pids)).catch(() => [] as string[]);
-    for (const pid of pids) signalGroup(Number(pid), 'SIGKILL');
+    for (const pid of (await new PidRegistry(join(dir, files.pids)).read()).keys()) {
+      signalGroup(pid, 'SIGKILL');
+    }
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -177,11 +179,6 @@ export class LocalBackend implements Backend {
       if (status.status === 'complete' || status.status === 'failed') return;
       await this.#clock.sleep(this.options.pollMs ?? 200, options.signal).catch(() => undefined);
     }
-  }
-
-  async #daemonPid(dir: string): Promise<number | undefined> {
-    const text = await readFile(join(dir, files.daemonPid), 'utf8').catch(() => '');
-    return Number(text) || undefined;
   }
 }
 

@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { PACKAGE_ROOT } from '../../core/version.js';
 import type { PluginDefinition } from '../../plugin/types.js';
 import { postProcessPlugin, summarize, writePluginResults } from '../../results/index.js';
 import { tarballName, writeResultsTarball } from '../../results/tarball.js';
+import { NodeHostClient } from './nodehost/client.js';
+import { socketPathOf } from './nodehost/protocol.js';
+import { startNodeHost } from './nodehost/spawn.js';
+import { PidRegistry } from './process/pidfile.js';
 import { LocalPluginRuntime } from './runtime.js';
 import { files, readRecord, writeJsonAtomic } from './store.js';
 
@@ -31,7 +34,11 @@ export async function runLocalAggregator(
   const runtime = new LocalPluginRuntime({
     runDir,
     nodes: record.nodes,
-    workerCommand: [process.execPath, join(PACKAGE_ROOT, 'bin', 'fathom.js')],
+    host: new NodeHostClient({
+      socketPath: socketPathOf(runDir),
+      start: () => startNodeHost(runDir, new PidRegistry(join(runDir, files.pids))),
+      clock,
+    }),
     clock,
     logger,
     terminatedGraceMs: record.terminatedGraceMs,
@@ -71,7 +78,7 @@ export async function runLocalAggregator(
     logger.error({ err }, 'run stopped');
     return 1;
   } finally {
-    runtime.close();
+    await runtime.close();
     logger.flush();
   }
 }

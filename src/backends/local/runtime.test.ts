@@ -8,6 +8,8 @@ import { systemClock } from '../../core/clock.js';
 import { createRunCa } from '../../core/pki.js';
 import { readTlsDir } from '../../core/tls-files.js';
 import { parsePluginDocuments } from '../../plugin/loader.js';
+import { NodeHostClient } from './nodehost/client.js';
+import { NodeHost } from './nodehost/host.js';
 import { LocalPluginRuntime } from './runtime.js';
 
 const PLUGIN = `
@@ -20,9 +22,6 @@ spec:
   image: none
   command: ["sleep", "60"]
 `;
-
-// Stands in for \`fathom worker\`: listens where the plugin's progress goes, then idles.
-const FAKE_WORKER = `require('node:net').createServer().listen(Number(process.env.SONOBUOY_PROGRESS_PORT), '127.0.0.1')`;
 
 /** A process's environment as the kernel shows it to any process of the same user. */
 async function environOf(pid: string): Promise<Record<string, string>> {
@@ -50,10 +49,20 @@ describe('local runtime: worker keys', () => {
     'gives the worker its key as a 0600 file the plugin is not told about, never in env',
     async () => {
       const plugin = parsePluginDocuments(PLUGIN, '<test>').plugins[0]!;
+      // The real node host, in this process: the worker is an instance in it, not a process.
+      const host = new NodeHost(systemClock);
+      const socketPath = join(runDir, 'host.sock');
       const runtime = new LocalPluginRuntime({
         runDir,
         nodes: [{ name: 'node-1', labels: {} }],
-        workerCommand: [process.execPath, '-e', FAKE_WORKER],
+        host: new NodeHostClient({
+          socketPath,
+          clock: systemClock,
+          start: async () => {
+            await host.listen(socketPath);
+            return { pid: process.pid };
+          },
+        }),
         clock: systemClock,
         logger: pino({ level: 'silent' }),
         terminatedGraceMs: 0,
@@ -70,21 +79,24 @@ describe('local runtime: worker keys', () => {
           nodes: [{ name: 'node-1', labels: {} }],
         });
         const pids = await readdir(join(runDir, 'pids'));
-        const byContainer = new Map<string, Record<string, string>>();
-        for (const pid of pids) {
-          const owner = (await readFile(join(runDir, 'pids', pid), 'utf8')).trim();
-          byContainer.set(owner.split('/')[1]!, await environOf(pid));
-        }
-        const worker = byContainer.get('sonobuoy-worker')!;
-        const pluginEnv = byContainer.get('plugin')!;
-        expect(worker).toBeDefined();
-        expect(pluginEnv).toBeDefined();
-
-        for (const env of [worker, pluginEnv]) {
-          for (const value of Object.values(env)) expect(value).not.toMatch(/PRIVATE KEY/);
-          expect(Object.keys(env)).not.toContain('CLIENT_KEY');
-        }
-        const tlsDir = worker.FATHOM_TLS_DIR!;
+        expect(pids).toHaveLength(1); // the plugin; its worker runs in the host
+        const owner = (await readFile(join(runDir, 'pids', pids[0]!), 'utf8')).trim();
+        expect(owner).toBe('fathom-keys-job/plugin');
+        const pluginEnv = await environOf(pids[0]!);
+        for (const value of Object.values(pluginEnv)) expect(value).not.toMatch(/PRIVATE KEY/);
+        expect(Object.keys(pluginEnv)).not.toContain('CLIENT_KEY');
+        // The plugin is told the port its worker's progress relay listens on (which answers
+        // 500 here: there is no aggregator to forward to).
+        const relay = await fetch(`http://127.0.0.1:${pluginEnv.SONOBUOY_PROGRESS_PORT}/progress`, {
+          method: 'POST',
+          body: '{}',
+        });
+        expect(relay.status).toBe(500);
+        // Its log is the pod's worker log, as the container's was.
+        expect(
+          await readFile(join(runDir, 'pods/keys/global/sonobuoy-worker.log'), 'utf8'),
+        ).toMatch(/waiting for the done file/);
+        const tlsDir = join(runDir, 'tls', 'keys', 'global');
         expect(await readTlsDir(tlsDir)).toEqual({ caPem: ca.caPem, ...clientCert });
         expect((await stat(join(tlsDir, 'tls.key'))).mode & 0o777).toBe(0o600);
         expect((await stat(tlsDir)).mode & 0o777).toBe(0o700);
@@ -113,8 +125,9 @@ describe('local runtime: worker keys', () => {
         expect(existsSync(tlsDir)).toBe(false);
       } finally {
         await runtime.cleanup(plugin);
-        runtime.close();
+        await runtime.close();
       }
+      await host.closed;
     },
   );
 });

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive, spawnGroup, stopGroups } from './group.js';
+import type { PidRegistry } from './pidfile.js';
 
 /** One container of a local pod: a process group with its output in a log file. */
 export interface ContainerSpec {
@@ -26,9 +27,10 @@ export type ContainerState =
 export type PodEvent = { readonly container: string; readonly state: ContainerState };
 
 /**
- * A local stand-in for a pod: containers are process groups in their own directory, their
- * states are mirrored to `status.json` (what the worker reads instead of the pod's API object)
- * and every pid is recorded so that `fathom delete` can stop them even if the aggregator died.
+ * A local stand-in for a pod: containers are process groups in their own directory (or, for
+ * the worker, an instance in the node host, whose state is set from outside), their states are
+ * mirrored to `status.json` (what the worker reads instead of the pod's API object) and every
+ * pid is recorded so that `fathom delete` can stop them even if the aggregator died.
  */
 export class LocalPod {
   readonly states = new Map<string, ContainerState>();
@@ -42,11 +44,15 @@ export class LocalPod {
     readonly name: string,
     readonly node: string,
     readonly dir: string,
-    readonly pidDir: string,
+    readonly pids: PidRegistry,
   ) {}
 
   get statusFile(): string {
     return join(this.dir, 'status.json');
+  }
+
+  logFile(container: string): string {
+    return join(this.dir, `${container}.log`);
   }
 
   onEvent(listener: (e: PodEvent) => void): () => void {
@@ -56,19 +62,10 @@ export class LocalPod {
 
   /** Starts a container; a failure to start becomes a terminated state, never a throw. */
   async start(spec: ContainerSpec): Promise<void> {
-    await mkdir(this.pidDir, { recursive: true });
-    const log = createWriteStream(join(this.dir, `${spec.name}.log`), { flags: 'a' });
-    await new Promise((r) => log.once('open', r));
-    const child = spawn(spec.command, [...spec.args], {
-      cwd: spec.cwd,
-      env: spec.env,
-      detached: true, // its own process group, so stop() reaches its children too
-      stdio: ['ignore', log, log],
-    });
+    const child = await spawnGroup({ ...spec, logFile: this.logFile(spec.name) });
     this.#children.set(spec.name, child);
-    child.once('close', () => log.close());
     child.once('error', (err: NodeJS.ErrnoException) => {
-      this.#set(spec.name, {
+      this.setState(spec.name, {
         state: 'terminated',
         exitCode: 128,
         signal: null,
@@ -79,7 +76,7 @@ export class LocalPod {
     // Listen before any await: a command that fails fast must not exit unobserved.
     child.once('exit', (code, signal) => {
       void this.#lastLine(spec.name).then((message) =>
-        this.#set(spec.name, {
+        this.setState(spec.name, {
           state: 'terminated',
           exitCode: code,
           signal,
@@ -89,8 +86,8 @@ export class LocalPod {
       );
     });
     if (child.pid === undefined) return;
-    this.#set(spec.name, { state: 'running', pid: child.pid });
-    await writeFile(join(this.pidDir, String(child.pid)), `${this.name}/${spec.name}\n`);
+    this.setState(spec.name, { state: 'running', pid: child.pid });
+    await this.pids.record(child.pid, `${this.name}/${spec.name}`);
   }
 
   /**
@@ -100,11 +97,11 @@ export class LocalPod {
    */
   adopt(container: string, pid: number, sleep: (ms: number) => Promise<void>, everyMs = 250): void {
     this.#adopted.set(container, pid);
-    this.#set(container, { state: 'running', pid });
+    this.setState(container, { state: 'running', pid });
     void (async () => {
       while (isAlive(pid)) await sleep(everyMs);
       this.#adopted.delete(container);
-      this.#set(container, {
+      this.setState(container, {
         state: 'terminated',
         exitCode: null,
         signal: null,
@@ -114,24 +111,14 @@ export class LocalPod {
     })().catch(() => undefined); // the run ended first
   }
 
-  /** Stops every container's process group: SIGTERM, then SIGKILL after the grace period. */
+  /** Stops every container process group: SIGTERM, then SIGKILL after the grace period. */
   async stop(graceMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
-    const live = [...this.#children.values()].filter(
-      (c) => c.exitCode === null && c.signalCode === null,
-    );
-    const adopted = [...this.#adopted.values()];
-    for (const pid of [...live.map((c) => c.pid), ...adopted]) signalGroup(pid, 'SIGTERM');
-    const gone = async (): Promise<void> => {
-      await Promise.all(live.map(exited));
-      while (adopted.some(isAlive)) await sleep(50);
-    };
-    if (live.length || adopted.length) await Promise.race([gone(), sleep(graceMs)]);
-    for (const pid of [...live.map((c) => c.pid), ...adopted]) signalGroup(pid, 'SIGKILL');
-    await Promise.all(live.map(exited));
+    await stopGroups([...this.#children.values()], [...this.#adopted.values()], graceMs, sleep);
     await this.#writing;
   }
 
-  #set(container: string, state: ContainerState): void {
+  /** Records a container's new state: in `status.json` first, then to the listeners. */
+  setState(container: string, state: ContainerState): void {
     this.states.set(container, state);
     const snapshot = {
       containers: [...this.states].map(([name, s]) => ({
@@ -154,34 +141,8 @@ export class LocalPod {
   }
 
   async #lastLine(container: string): Promise<string> {
-    const text = await readFile(join(this.dir, `${container}.log`), 'utf8').catch(() => '');
+    const text = await readFile(this.logFile(container), 'utf8').catch(() => '');
     const lines = text.trimEnd().split('\n');
     return (lines[lines.length - 1] ?? '').slice(0, 500);
-  }
-}
-
-function exited(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => c.once('exit', () => r()));
-}
-
-/** True while a process exists (EPERM: it exists but is not ours). */
-export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Signals a whole process group, ignoring groups that are already gone. */
-export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
   }
 }
