@@ -31,14 +31,17 @@ export async function runLocalAggregator(
   const stop = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const)
     process.once(sig, () => stop.abort(new Error(`stopped by ${sig}`)));
+  const host = new NodeHostClient({
+    socketPath: socketPathOf(runDir),
+    start: () => startNodeHost(runDir, new PidRegistry(join(runDir, files.pids))),
+    clock,
+  });
+  // The host boots (or, after a restart, is found) while the aggregator makes its CA and listens.
+  host.warmUp();
   const runtime = new LocalPluginRuntime({
     runDir,
     nodes: record.nodes,
-    host: new NodeHostClient({
-      socketPath: socketPathOf(runDir),
-      start: () => startNodeHost(runDir, new PidRegistry(join(runDir, files.pids))),
-      clock,
-    }),
+    host,
     clock,
     logger,
     terminatedGraceMs: record.terminatedGraceMs,

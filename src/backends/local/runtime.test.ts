@@ -96,7 +96,7 @@ describe('local runtime: worker keys', () => {
         expect(
           await readFile(join(runDir, 'pods/keys/global/sonobuoy-worker.log'), 'utf8'),
         ).toMatch(/waiting for the done file/);
-        const tlsDir = join(runDir, 'tls', 'keys', 'global');
+        const tlsDir = join(runDir, 'tls', 'keys');
         expect(await readTlsDir(tlsDir)).toEqual({ caPem: ca.caPem, ...clientCert });
         expect((await stat(join(tlsDir, 'tls.key'))).mode & 0o777).toBe(0o600);
         expect((await stat(tlsDir)).mode & 0o777).toBe(0o700);

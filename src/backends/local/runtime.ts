@@ -50,8 +50,11 @@ export class LocalPluginRuntime implements PluginRuntime {
   readonly #byName = new Map<string, LocalPod>();
   readonly #pids: PidRegistry;
   readonly #problems = new Map<string, AsyncQueue<MonitorError>>();
-  /** Each plugin's workers' TLS directories, rewritten on renewal. */
-  readonly #tlsDirs = new Map<string, string[]>();
+  /**
+   * Each plugin's workers' TLS directory, written once (every pod of a plugin has the same
+   * client certificate) and rewritten on renewal.
+   */
+  readonly #tlsDirs = new Map<string, Promise<string>>();
   /** Aborted on cleanup, so pending grace timers do not outlive the run. */
   readonly #stopped = new AbortController();
 
@@ -130,9 +133,12 @@ export class LocalPluginRuntime implements PluginRuntime {
         );
         this.#byName.set(name, pod);
         pods.push(pod);
+        pod.onEvent((e) => {
+          if (e.container !== WORKER) this.#tellHost(pod);
+        });
         const pids = recorded.get(name);
-        if (pids) await this.#adoptPod(pod, context, plugin, key, pids);
-        else await this.#startPod(pod, plugin, context, key);
+        if (pids) await this.#adoptPod(pod, context, plugin, pids);
+        else await this.#startPod(pod, plugin, context);
         this.#watchPod(pod, key, problems);
       }
     };
@@ -151,9 +157,8 @@ export class LocalPluginRuntime implements PluginRuntime {
     plugin: PluginDefinition,
     material: { readonly caPem: string; readonly clientCert: KeyPair },
   ): Promise<void> {
-    for (const dir of this.#tlsDirs.get(plugin.name) ?? []) {
-      await writeTlsDir(dir, { caPem: material.caPem, ...material.clientCert });
-    }
+    const dir = await this.#tlsDirs.get(plugin.name)?.catch(() => undefined);
+    if (dir) await writeTlsDir(dir, { caPem: material.caPem, ...material.clientCert });
   }
 
   async cleanup(plugin: PluginDefinition): Promise<void> {
@@ -167,8 +172,8 @@ export class LocalPluginRuntime implements PluginRuntime {
       }),
     );
     // The workers are gone: their keys need not outlive them.
-    const dirs = this.#tlsDirs.get(plugin.name) ?? [];
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    const dir = await this.#tlsDirs.get(plugin.name)?.catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 
   #queue(plugin: string): AsyncQueue<MonitorError> {
@@ -177,12 +182,7 @@ export class LocalPluginRuntime implements PluginRuntime {
     return q;
   }
 
-  async #startPod(
-    pod: LocalPod,
-    plugin: PluginDefinition,
-    ctx: LaunchContext,
-    key: string,
-  ): Promise<void> {
+  async #startPod(pod: LocalPod, plugin: PluginDefinition, ctx: LaunchContext): Promise<void> {
     const dir = pod.dir;
     const results = join(dir, 'results');
     const config = join(dir, 'config');
@@ -192,9 +192,7 @@ export class LocalPluginRuntime implements PluginRuntime {
       await writeFile(join(config, file), contents);
     }
     // Outside the pod's directory and named only in the worker's config: the plugin is not told.
-    const tlsDir = join(this.options.runDir, 'tls', plugin.name, key);
-    await writeTlsDir(tlsDir, { caPem: ctx.caPem, ...ctx.clientCert });
-    this.#tlsDirs.set(plugin.name, [...(this.#tlsDirs.get(plugin.name) ?? []), tlsDir]);
+    const tlsDir = await this.#tlsDir(plugin, ctx);
     const pluginDir = plugin.source.file.startsWith('<')
       ? process.cwd()
       : dirname(resolve(plugin.source.file));
@@ -250,13 +248,10 @@ export class LocalPluginRuntime implements PluginRuntime {
     pod: LocalPod,
     ctx: LaunchContext,
     plugin: PluginDefinition,
-    key: string,
     pids: ReadonlyMap<string, number>,
   ): Promise<void> {
     // Fresh certificates from the same CA, where the worker reads them on its next attempt.
-    const tlsDir = join(this.options.runDir, 'tls', plugin.name, key);
-    await writeTlsDir(tlsDir, { caPem: ctx.caPem, ...ctx.clientCert });
-    this.#tlsDirs.set(plugin.name, [...(this.#tlsDirs.get(plugin.name) ?? []), tlsDir]);
+    await this.#tlsDir(plugin, ctx);
     const sleep = (ms: number): Promise<void> => this.options.clock.sleep(ms, this.#stopped.signal);
     for (const [container, pid] of pids) pod.adopt(container, pid, sleep);
     // A worker the host does not know (the host died meanwhile) is gone without a word.
@@ -271,6 +266,35 @@ export class LocalPluginRuntime implements PluginRuntime {
       },
     );
     this.options.logger.info({ pod: pod.name, node: pod.node }, 'pod adopted');
+  }
+
+  /** Writes the plugin's TLS directory the first time one of its pods needs it. */
+  #tlsDir(plugin: PluginDefinition, ctx: LaunchContext): Promise<string> {
+    let dir = this.#tlsDirs.get(plugin.name);
+    if (!dir) {
+      const path = join(this.options.runDir, 'tls', plugin.name);
+      dir = writeTlsDir(path, { caPem: ctx.caPem, ...ctx.clientCert }).then(() => path);
+      this.#tlsDirs.set(plugin.name, dir);
+    }
+    return dir;
+  }
+
+  /** The pod's containers but the worker, as its worker sees them (as `status.json` has them). */
+  #tellHost(pod: LocalPod): void {
+    const containers = [...pod.states]
+      .filter(([name]) => name !== WORKER)
+      .map(([name, s]) =>
+        s.state === 'terminated'
+          ? {
+              name,
+              terminated: true,
+              exitCode: s.exitCode ?? 128,
+              reason: s.reason,
+              message: s.message,
+            }
+          : { name, terminated: false },
+      );
+    this.options.host.setContainers(pod.name, containers);
   }
 
   /** Resolves when the pod's worker has ended, or after the stop grace period. */

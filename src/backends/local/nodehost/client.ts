@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import type { Clock } from '../../../core/clock.js';
 import type { WorkerMode } from '../../../worker/config.js';
+import type { ContainerState as WorkerContainerState } from '../../../worker/container-state.js';
 import { isAlive } from '../process/group.js';
 import type { ContainerState } from '../process/pod.js';
 import { onLines, send, type HostEvent, type HostRequest } from './protocol.js';
@@ -81,6 +82,14 @@ export class NodeHostClient {
     return { port: await port, pid: this.#pid };
   }
 
+  /** Tells the host a pod's other containers' states, for its worker's fallback. */
+  setContainers(pod: string, containers: readonly WorkerContainerState[]): void {
+    void this.#connection?.then(
+      (s) => send(s, { op: 'containers', pod, containers }),
+      () => undefined,
+    );
+  }
+
   stopWorker(pod: string): void {
     void this.#connection?.then(
       (s) => send(s, { op: 'stop', pod }),
@@ -99,6 +108,14 @@ export class NodeHostClient {
     await Promise.race([closed, this.options.clock.sleep(graceMs, timer.signal).catch(() => {})]);
     timer.abort();
     socket.destroy();
+  }
+
+  /**
+   * Connects to the run's host, starting one if none runs. Called early, it lets the host boot
+   * while the aggregator sets itself up; a failure here is retried by the first `startWorker`.
+   */
+  warmUp(): void {
+    this.#ensure().catch(() => undefined);
   }
 
   #ensure(): Promise<Socket> {

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { Clock } from '../../../core/clock.js';
 import { exitCodeOf, messageOf } from '../../../core/errors.js';
 import { loadWorkerConfig } from '../../../worker/config.js';
+import type { ContainerState } from '../../../worker/container-state.js';
 import { runWorker } from '../../../worker/worker.js';
 import { onLines, send, type HostEvent, type HostRequest, type WorkerState } from './protocol.js';
 
@@ -22,13 +23,25 @@ interface Hosted {
  */
 export class NodeHost {
   readonly #workers = new Map<string, Hosted>();
+  /** Each pod's other containers as the aggregator last told: pushed, so no worker polls a file. */
+  readonly #containers = new Map<string, readonly ContainerState[]>();
   readonly #clients = new Set<Socket>();
   #server: Server | undefined;
   #closing: Promise<void> | undefined;
   readonly #closed: Promise<void>;
   #markClosed!: () => void;
 
-  constructor(private readonly clock: Clock) {
+  /** Aborted when a client connects: cancels the idle shutdown. */
+  #idle: AbortController | undefined;
+
+  /**
+   * `idleMs`: with no aggregator connected and no worker running for this long, the host exits
+   * (its run was abandoned: nothing would ever stop it otherwise).
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly idleMs = 60_000,
+  ) {
     this.#closed = new Promise((r) => (this.#markClosed = r));
   }
 
@@ -52,6 +65,7 @@ export class NodeHost {
   /** Stops every worker, then stops listening. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#idle?.abort();
       for (const w of this.#workers.values()) w.abort.abort();
       await Promise.all([...this.#workers.values()].map((w) => w.done));
       for (const c of this.#clients) c.end();
@@ -63,7 +77,11 @@ export class NodeHost {
 
   #accept(socket: Socket): void {
     this.#clients.add(socket);
-    socket.on('close', () => this.#clients.delete(socket));
+    this.#idle?.abort();
+    socket.on('close', () => {
+      this.#clients.delete(socket);
+      this.#checkIdle();
+    });
     socket.on('error', () => undefined); // a client that went away: its close follows
     send(socket, { ev: 'hello', pid: process.pid });
     for (const [pod, w] of this.#workers) send(socket, { ev: 'state', pod, state: w.state });
@@ -72,8 +90,20 @@ export class NodeHost {
 
   #handle(socket: Socket, req: HostRequest): void {
     if (req.op === 'start') void this.#start(socket, req);
+    else if (req.op === 'containers') this.#containers.set(req.pod, req.containers);
     else if (req.op === 'stop') this.#workers.get(req.pod)?.abort.abort();
     else if (req.op === 'shutdown') void this.close();
+  }
+
+  #checkIdle(): void {
+    if (this.#clients.size || this.#closing) return;
+    if ([...this.#workers.values()].some((w) => w.state.state === 'running')) return;
+    this.#idle?.abort();
+    const idle = (this.#idle = new AbortController());
+    this.clock.sleep(this.idleMs, idle.signal).then(
+      () => void this.close(),
+      () => undefined, // someone connected
+    );
   }
 
   #broadcast(event: HostEvent): void {
@@ -115,7 +145,14 @@ export class NodeHost {
       run = () =>
         runWorker(
           config,
-          { clock: this.clock, signal: abort.signal, logger },
+          {
+            clock: this.clock,
+            signal: abort.signal,
+            logger,
+            containerStates: {
+              otherContainers: () => Promise.resolve(this.#containers.get(req.pod)),
+            },
+          },
           {
             stayAlive: false,
             onRelayListening: (relay) => announce(relay.port),
@@ -137,6 +174,7 @@ export class NodeHost {
         announce(0); // ended before its relay listened
         dest.end();
         this.#setState(req.pod, hosted, state);
+        this.#checkIdle();
       }),
     };
     this.#workers.set(req.pod, hosted);

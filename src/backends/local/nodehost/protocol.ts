@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkerMode } from '../../../worker/config.js';
+import type { ContainerState } from '../../../worker/container-state.js';
 
 /**
  * The node host's control protocol: newline-delimited JSON over a Unix socket. The aggregator
@@ -22,6 +23,12 @@ export type HostRequest =
       /** What `fathom worker` would read from its environment. */
       readonly env: Readonly<Record<string, string>>;
       readonly logFile: string;
+    }
+  /** The pod's other containers changed: what the worker's no-done-file fallback looks at. */
+  | {
+      readonly op: 'containers';
+      readonly pod: string;
+      readonly containers: readonly ContainerState[];
     }
   | { readonly op: 'stop'; readonly pod: string }
   | { readonly op: 'shutdown' };

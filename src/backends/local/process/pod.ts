@@ -38,7 +38,8 @@ export class LocalPod {
   /** Containers started by an aggregator before a restart: known by pid only. */
   readonly #adopted = new Map<string, number>();
   readonly #listeners = new Set<(e: PodEvent) => void>();
-  #writing: Promise<void> = Promise.resolve();
+  #writing: Promise<void> | undefined;
+  readonly #unwritten: PodEvent[] = [];
 
   constructor(
     readonly name: string,
@@ -117,27 +118,36 @@ export class LocalPod {
     await this.#writing;
   }
 
-  /** Records a container's new state: in `status.json` first, then to the listeners. */
+  /**
+   * Records a container's new state: in `status.json` first, then to the listeners. States that
+   * change while a write is under way go out together in the next one.
+   */
   setState(container: string, state: ContainerState): void {
     this.states.set(container, state);
-    const snapshot = {
-      containers: [...this.states].map(([name, s]) => ({
-        name,
-        state: s.state,
-        ...(s.state === 'terminated'
-          ? { exitCode: s.exitCode ?? 128, reason: s.reason, message: s.message }
-          : {}),
-      })),
-    };
-    // Atomic replace, in order: the worker polls this file.
-    this.#writing = this.#writing.then(async () => {
+    this.#unwritten.push({ container, state });
+    this.#writing ??= this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#unwritten.length) {
+      const events = this.#unwritten.splice(0);
+      const snapshot = {
+        containers: [...this.states].map(([name, s]) => ({
+          name,
+          state: s.state,
+          ...(s.state === 'terminated'
+            ? { exitCode: s.exitCode ?? 128, reason: s.reason, message: s.message }
+            : {}),
+        })),
+      };
+      // Atomic replace: readers (the health reader, `fathom status`) never see half of it.
       const tmp = `${this.statusFile}.tmp`;
-      await writeFile(tmp, JSON.stringify(snapshot));
-      await rename(tmp, this.statusFile);
-    });
-    void this.#writing.then(() => {
-      for (const l of this.#listeners) l({ container, state });
-    });
+      await writeFile(tmp, JSON.stringify(snapshot))
+        .then(() => rename(tmp, this.statusFile))
+        .catch(() => undefined); // the run directory is going away: the listeners still hear
+      for (const e of events) for (const l of this.#listeners) l(e);
+    }
+    this.#writing = undefined;
   }
 
   async #lastLine(container: string): Promise<string> {
