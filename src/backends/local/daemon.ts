@@ -4,8 +4,6 @@ import { pino } from 'pino';
 import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { PluginDefinition } from '../../plugin/types.js';
-import { postProcessPlugin, summarize, writePluginResults } from '../../results/index.js';
-import { tarballName, writeResultsTarball } from '../../results/tarball.js';
 import { NodeHostClient } from './nodehost/client.js';
 import { socketPathOf } from './nodehost/protocol.js';
 import { startNodeHost } from './nodehost/spawn.js';
@@ -68,6 +66,7 @@ export async function runLocalAggregator(
       publish: (status) => writeJsonAtomic(join(runDir, files.status), status),
       postProcess,
       pack: async (root) => {
+        const { tarballName, writeResultsTarball } = await import('../../results/tarball.js');
         await copyFile(join(runDir, files.log), join(root, 'meta', 'run.log'));
         const created = new Date(clock.now());
         const name = tarballName(created, record.uuid);
@@ -88,6 +87,9 @@ export async function runLocalAggregator(
 
 /** Writes sonobuoy_results.yaml and gives the verdict per node (the whole tree for a Job). */
 export async function postProcess(root: string, plugin: PluginDefinition): Promise<PluginVerdicts> {
+  // Loaded when the first result is in, not while the aggregator starts (a third of its start-up).
+  const { postProcessPlugin, summarize, writePluginResults } =
+    await import('../../results/index.js');
   const item = await postProcessPlugin(root, plugin);
   await writePluginResults(root, plugin, item);
   return (node) => summarize(item, plugin.driver === 'Job' ? undefined : node);
