@@ -137,8 +137,13 @@ export class LocalPluginRuntime implements PluginRuntime {
           if (e.container !== WORKER) this.#tellHost(pod);
         });
         const pids = recorded.get(name);
-        if (pids) await this.#adoptPod(pod, context, plugin, pids);
-        else await this.#startPod(pod, plugin, context);
+        try {
+          if (pids) await this.#adoptPod(pod, context, plugin, pids);
+          else await this.#startPod(pod, plugin, context);
+        } catch (err) {
+          next = placements.length; // the launch fails: start no more of its pods
+          throw err;
+        }
         this.#watchPod(pod, key, problems);
       }
     };
@@ -226,7 +231,9 @@ export class LocalPluginRuntime implements PluginRuntime {
         AGGREGATOR_URL: ctx.aggregatorUrl,
         RESULT_TYPE: plugin.name,
         FATHOM_TLS_DIR: tlsDir,
-        SONOBUOY_DONE_FILE_DELAY: '0s',
+        // A shell's `echo path > done` creates the file before it writes the path: a done file
+        // read at once can be empty (seen under load at 500 nodes). Sonobuoy waits 5 s.
+        SONOBUOY_DONE_FILE_DELAY: '100ms',
         FATHOM_POLL_INTERVAL: this.options.workerPollInterval,
         FATHOM_CONTAINER_CHECK_INTERVAL: this.options.workerPollInterval,
         FATHOM_POD_STATUS_FILE: pod.statusFile,
