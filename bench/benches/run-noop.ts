@@ -1,17 +1,41 @@
 /**
- * Issue 2 (a): wall time of `fathom run --wait` with a no-op plugin pair (a Job and a DaemonSet
- * that only write their result and `done`) on 1, 10 and 50 local nodes, next to the floor that
- * process start-up sets (`node -e ''` and `fathom --version`).
+ * Issue 2 (a), issue 9: wall time of `fathom run --wait` with a no-op plugin pair (a Job and a
+ * DaemonSet that only write their result and `done`) on 1, 10, 50 and 500 local nodes, next to
+ * the floor that process start-up sets: `node -e ''`, `fathom --version`, and spawning a
+ * `sh -c true` from Node (what each plugin container costs at least).
  */
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FATHOM_BIN, runTimed, stats, type Stats } from '../lib/measure.js';
 import { ms, type Bench, type BenchResult } from '../lib/report.js';
 
-const NODE_COUNTS = [1, 10, 50] as const;
+/** `FATHOM_BENCH_RUN_NODES=1,50` runs a subset. */
+const NODE_COUNTS = (process.env.FATHOM_BENCH_RUN_NODES ?? '1,10,50,500')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const REPS = 5;
+/** 500 nodes take a while: fewer runs, still a median. */
+const repsFor = (nodes: number): number => (nodes > 100 ? 3 : REPS);
 const STARTUP_REPS = 7;
+const SPAWNS = 500;
+
+/**
+ * What spawning `n` `sh -c true` from this Node process costs, started one after another and
+ * awaited together (as the runtime starts plugin containers): wall per spawn.
+ */
+async function shSpawns(n: number): Promise<number> {
+  const t = performance.now();
+  const exits: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const child = spawn('/bin/sh', ['-c', 'true'], { detached: true, stdio: 'ignore' });
+    exits.push(new Promise((r) => child.once('exit', r)));
+  }
+  await Promise.all(exits);
+  return (performance.now() - t) / n;
+}
 
 const WRITE_DONE =
   'echo ok > "$SONOBUOY_RESULTS_DIR/out.txt" && echo "$SONOBUOY_RESULTS_DIR/out.txt" > "$SONOBUOY_RESULTS_DIR/done"';
@@ -44,7 +68,7 @@ async function startup(cmd: string, args: string[]): Promise<Stats> {
 
 export const runNoopBench: Bench = {
   name: 'run',
-  description: 'fathom run --wait, no-op Job + DaemonSet, on 1/10/50 local nodes',
+  description: 'fathom run --wait, no-op Job + DaemonSet, on 1/10/50/500 local nodes',
   async run(log): Promise<BenchResult> {
     const dir = await mkdtemp(join(tmpdir(), 'fathom-bench-run-'));
     try {
@@ -72,6 +96,12 @@ export const runNoopBench: Bench = {
       log('start-up floor: node -e "" and fathom --version');
       const bareNode = await startup(process.execPath, ['-e', '']);
       const version = await startup(process.execPath, [FATHOM_BIN, '--version']);
+      log(`start-up floor: ${SPAWNS} × sh -c true from Node`);
+      const perSpawn: number[] = [];
+      for (let i = 0; i < 3; i++) perSpawn.push(await shSpawns(SPAWNS));
+      const spawnMs = stats(perSpawn).median;
+      // A run starts the CLI, the aggregator and the node host, and one plugin process per pod.
+      const floorOf = (nodes: number): number => 3 * bareNode.median + (1 + nodes) * spawnMs;
 
       let seq = 0;
       /** What a failed run left: every plugin and node's status and the end of the logs. */
@@ -128,7 +158,7 @@ export const runNoopBench: Bench = {
       const rows: { nodes: number; stats: Stats; walls: number[] }[] = [];
       for (const nodes of NODE_COUNTS) {
         const walls: number[] = [];
-        for (let i = 0; i < REPS; i++) {
+        for (let i = 0; i < repsFor(nodes); i++) {
           walls.push(await once(nodes));
           log(`run --wait on ${nodes} node(s): ${ms(walls.at(-1)!)}`);
         }
@@ -140,42 +170,69 @@ export const runNoopBench: Bench = {
 
       return {
         data: {
-          startup: { bareNode, fathomVersion: version },
-          runs: rows.map((r) => ({ nodes: r.nodes, ...r.stats, wallsMs: r.walls })),
+          startup: { bareNode, fathomVersion: version, shSpawnMs: spawnMs },
+          runs: rows.map((r) => ({
+            nodes: r.nodes,
+            ...r.stats,
+            wallsMs: r.walls,
+            floorMs: floorOf(r.nodes),
+          })),
           marginalPerNodeMs: perNode,
           misreported,
         },
         tables: [
           {
             title: '`fathom run --wait`, no-op Job + DaemonSet (local backend)',
-            columns: ['case', 'processes started', 'wall (median)', 'min – max'],
+            columns: [
+              'case',
+              'processes started',
+              'wall (median)',
+              'min – max',
+              'floor',
+              '× floor',
+            ],
             rows: [
               [
                 "`node -e ''` (floor)",
                 '1',
                 ms(bareNode.median),
                 `${ms(bareNode.min)} – ${ms(bareNode.max)}`,
+                '',
+                '',
               ],
               [
                 '`fathom --version`',
                 '1',
                 ms(version.median),
                 `${ms(version.min)} – ${ms(version.max)}`,
+                '',
+                '',
+              ],
+              [
+                '`sh -c true` spawned from Node (floor per plugin)',
+                '1',
+                ms(spawnMs),
+                `${ms(Math.min(...perSpawn))} – ${ms(Math.max(...perSpawn))}`,
+                '',
+                '',
               ],
               ...rows.map((r) => [
                 `run on ${r.nodes} node${r.nodes > 1 ? 's' : ''}`,
-                // CLI + aggregator daemon + (worker + plugin) per pod: one Job pod, one per node.
-                String(2 + 2 * (1 + r.nodes)),
+                // CLI + aggregator + node host (every worker) + a plugin per pod: one Job pod, one per node.
+                String(3 + (1 + r.nodes)),
                 ms(r.stats.median),
                 `${ms(r.stats.min)} – ${ms(r.stats.max)}`,
+                ms(floorOf(r.nodes)),
+                `${(r.stats.median / floorOf(r.nodes)).toFixed(1)}×`,
               ]),
             ],
             notes: [
-              `Median of ${REPS} runs (${STARTUP_REPS} for start-up), after one warm-up run; \`fathom delete\` between runs is not timed. ` +
-                `Each extra node costs about ${ms(perNode)} (a worker process and a plugin process).`,
+              `Median of ${REPS} runs (3 above 100 nodes; ${STARTUP_REPS} for start-up; the ${SPAWNS} spawns 3 times), after one warm-up run; \`fathom delete\` between runs is not timed. ` +
+                `Each extra node costs about ${ms(perNode)}: a plugin process, and a worker instance in the run's one node host process. ` +
+                'The floor is three Node start-ups (`fathom run`, the aggregator, the node host) plus one `sh -c true` spawn per pod.',
               ...(misreported.length
                 ? [
-                    `**${misreported.length} of ${1 + REPS * NODE_COUNTS.length} runs exited 1 ("The aggregator stopped before the run finished") although the run completed**: ` +
+                    `**${misreported.length} of ${1 + NODE_COUNTS.reduce((a, n) => a + repsFor(n), 0)} runs exited 1 ("The aggregator stopped before the run finished") although the run completed**: ` +
                       '`fathom status` reads status.json, then finds the aggregator already gone after it wrote "complete" and exited. Their times are kept.',
                   ]
                 : []),

@@ -51,6 +51,8 @@ export interface RunWorkerOptions {
   relay?: boolean;
   /** Called once the relay listens (useful with port 0). */
   onRelayListening?: (relay: ProgressRelay) => void;
+  /** Called when the relay could not start (the worker carries on without it). */
+  onRelayError?: (err: unknown) => void;
   retry?: RetryPolicy;
 }
 
@@ -320,6 +322,7 @@ export async function runWorker(
     } catch (err) {
       // Sonobuoy also carries on without progress updates: the result matters more.
       logger.error({ error: messageOf(err) }, 'progress relay not started');
+      options.onRelayError?.(err);
     }
   }
   try {

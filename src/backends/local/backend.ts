@@ -13,14 +13,20 @@ import type {
   RunInfo,
   RunSpec,
 } from '../backend.js';
-import { MAX_AUTOMATIC_RESTARTS, restartAggregator, spawnAggregator } from './restart.js';
+import {
+  aggregatorDaemon,
+  MAX_AUTOMATIC_RESTARTS,
+  restartAggregator,
+  spawnAggregator,
+} from './restart.js';
 import { retrievePartial } from './partial.js';
 import type { ClusterNode } from '../../core/nodes.js';
-import { signalGroup } from './pod.js';
+import { stopDaemon } from './process/daemon.js';
+import { signalGroup } from './process/group.js';
+import { PidRegistry } from './process/pidfile.js';
 import {
   assertRunDirExists,
   files,
-  isAlive,
   readRecord,
   readRunStatus,
   runDirOf,
@@ -150,18 +156,11 @@ export class LocalBackend implements Backend {
     // Not the record: a corrupt or missing run.json must not keep the user from cleaning up.
     await assertRunDirExists(dir, namespace);
     this.#records.delete(dir);
-    const daemon = await this.#daemonPid(dir);
-    if (isAlive(daemon)) {
-      process.kill(daemon!, 'SIGTERM');
-      // The aggregator stops its plugins on SIGTERM; give it a moment, then force.
-      for (let i = 0; i < 50 && isAlive(daemon); i++) await this.#clock.sleep(100);
-      signalGroup(daemon, 'SIGKILL');
-    }
+    // The aggregator stops its plugins and the node host on SIGTERM; give it a moment, then force.
+    await stopDaemon(aggregatorDaemon(dir), this.#clock, 5000);
     // Anything still recorded (the aggregator may have died before cleaning up).
-    const pids = await readdir(join(dir, files.pids)).catch(() => [] as string[]);
-    for (const name of pids) {
+    for (const pid of (await new PidRegistry(join(dir, files.pids)).read()).keys()) {
       // A stray name must never become -0 or -1: the caller's own group, or every process.
-      const pid = Number(name);
       if (Number.isInteger(pid) && pid > 1) signalGroup(pid, 'SIGKILL');
     }
     await rm(dir, { recursive: true, force: true });
@@ -201,11 +200,6 @@ export class LocalBackend implements Backend {
       record.catch(() => this.#records.delete(dir));
     }
     return record;
-  }
-
-  async #daemonPid(dir: string): Promise<number | undefined> {
-    const text = await readFile(join(dir, files.daemonPid), 'utf8').catch(() => '');
-    return Number(text) || undefined;
   }
 }
 

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { PACKAGE_ROOT } from '../../core/version.js';
 import type { PluginDefinition } from '../../plugin/types.js';
-import { postProcessPlugin, summarize, writePluginResults } from '../../results/index.js';
-import { tarballName, writeResultsTarball } from '../../results/tarball.js';
+import { NodeHostClient } from './nodehost/client.js';
+import { socketPathOf } from './nodehost/protocol.js';
+import { startNodeHost } from './nodehost/spawn.js';
+import { PidRegistry } from './process/pidfile.js';
 import { LocalPluginRuntime } from './runtime.js';
 import { files, readRecord, writeJsonAtomic } from './store.js';
 
@@ -28,10 +29,17 @@ export async function runLocalAggregator(
   const stop = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const)
     process.once(sig, () => stop.abort(new Error(`stopped by ${sig}`)));
+  const host = new NodeHostClient({
+    socketPath: socketPathOf(runDir),
+    start: () => startNodeHost(runDir, new PidRegistry(join(runDir, files.pids))),
+    clock,
+  });
+  // The host boots (or, after a restart, is found) while the aggregator makes its CA and listens.
+  host.warmUp();
   const runtime = new LocalPluginRuntime({
     runDir,
     nodes: record.nodes,
-    workerCommand: [process.execPath, join(PACKAGE_ROOT, 'bin', 'fathom.js')],
+    host,
     clock,
     logger,
     terminatedGraceMs: record.terminatedGraceMs,
@@ -58,6 +66,7 @@ export async function runLocalAggregator(
       publish: (status) => writeJsonAtomic(join(runDir, files.status), status),
       postProcess,
       pack: async (root) => {
+        const { tarballName, writeResultsTarball } = await import('../../results/tarball.js');
         await copyFile(join(runDir, files.log), join(root, 'meta', 'run.log'));
         const created = new Date(clock.now());
         const name = tarballName(created, record.uuid);
@@ -71,13 +80,16 @@ export async function runLocalAggregator(
     logger.error({ err }, 'run stopped');
     return 1;
   } finally {
-    runtime.close();
+    await runtime.close();
     logger.flush();
   }
 }
 
 /** Writes sonobuoy_results.yaml and gives the verdict per node (the whole tree for a Job). */
 export async function postProcess(root: string, plugin: PluginDefinition): Promise<PluginVerdicts> {
+  // Loaded when the first result is in, not while the aggregator starts (a third of its start-up).
+  const { postProcessPlugin, summarize, writePluginResults } =
+    await import('../../results/index.js');
   const item = await postProcessPlugin(root, plugin);
   await writePluginResults(root, plugin, item);
   return (node) => summarize(item, plugin.driver === 'Job' ? undefined : node);

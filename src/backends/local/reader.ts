@@ -31,6 +31,7 @@ import {
   runDirOf,
   type LocalRunRecord,
 } from './store.js';
+import { NODE_HOST_OWNER } from './nodehost/protocol.js';
 
 export const LOCAL_GROUP = 'fathom.dev';
 export const LOCAL_API_VERSION = `${LOCAL_GROUP}/v1alpha1`;
@@ -343,7 +344,9 @@ async function podObjects(
       const snap = await readJson<PodSnapshot>(join(podDir, 'status.json'));
       const containers = CONTAINERS.map((c) => {
         let s = snap?.containers?.find((x) => x.name === c);
-        if (s?.state === 'running' && pids && !alive(pids.get(`${name}/${c}`))) {
+        // A worker runs in the node host: it lives as long as the host does.
+        const pid = pids?.get(`${name}/${c}`) ?? pids?.get(NODE_HOST_OWNER);
+        if (s?.state === 'running' && pids && !alive(pid)) {
           s = { name: c, state: 'terminated', exitCode: 137, reason: 'ContainerStatusUnknown' };
         }
         return containerStatus(c, s);

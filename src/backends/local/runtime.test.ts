@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pino from 'pino';
@@ -9,6 +8,8 @@ import { systemClock } from '../../core/clock.js';
 import { createRunCa } from '../../core/pki.js';
 import { readTlsDir } from '../../core/tls-files.js';
 import { parsePluginDocuments } from '../../plugin/loader.js';
+import { NodeHostClient } from './nodehost/client.js';
+import { NodeHost } from './nodehost/host.js';
 import { LocalPluginRuntime } from './runtime.js';
 import { available } from '../../../test/support/required.js';
 
@@ -22,9 +23,6 @@ spec:
   image: none
   command: ["sleep", "60"]
 `;
-
-// Stands in for \`fathom worker\`: listens where the plugin's progress goes, then idles.
-const FAKE_WORKER = `require('node:net').createServer().listen(Number(process.env.SONOBUOY_PROGRESS_PORT), '127.0.0.1')`;
 
 /** A process's environment as the kernel shows it to any process of the same user. */
 async function environOf(pid: string): Promise<Record<string, string>> {
@@ -52,10 +50,20 @@ describe('local runtime: worker keys', () => {
     'gives the worker its key as a 0600 file the plugin is not told about, never in env',
     async () => {
       const plugin = parsePluginDocuments(PLUGIN, '<test>').plugins[0]!;
+      // The real node host, in this process: the worker is an instance in it, not a process.
+      const host = new NodeHost(systemClock);
+      const socketPath = join(runDir, 'host.sock');
       const runtime = new LocalPluginRuntime({
         runDir,
         nodes: [{ name: 'node-1', labels: {} }],
-        workerCommand: [process.execPath, '-e', FAKE_WORKER],
+        host: new NodeHostClient({
+          socketPath,
+          clock: systemClock,
+          start: async () => {
+            await host.listen(socketPath);
+            return { pid: process.pid };
+          },
+        }),
         clock: systemClock,
         logger: pino({ level: 'silent' }),
         terminatedGraceMs: 0,
@@ -72,21 +80,24 @@ describe('local runtime: worker keys', () => {
           nodes: [{ name: 'node-1', labels: {} }],
         });
         const pids = await readdir(join(runDir, 'pids'));
-        const byContainer = new Map<string, Record<string, string>>();
-        for (const pid of pids) {
-          const owner = (await readFile(join(runDir, 'pids', pid), 'utf8')).trim();
-          byContainer.set(owner.split('/')[1]!, await environOf(pid));
-        }
-        const worker = byContainer.get('sonobuoy-worker')!;
-        const pluginEnv = byContainer.get('plugin')!;
-        expect(worker).toBeDefined();
-        expect(pluginEnv).toBeDefined();
-
-        for (const env of [worker, pluginEnv]) {
-          for (const value of Object.values(env)) expect(value).not.toMatch(/PRIVATE KEY/);
-          expect(Object.keys(env)).not.toContain('CLIENT_KEY');
-        }
-        const tlsDir = worker.FATHOM_TLS_DIR!;
+        expect(pids).toHaveLength(1); // the plugin; its worker runs in the host
+        const owner = (await readFile(join(runDir, 'pids', pids[0]!), 'utf8')).trim();
+        expect(owner).toBe('fathom-keys-job/plugin');
+        const pluginEnv = await environOf(pids[0]!);
+        for (const value of Object.values(pluginEnv)) expect(value).not.toMatch(/PRIVATE KEY/);
+        expect(Object.keys(pluginEnv)).not.toContain('CLIENT_KEY');
+        // The plugin is told the port its worker's progress relay listens on (which answers
+        // 500 here: there is no aggregator to forward to).
+        const relay = await fetch(`http://127.0.0.1:${pluginEnv.SONOBUOY_PROGRESS_PORT}/progress`, {
+          method: 'POST',
+          body: '{}',
+        });
+        expect(relay.status).toBe(500);
+        // Its log is the pod's worker log, as the container's was.
+        expect(
+          await readFile(join(runDir, 'pods/keys/global/sonobuoy-worker.log'), 'utf8'),
+        ).toMatch(/waiting for the done file/);
+        const tlsDir = join(runDir, 'tls', 'keys');
         expect(await readTlsDir(tlsDir)).toEqual({ caPem: ca.caPem, ...clientCert });
         expect((await stat(join(tlsDir, 'tls.key'))).mode & 0o777).toBe(0o600);
         expect((await stat(tlsDir)).mode & 0o777).toBe(0o700);
@@ -115,8 +126,9 @@ describe('local runtime: worker keys', () => {
         expect(existsSync(tlsDir)).toBe(false);
       } finally {
         await runtime.cleanup(plugin);
-        runtime.close();
+        await runtime.close();
       }
+      await host.closed;
     },
   );
 });
@@ -147,10 +159,19 @@ podSpec: {nodeSelector: {pool: gpu}}
         taints: [{ key: 'gpu', value: 'true', effect: 'NoExecute' as const }],
       },
     ];
+    const host = new NodeHost(systemClock);
+    const socketPath = join(runDir, 'host.sock');
     const runtime = new LocalPluginRuntime({
       runDir,
       nodes,
-      workerCommand: [process.execPath, '-e', FAKE_WORKER],
+      host: new NodeHostClient({
+        socketPath,
+        clock: systemClock,
+        start: async () => {
+          await host.listen(socketPath);
+          return { pid: process.pid };
+        },
+      }),
       clock: systemClock,
       logger: pino({ level: 'silent' }),
       terminatedGraceMs: 0,
@@ -190,53 +211,8 @@ podSpec: {nodeSelector: {pool: gpu}}
     } finally {
       await runtime.cleanup(ds!);
       await runtime.cleanup(job!);
-      runtime.close();
-    }
-  });
-});
-
-describe('local runtime: adopting after an aggregator restart', () => {
-  it('starts a pod whole again when the crash came after its worker started and before its plugin', async () => {
-    const plugin = parsePluginDocuments(PLUGIN, '<test>').plugins[0]!;
-    const nodes = [{ name: 'node-1', labels: {} }];
-    // What the crashed aggregator left: the worker's pid, no plugin's.
-    const orphan = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
-    await mkdir(join(runDir, 'pids'), { recursive: true });
-    await writeFile(join(runDir, 'pids', String(orphan.pid)), 'fathom-keys-job/sonobuoy-worker\n');
-    const gone = new Promise((resolve) => orphan.once('exit', resolve));
-    const runtime = new LocalPluginRuntime({
-      runDir,
-      nodes,
-      workerCommand: [process.execPath, '-e', FAKE_WORKER],
-      clock: systemClock,
-      logger: pino({ level: 'silent' }),
-      terminatedGraceMs: 0,
-      workerPollInterval: '1s',
-    });
-    const ca = await createRunCa();
-    try {
-      await runtime.adopt(plugin, {
-        runId: 'r1',
-        aggregatorUrl: 'https://127.0.0.1:1',
-        caPem: ca.caPem,
-        clientCert: await ca.clientCert('keys'),
-        nodes,
-      });
-      expect(await gone).toBeNull(); // killed by a signal
-      const owners = await Promise.all(
-        (await readdir(join(runDir, 'pids'))).map(async (pid) => [
-          pid,
-          (await readFile(join(runDir, 'pids', pid), 'utf8')).trim(),
-        ]),
-      );
-      expect(owners.map(([pid]) => pid)).not.toContain(String(orphan.pid));
-      expect(owners.map(([, owner]) => owner).sort()).toEqual([
-        'fathom-keys-job/plugin',
-        'fathom-keys-job/sonobuoy-worker',
-      ]);
-    } finally {
-      await runtime.cleanup(plugin);
-      runtime.close();
+      await runtime.close();
+      await host.close();
     }
   });
 });

@@ -1,5 +1,4 @@
-import { connect, createServer } from 'node:net';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LaunchContext, MonitorError, PluginRuntime } from '../../aggregation/runtime.js';
@@ -17,14 +16,16 @@ import {
 } from '../../plugin/tolerations.js';
 import { terminatedMessage as sonobuoyTerminatedMessage } from '../../worker/container-state.js';
 import { GLOBAL_NODE, type ExpectedResult, type PluginDefinition } from '../../plugin/types.js';
-import { LocalPod, signalGroup, type ContainerState, type PodEvent } from './pod.js';
+import type { NodeHostClient } from './nodehost/client.js';
+import { PidRegistry } from './process/pidfile.js';
+import { LocalPod, type ContainerState, type PodEvent } from './process/pod.js';
 import { localPodName } from './store.js';
 
 export interface LocalRuntimeOptions {
   readonly runDir: string;
   readonly nodes: readonly ClusterNode[];
-  /** How to start `fathom worker`: the node binary and the CLI entry script. */
-  readonly workerCommand: readonly [string, ...string[]];
+  /** Where the workers run: the run's node host. */
+  readonly host: NodeHostClient;
   readonly clock: Clock;
   readonly logger: Logger;
   /** How long a terminated container may go without a result before it is an error (Sonobuoy: 5 min). */
@@ -35,21 +36,38 @@ export interface LocalRuntimeOptions {
 
 const WORKER = 'sonobuoy-worker';
 const PLUGIN = 'plugin';
+/** Pods started at once: their file writes and spawns overlap, their order does not matter. */
+const START_CONCURRENCY = 16;
+/** How long `cleanup` waits for a stopped worker to end before it goes on. */
+const STOP_GRACE_MS = 2000;
 
-/** Runs each plugin container and its worker as local processes on simulated nodes. */
+/**
+ * Runs each plugin container as a local process group on a simulated node, and its worker
+ * sidecar as an instance in the run's node host (one process for every pod's worker).
+ */
 export class LocalPluginRuntime implements PluginRuntime {
   readonly #pods = new Map<string, LocalPod[]>();
+  /** Every pod by name: where the node host's worker states go. */
+  readonly #byName = new Map<string, LocalPod>();
+  readonly #pids: PidRegistry;
   readonly #problems = new Map<string, AsyncQueue<MonitorError>>();
-  /** Each plugin's workers' TLS directories, rewritten on renewal. */
-  readonly #tlsDirs = new Map<string, string[]>();
+  /**
+   * Each plugin's workers' TLS directory, written once (every pod of a plugin has the same
+   * client certificate) and rewritten on renewal.
+   */
+  readonly #tlsDirs = new Map<string, Promise<string>>();
   /** Aborted on cleanup, so pending grace timers do not outlive the run. */
   readonly #stopped = new AbortController();
 
-  constructor(private readonly options: LocalRuntimeOptions) {}
+  constructor(private readonly options: LocalRuntimeOptions) {
+    this.#pids = new PidRegistry(join(options.runDir, 'pids'));
+    options.host.onState((pod, state) => this.#byName.get(pod)?.setState(WORKER, state));
+  }
 
-  /** Cancels pending grace timers once every plugin is cleaned up. */
-  close(): void {
+  /** Cancels pending grace timers and stops the node host once every plugin is cleaned up. */
+  async close(): Promise<void> {
     this.#stopped.abort();
+    await this.options.host.shutdown();
   }
 
   listNodes(): Promise<ClusterNode[]> {
@@ -65,15 +83,15 @@ export class LocalPluginRuntime implements PluginRuntime {
    * are taken over by pid; a placement with none (the crash came before it started) is started.
    */
   async adopt(plugin: PluginDefinition, context: LaunchContext): Promise<void> {
-    const pidDir = join(this.options.runDir, 'pids');
     const recorded = new Map<string, Map<string, number>>();
-    for (const file of await readdir(pidDir).catch(() => [] as string[])) {
-      const owner = (await readFile(join(pidDir, file), 'utf8').catch(() => '')).trim();
+    for (const [pid, owner] of await this.#pids.read()) {
       const [pod, container] = owner.split('/');
-      if (!pod || !container || !/^\d+$/.test(file)) continue;
+      if (!pod || !container) continue; // the node host, adopted by connecting to it
       if (!recorded.has(pod)) recorded.set(pod, new Map());
-      recorded.get(pod)!.set(container, Number(file));
+      recorded.get(pod)!.set(container, pid);
     }
+    // Workers outlive the aggregator in the node host: it replays their states.
+    await this.options.host.attach();
     return this.#place(plugin, context, recorded);
   }
 
@@ -95,34 +113,48 @@ export class LocalPluginRuntime implements PluginRuntime {
       : context.nodes.map((n) => ({ node: n, key: n.name }));
     const pods: LocalPod[] = [];
     this.#pods.set(plugin.name, pods);
-    for (const { node, key } of placements) {
-      if (!node) {
-        const why = unschedulableMessage(plugin, this.options.nodes);
-        problems.push({ node: key, error: `Can't schedule pod: ${why}` });
-        continue;
-      }
-      // As the DaemonSet controller: no pod where a taint is not tolerated, and Sonobuoy's hint.
-      const taint = job ? undefined : blockingTaint(plugin, node);
-      if (taint) {
-        problems.push({
-          node: key,
-          error: `No pod was scheduled on node ${node.name}: its taint ${formatTaint(taint)} is not tolerated. Check tolerations for plugin ${plugin.name}`,
+    let next = 0;
+    const place = async (): Promise<void> => {
+      for (let i = next++; i < placements.length; i = next++) {
+        const { node, key } = placements[i]!;
+        if (!node) {
+          const why = unschedulableMessage(plugin, this.options.nodes);
+          problems.push({ node: key, error: `Can't schedule pod: ${why}` });
+          continue;
+        }
+        // As the DaemonSet controller: no pod where a taint is not tolerated, and Sonobuoy's hint.
+        const taint = job ? undefined : blockingTaint(plugin, node);
+        if (taint) {
+          problems.push({
+            node: key,
+            error: `No pod was scheduled on node ${node.name}: its taint ${formatTaint(taint)} is not tolerated. Check tolerations for plugin ${plugin.name}`,
+          });
+          continue;
+        }
+        const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
+        const pod = new LocalPod(
+          name,
+          node.name,
+          join(this.options.runDir, 'pods', plugin.name, key),
+          this.#pids,
+        );
+        this.#byName.set(name, pod);
+        pods.push(pod);
+        pod.onEvent((e) => {
+          if (e.container !== WORKER) this.#tellHost(pod);
         });
-        continue;
+        const pids = recorded.get(name);
+        try {
+          if (pids) await this.#adoptPod(pod, context, plugin, pids);
+          else await this.#startPod(pod, plugin, context);
+        } catch (err) {
+          next = placements.length; // the launch fails: start no more of its pods
+          throw err;
+        }
+        this.#watchPod(pod, key, problems);
       }
-      const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
-      let pids = recorded.get(name);
-      if (pids && !pids.has(PLUGIN)) {
-        // The crash came between the worker's start and the plugin's: start the pod whole again.
-        await this.#discard(pids);
-        pids = undefined;
-      }
-      const pod = pids
-        ? await this.#adoptPod(plugin, context, node, key, pids)
-        : await this.#startPod(plugin, context, node, key);
-      pods.push(pod);
-      this.#watchPod(pod, key, problems);
-    }
+    };
+    await Promise.all(Array.from({ length: START_CONCURRENCY }, place));
   }
 
   async *monitor(
@@ -137,18 +169,23 @@ export class LocalPluginRuntime implements PluginRuntime {
     plugin: PluginDefinition,
     material: { readonly caPem: string; readonly clientCert: KeyPair },
   ): Promise<void> {
-    for (const dir of this.#tlsDirs.get(plugin.name) ?? []) {
-      await writeTlsDir(dir, { caPem: material.caPem, ...material.clientCert });
-    }
+    const dir = await this.#tlsDirs.get(plugin.name)?.catch(() => undefined);
+    if (dir) await writeTlsDir(dir, { caPem: material.caPem, ...material.clientCert });
   }
 
   async cleanup(plugin: PluginDefinition): Promise<void> {
     const pods = this.#pods.get(plugin.name) ?? [];
     this.#queue(plugin.name).end();
-    await Promise.all(pods.map((p) => p.stop(2000, (ms) => this.options.clock.sleep(ms))));
+    const sleep = (ms: number): Promise<void> => this.options.clock.sleep(ms);
+    await Promise.all(
+      pods.map(async (p) => {
+        this.options.host.stopWorker(p.name);
+        await Promise.all([p.stop(STOP_GRACE_MS, sleep), this.#workerEnded(p)]);
+      }),
+    );
     // The workers are gone: their keys need not outlive them.
-    const dirs = this.#tlsDirs.get(plugin.name) ?? [];
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    const dir = await this.#tlsDirs.get(plugin.name)?.catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 
   #queue(plugin: string): AsyncQueue<MonitorError> {
@@ -157,15 +194,8 @@ export class LocalPluginRuntime implements PluginRuntime {
     return q;
   }
 
-  async #startPod(
-    plugin: PluginDefinition,
-    ctx: LaunchContext,
-    node: ClusterNode,
-    key: string,
-  ): Promise<LocalPod> {
-    const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
-    const dir = join(this.options.runDir, 'pods', plugin.name, key);
-    const pod = new LocalPod(name, node.name, dir, join(this.options.runDir, 'pids'));
+  async #startPod(pod: LocalPod, plugin: PluginDefinition, ctx: LaunchContext): Promise<void> {
+    const dir = pod.dir;
     const results = join(dir, 'results');
     const config = join(dir, 'config');
     const work = join(dir, 'work');
@@ -173,11 +203,8 @@ export class LocalPluginRuntime implements PluginRuntime {
     for (const [file, contents] of Object.entries(plugin.configMap)) {
       await writeFile(join(config, file), contents);
     }
-    // Outside the pod's directory and named only in the worker's env: the plugin is not told.
-    const tlsDir = join(this.options.runDir, 'tls', plugin.name, key);
-    await writeTlsDir(tlsDir, { caPem: ctx.caPem, ...ctx.clientCert });
-    this.#tlsDirs.set(plugin.name, [...(this.#tlsDirs.get(plugin.name) ?? []), tlsDir]);
-    const progressPort = await freePort();
+    // Outside the pod's directory and named only in the worker's config: the plugin is not told.
+    const tlsDir = await this.#tlsDir(plugin, ctx);
     const pluginDir = plugin.source.file.startsWith('<')
       ? process.cwd()
       : dirname(resolve(plugin.source.file));
@@ -190,8 +217,7 @@ export class LocalPluginRuntime implements PluginRuntime {
       SONOBUOY_RESULTS_DIR: results,
       RESULTS_DIR: results,
       SONOBUOY_CONFIG_DIR: config,
-      SONOBUOY_PROGRESS_PORT: String(progressPort),
-      NODE_NAME: node.name,
+      NODE_NAME: pod.node,
       FATHOM_PLUGIN_DIR: pluginDir,
     };
     const pluginEnv = Object.fromEntries(plugin.container.env.map((e) => [e.name, e.value]));
@@ -200,83 +226,106 @@ export class LocalPluginRuntime implements PluginRuntime {
       plugin.container.workingDir && isAbsolute(plugin.container.workingDir)
         ? plugin.container.workingDir
         : work;
-    const [exe, ...entry] = this.options.workerCommand;
-    // Listed before the worker starts: a worker orphaned before the plugin starts must not
-    // read "no other containers" as "all of them completed" and send an empty result.
-    pod.waiting(PLUGIN);
-    await pod.start({
-      name: WORKER,
-      command: exe,
-      args: [
-        ...entry,
-        'worker',
-        plugin.driver === 'Job' ? 'global' : 'single-node',
-        '--sleep',
-        '0',
-      ],
+    // The worker goes first and the plugin is given its relay's port once it listens, so that
+    // a quick plugin's progress updates are not lost to a relay that is still starting.
+    const { port } = await this.options.host.startWorker({
+      pod: pod.name,
+      mode: plugin.driver === 'Job' ? 'global' : 'single-node',
+      // What `fathom worker` reads from its environment in a pod.
       env: {
         ...pluginEnv,
         ...base,
         AGGREGATOR_URL: ctx.aggregatorUrl,
         RESULT_TYPE: plugin.name,
         FATHOM_TLS_DIR: tlsDir,
-        SONOBUOY_DONE_FILE_DELAY: '0s',
+        // A shell's `echo path > done` creates the file before it writes the path: a done file
+        // read at once can be empty (seen under load at 500 nodes). Sonobuoy waits 5 s.
+        SONOBUOY_DONE_FILE_DELAY: '100ms',
         FATHOM_POLL_INTERVAL: this.options.workerPollInterval,
         FATHOM_CONTAINER_CHECK_INTERVAL: this.options.workerPollInterval,
         FATHOM_POD_STATUS_FILE: pod.statusFile,
         FATHOM_EXIT_CODE_VERDICT: String(plugin.exitCodeVerdict),
       },
-      cwd: work,
+      logFile: pod.logFile(WORKER),
     });
-    // The worker goes first and the plugin waits for its progress relay, so that a quick plugin's
-    // progress updates are not lost to a relay that is still starting.
-    await this.#waitForPort(progressPort);
     await pod.start({
       name: PLUGIN,
       command: /^\.\.?\//.test(command!) ? resolve(pluginDir, command!) : command!,
       args: [...commandArgs, ...plugin.container.args],
-      env: { ...base, ...pluginEnv },
+      env: { ...base, SONOBUOY_PROGRESS_PORT: String(port), ...pluginEnv },
       cwd,
     });
-    this.options.logger.info({ pod: name, node: node.name }, 'pod started');
-    return pod;
+    this.options.logger.info({ pod: pod.name, node: pod.node }, 'pod started');
   }
 
   async #adoptPod(
-    plugin: PluginDefinition,
+    pod: LocalPod,
     ctx: LaunchContext,
-    node: ClusterNode,
-    key: string,
+    plugin: PluginDefinition,
     pids: ReadonlyMap<string, number>,
-  ): Promise<LocalPod> {
-    const name = localPodName(plugin.name, plugin.driver === 'Job', node.name);
-    const dir = join(this.options.runDir, 'pods', plugin.name, key);
+  ): Promise<void> {
     // Fresh certificates from the same CA, where the worker reads them on its next attempt.
-    const tlsDir = join(this.options.runDir, 'tls', plugin.name, key);
-    await writeTlsDir(tlsDir, { caPem: ctx.caPem, ...ctx.clientCert });
-    this.#tlsDirs.set(plugin.name, [...(this.#tlsDirs.get(plugin.name) ?? []), tlsDir]);
-    const pod = new LocalPod(name, node.name, dir, join(this.options.runDir, 'pids'));
+    await this.#tlsDir(plugin, ctx);
     const sleep = (ms: number): Promise<void> => this.options.clock.sleep(ms, this.#stopped.signal);
     for (const [container, pid] of pids) pod.adopt(container, pid, sleep);
-    this.options.logger.info({ pod: name, node: node.name }, 'pod adopted');
-    return pod;
+    // A worker the host does not know (the host died meanwhile) is gone without a word.
+    pod.setState(
+      WORKER,
+      this.options.host.stateOf(pod.name) ?? {
+        state: 'terminated',
+        exitCode: null,
+        signal: null,
+        reason: 'Unknown',
+        message: 'ended while the aggregator was restarting; its exit code is unknown',
+      },
+    );
+    this.options.logger.info({ pod: pod.name, node: pod.node }, 'pod adopted');
   }
 
-  /** Stops the containers of a half-started pod and forgets their pids. */
-  async #discard(pids: ReadonlyMap<string, number>): Promise<void> {
-    for (const pid of pids.values()) {
-      signalGroup(pid, 'SIGKILL');
-      await rm(join(this.options.runDir, 'pids', String(pid)), { force: true });
+  /** Writes the plugin's TLS directory the first time one of its pods needs it. */
+  #tlsDir(plugin: PluginDefinition, ctx: LaunchContext): Promise<string> {
+    let dir = this.#tlsDirs.get(plugin.name);
+    if (!dir) {
+      const path = join(this.options.runDir, 'tls', plugin.name);
+      dir = writeTlsDir(path, { caPem: ctx.caPem, ...ctx.clientCert }).then(() => path);
+      this.#tlsDirs.set(plugin.name, dir);
     }
+    return dir;
   }
 
-  async #waitForPort(port: number): Promise<void> {
-    const deadline = this.options.clock.now() + 5000;
-    while (this.options.clock.now() < deadline && !this.#stopped.signal.aborted) {
-      if (await canConnect(port)) return;
-      await this.options.clock.sleep(20);
-    }
-    this.options.logger.warn({ port }, 'progress relay not listening; starting the plugin anyway');
+  /** The pod's containers but the worker, as its worker sees them (as `status.json` has them). */
+  #tellHost(pod: LocalPod): void {
+    const containers = [...pod.states]
+      .filter(([name]) => name !== WORKER)
+      .map(([name, s]) =>
+        s.state === 'terminated'
+          ? {
+              name,
+              terminated: true,
+              exitCode: s.exitCode ?? 128,
+              reason: s.reason,
+              message: s.message,
+            }
+          : { name, terminated: false },
+      );
+    this.options.host.setContainers(pod.name, containers);
+  }
+
+  /** Resolves when the pod's worker has ended, or after the stop grace period. */
+  #workerEnded(pod: LocalPod): Promise<void> {
+    if (pod.states.get(WORKER)?.state !== 'running') return Promise.resolve();
+    const timer = new AbortController();
+    return new Promise<void>((resolveEnded) => {
+      const off = pod.onEvent((e) => {
+        if (e.container === WORKER && e.state.state === 'terminated') done();
+      });
+      const done = (): void => {
+        off();
+        timer.abort();
+        resolveEnded();
+      };
+      this.options.clock.sleep(STOP_GRACE_MS, timer.signal).then(done, () => undefined);
+    });
   }
 
   /**
@@ -326,27 +375,4 @@ function signalNumber(signal: string): number {
     SIGABRT: 6,
   };
   return numbers[signal] ?? 0;
-}
-
-/** A free loopback port for a pod's progress relay: pods here share one network, unlike Kubernetes pods. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolveConnect) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolveConnect(true);
-    });
-    socket.once('error', () => resolveConnect(false));
-  });
 }

@@ -1,4 +1,4 @@
-import { access, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '../../core/schema.js';
@@ -9,7 +9,8 @@ import type { ClusterNode } from '../../core/nodes.js';
 import { validatedJson } from '../../core/validated.js';
 import { clusterNodeSchema, pluginDefinitionSchema } from '../../plugin/schema.js';
 import type { PluginDefinition } from '../../plugin/types.js';
-import { isAlive } from './pod.js';
+import { isAlive } from './process/group.js';
+import { writeFileAtomic } from './process/pidfile.js';
 
 export { isAlive };
 
@@ -115,10 +116,8 @@ export async function readStatus(dir: string): Promise<RunStatus | undefined> {
 }
 
 /** Replaces a JSON file atomically, so a reader in another terminal never sees half of it. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2));
-  await rename(tmp, path);
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value, null, 2));
 }
 
 /** A plugin process's pod name: `fathom-<plugin>-job` for a Job, `fathom-<plugin>-<node>` per node. */

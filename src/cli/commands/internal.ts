@@ -78,4 +78,15 @@ export function registerInternal(program: Command, io: Io): void {
       const { runLocalAggregator } = await import('../../backends/local/daemon.js');
       process.exitCode = await runLocalAggregator(runDir);
     });
+
+  program
+    .command('__node-host', { hidden: true })
+    .argument('<socket>')
+    .action(async (socket: string) => {
+      const [{ runNodeHost }, { systemClock }] = await Promise.all([
+        import('../../backends/local/nodehost/host.js'),
+        import('../../core/clock.js'),
+      ]);
+      process.exitCode = await runNodeHost(socket, systemClock);
+    });
 }

@@ -1,0 +1,68 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../core/clock.js';
+import { daemonFiles, daemonPid, restartDaemon, spawnDaemon, type DaemonSpec } from './daemon.js';
+import { whenInDir } from '../../../../test/support/wait.js';
+import { isAlive } from './group.js';
+
+let dir: string;
+let spec: DaemonSpec;
+const started: ChildProcess[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fathom-daemon-'));
+  spec = {
+    name: 'sleeper',
+    argv: [process.execPath, '-e', "console.log('up'); setInterval(() => {}, 1000)"],
+    files: daemonFiles(dir, 'sleeper'),
+  };
+});
+afterEach(async () => {
+  for (const c of started) c.kill('SIGKILL');
+  const last = await daemonPid(spec);
+  if (isAlive(last)) process.kill(last!, 'SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+const gone = (child: ChildProcess): Promise<unknown> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', r));
+
+describe('detached daemons', () => {
+  it('records the pid, logs to its file, and is restarted within its budget', async () => {
+    const first = await spawnDaemon(spec);
+    started.push(first);
+    expect(await daemonPid(spec)).toBe(first.pid);
+    expect(isAlive(first.pid)).toBe(true);
+    const logged = (lines: string): Promise<true> =>
+      whenInDir(dir, async () => (await readFile(spec.files.log, 'utf8')) === lines || undefined);
+    await logged('up\n');
+
+    first.kill('SIGKILL');
+    await gone(first);
+    expect(await restartDaemon(spec, systemClock, { limit: 1 })).toBe(true);
+    const second = (await daemonPid(spec))!;
+    expect(second).not.toBe(first.pid);
+    expect(isAlive(second)).toBe(true);
+    expect(await readFile(spec.files.restarts, 'utf8')).toBe('1');
+    await logged('up\nup\n'); // appended to the same log
+    // Alive: nothing to do, and the budget is not spent on it.
+    expect(await restartDaemon(spec, systemClock, { limit: 5 })).toBe(true);
+    expect(await daemonPid(spec)).toBe(second);
+    process.kill(second, 'SIGKILL');
+    while (isAlive(second)) await new Promise((r) => setImmediate(r));
+    // The budget of one restart is spent.
+    expect(await restartDaemon(spec, systemClock, { limit: 1 })).toBe(false);
+    expect(await daemonPid(spec)).toBe(second);
+  });
+
+  it('leaves the restart to whoever holds a fresh lock', async () => {
+    await mkdir(spec.files.lock);
+    expect(await restartDaemon(spec, systemClock, { limit: 5 })).toBe(true);
+    expect(await daemonPid(spec)).toBeUndefined(); // not started here
+  });
+});

@@ -1,0 +1,123 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../../core/clock.js';
+import { isAlive, signalGroup, spawnGroup } from './group.js';
+import { readPidFile, writeFileAtomic, writePidFile } from './pidfile.js';
+
+/**
+ * A detached local daemon: a process that outlives whoever started it and owns a directory
+ * (the aggregator of a run, the node host of its workers; next the dispatcher and the session
+ * controller). Generic over what it runs: `argv` is the command, `files` where its pid, log,
+ * restart count and restart lock live.
+ */
+export interface DaemonSpec {
+  readonly name: string;
+  /** The command and its arguments; the first is the executable. */
+  readonly argv: readonly [string, ...string[]];
+  readonly files: DaemonFiles;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface DaemonFiles {
+  readonly pid: string;
+  /** stdout and stderr, appended. */
+  readonly log: string;
+  /** How often it was restarted: the budget `restartDaemon` spends. */
+  readonly restarts: string;
+  /** A directory held while one process restarts it. */
+  readonly lock: string;
+}
+
+/** The conventional files of a daemon named `name` in `dir`: `<name>.pid`, `<name>.log`, ... */
+export function daemonFiles(dir: string, name: string): DaemonFiles {
+  return {
+    pid: join(dir, `${name}.pid`),
+    log: join(dir, `${name}.log`),
+    restarts: join(dir, `${name}.restarts`),
+    lock: join(dir, `${name}.restart.lock`),
+  };
+}
+
+/** A restart lock older than this was left by a process that died while restarting. */
+const STALE_LOCK_MS = 30_000;
+
+/**
+ * Starts the daemon in its own process group and records its pid (atomically: a reader in
+ * another process never sees half a pid). The child is unref'd: this process may exit first.
+ */
+export async function spawnDaemon(
+  spec: DaemonSpec,
+  options: { ipc?: boolean } = {},
+): Promise<ChildProcess> {
+  const [command, ...args] = spec.argv;
+  const child = await spawnGroup({
+    command,
+    args,
+    env: spec.env ?? process.env,
+    logFile: spec.files.log,
+    ...(options.ipc ? { ipc: true } : {}),
+  });
+  await writePidFile(spec.files.pid, child.pid ?? 0);
+  child.unref();
+  return child;
+}
+
+export function daemonPid(spec: DaemonSpec): Promise<number | undefined> {
+  return readPidFile(spec.files.pid);
+}
+
+export async function daemonAlive(spec: DaemonSpec): Promise<boolean> {
+  return isAlive(await daemonPid(spec));
+}
+
+/**
+ * Restarts a dead daemon. Several processes may notice the death at once (`fathom status` in
+ * different terminals): a lock directory lets one of them restart it. Returns false when the
+ * restart budget (`limit`) is spent, true when it runs again (restarted here or elsewhere).
+ */
+export async function restartDaemon(
+  spec: DaemonSpec,
+  clock: Clock,
+  options: { limit: number },
+): Promise<boolean> {
+  const restarts = Number(await readFile(spec.files.restarts, 'utf8').catch(() => '0')) || 0;
+  if (restarts >= options.limit) return false;
+  try {
+    await mkdir(spec.files.lock);
+  } catch {
+    const age = await stat(spec.files.lock).then(
+      (s) => clock.now() - s.mtimeMs,
+      () => 0,
+    );
+    if (age < STALE_LOCK_MS) return true; // someone else is restarting it right now
+    await rm(spec.files.lock, { recursive: true, force: true });
+    return restartDaemon(spec, clock, options);
+  }
+  try {
+    if (await daemonAlive(spec)) return true; // restarted meanwhile by someone else
+    await writeFileAtomic(spec.files.restarts, String(restarts + 1));
+    await spawnDaemon(spec);
+    return true;
+  } finally {
+    await rm(spec.files.lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Stops the daemon: SIGTERM (it cleans up what it started), up to `graceMs` to go, then
+ * SIGKILL to its whole process group.
+ */
+export async function stopDaemon(spec: DaemonSpec, clock: Clock, graceMs = 5000): Promise<void> {
+  const pid = await daemonPid(spec);
+  if (!isAlive(pid)) return;
+  process.kill(pid!, 'SIGTERM');
+  const deadline = clock.now() + graceMs;
+  while (isAlive(pid) && clock.now() < deadline) await clock.sleep(50);
+  signalGroup(pid, 'SIGKILL');
+}
+
+/** For the daemon itself: what its own directory layout says about where its files are. */
+export function announceSelf(spec: Pick<DaemonSpec, 'files'>): Promise<void> {
+  return writePidFile(spec.files.pid, process.pid);
+}
