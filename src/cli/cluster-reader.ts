@@ -35,12 +35,17 @@ export async function openClusterReader(
   io: Io,
 ): Promise<OpenedClusterReader> {
   if (options.backend === 'kubernetes') {
-    const [{ resolveKubeconfig }, { createKubeClient }, { createKubeClusterReader }] =
-      await Promise.all([
-        import('../backends/kubernetes/kubeconfig.js'),
-        import('../backends/kubernetes/client.js'),
-        import('../backends/kubernetes/reader.js'),
-      ]);
+    const [
+      { resolveKubeconfig },
+      { createKubeClient },
+      { createKubeClusterReader },
+      { systemClock },
+    ] = await Promise.all([
+      import('../backends/kubernetes/kubeconfig.js'),
+      import('../backends/kubernetes/client.js'),
+      import('../backends/kubernetes/reader.js'),
+      import('../core/clock.js'),
+    ]);
     const resolved = resolveKubeconfig({
       env: io.env,
       ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
@@ -49,7 +54,7 @@ export async function openClusterReader(
       ...(options.namespace ? { namespace: options.namespace } : {}),
       ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
     });
-    const reader = createKubeClusterReader(createKubeClient(resolved));
+    const reader = createKubeClusterReader(createKubeClient(resolved), { clock: systemClock });
     return {
       backend: 'kubernetes',
       reader,

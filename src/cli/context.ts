@@ -50,8 +50,12 @@ export const examplePluginsDir = join(PACKAGE_ROOT, 'plugins');
 /** Builds the backend the flags name. Loaded lazily: the worker must start fast. */
 export async function openBackend(options: ClusterOptions, io: Io): Promise<Backend> {
   if (options.backend === 'kubernetes') {
-    const { createKubernetesBackend } = await import('../backends/kubernetes/backend.js');
+    const [{ createKubernetesBackend }, { systemClock }] = await Promise.all([
+      import('../backends/kubernetes/backend.js'),
+      import('../core/clock.js'),
+    ]);
     return createKubernetesBackend({
+      clock: systemClock,
       env: io.env,
       namespace: options.namespace,
       ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
@@ -89,6 +93,7 @@ export async function openBackend(options: ClusterOptions, io: Io): Promise<Back
   };
   return new LocalBackend({
     home,
+    clock: systemClock,
     nodes: async () => (await clusterForRun(home, wish, systemClock)).nodes,
     ...(options.terminatedGrace !== undefined
       ? { terminatedGraceMs: options.terminatedGrace }

@@ -4,6 +4,7 @@
  * itself waiting for a Deployment that kwok makes ready, for its deletion, and timing out on
  * one that can never be scheduled.
  */
+import { systemClock } from '../../src/core/clock.js';
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -87,6 +88,7 @@ describe.skipIf(!cluster)(
       admin = createKubeClient(resolveKubeconfig({ kubeconfig: cluster!.kubeconfig }));
       reader = createKubeClusterReader(
         createKubeClient(resolveKubeconfig({ kubeconfig: cluster!.kubeconfig })),
+        { clock: systemClock },
       );
       await admin.create('/api/v1/namespaces', { metadata: { name: ns } }, `creating ${ns}`);
     });

@@ -6,6 +6,7 @@
  * certificate the aggregator put in the pods and Secrets), and the tarball comes home through
  * the pod proxy. kwok runs no containers, so the test plays the workers.
  */
+import { systemClock } from '../../src/core/clock.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
@@ -116,6 +117,7 @@ describe.skipIf(!cluster)(
         );
       const [uploadPort, resultsPort] = [await freePort(), await freePort()];
       const backend = new KubernetesBackend({
+        clock: systemClock,
         client: admin,
         uploadPort,
         resultsPort,
@@ -184,6 +186,7 @@ describe.skipIf(!cluster)(
       );
       const stop = new AbortController();
       const aggregator = runKubernetesAggregator({
+        clock: systemClock,
         env: {
           KUBECONFIG: kubeconfig, // the service account's token, as in-cluster
           POD_NAME: 'fathom-aggregator',

@@ -6,6 +6,7 @@
  * tarball through the API server's pod proxy, and delete --wait leaves nothing behind.
  * kwok runs no containers, so the aggregator's part is played by the test itself.
  */
+import { systemClock } from '../../src/core/clock.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -125,6 +126,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
     admin = createKubeClient(resolveKubeconfig({ kubeconfig: cluster!.kubeconfig }));
     http = await kubeHttpFromKubeconfig(cluster!.kubeconfig);
     backend = new KubernetesBackend({
+      clock: systemClock,
       client: admin,
       resultsPort: await resultsPortP,
     });
@@ -261,6 +263,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
   it('status and watch follow the annotation the aggregator writes on its own pod', async () => {
     const sa = await tokenClient(ns, 'fathom-aggregator');
     const publish = createStatusAnnotationWriter({
+      clock: systemClock,
       client: sa,
       namespace: ns,
       pod: 'fathom-aggregator',
@@ -330,6 +333,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
       expect(early.code).toBe('FATHOM_RUN_NOT_DONE');
 
       const publish = createStatusAnnotationWriter({
+        clock: systemClock,
         client: admin,
         namespace: ns,
         pod: 'fathom-aggregator',
@@ -489,7 +493,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
       );
     await bind(`${ops}-cleans`);
     const op = await tokenClient(ops, 'op');
-    const opBackend = new KubernetesBackend({ client: op });
+    const opBackend = new KubernetesBackend({ clock: systemClock, client: op });
     try {
       const half = `${ns}-half`;
       const err = await failure(opBackend.start(spec(half)));

@@ -3,6 +3,7 @@
  * its own whose kubelet endpoint is a small HTTPS server here, binds the run's pods to it and
  * writes their container states itself; the API server then proxies every log request there.
  */
+import { systemClock } from '../../src/core/clock.js';
 import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import type { ServerResponse } from 'node:http';
@@ -157,7 +158,7 @@ describe.skipIf(!cluster || !ip)(
     }
 
     it('prints the aggregator first, then every plugin container, each line with its source', async () => {
-      const backend = new KubernetesBackend({ client: admin });
+      const backend = new KubernetesBackend({ clock: systemClock, client: admin });
       expect(await collect(backend.logs(ns))).toEqual([
         'aggregator: aggregator up',
         'aggregator: plugins launched',
@@ -178,7 +179,7 @@ describe.skipIf(!cluster || !ip)(
     });
 
     it('follows new lines until the run is complete', async () => {
-      const backend = new KubernetesBackend({ client: admin });
+      const backend = new KubernetesBackend({ clock: systemClock, client: admin });
       const allFollowing = new Promise<void>((resolve) => {
         followed = () => {
           if (followers.size === 3) resolve();
@@ -198,6 +199,7 @@ describe.skipIf(!cluster || !ip)(
       followers.get('fathom-s-job-1/plugin')!.write('1 passed\n');
       await passed;
       await createStatusAnnotationWriter({
+        clock: systemClock,
         client: admin,
         namespace: ns,
         pod: 'fathom-aggregator',

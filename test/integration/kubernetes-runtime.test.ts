@@ -28,7 +28,7 @@ import {
   KubernetesPluginRuntime,
 } from '../../src/backends/kubernetes/runtime.js';
 import type { Pod } from '../../src/backends/kubernetes/types.js';
-import { ManualClock } from '../../src/core/clock.js';
+import { systemClock, ManualClock } from '../../src/core/clock.js';
 import { createRunCa, type RunCa } from '../../src/core/pki.js';
 import { nodeMatches, type ClusterNode } from '../../src/core/nodes.js';
 import { expectedResults } from '../../src/plugin/expected-results.js';
@@ -135,7 +135,7 @@ describe.skipIf(!cluster)(
       dir = await mkdtemp(join(tmpdir(), 'fathom-kr-'));
       admin = createKubeClient(resolveKubeconfig({ kubeconfig: cluster!.kubeconfig }));
       http = await kubeHttpFromKubeconfig(cluster!.kubeconfig);
-      const backend = new KubernetesBackend({ client: admin });
+      const backend = new KubernetesBackend({ clock: systemClock, client: admin });
       uuid = (
         await backend.start({
           namespace: ns,

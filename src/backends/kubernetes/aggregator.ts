@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { withPartialSnapshot } from '../../aggregation/partial.js';
 import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
-import { systemClock, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import { createRunCa } from '../../core/pki.js';
 import { parsePluginDocuments } from '../../plugin/loader.js';
@@ -28,7 +28,7 @@ export interface KubernetesAggregatorOptions {
    * mounted: FATHOM_CONFIG_DIR (config.json), FATHOM_PLUGINS_DIR, FATHOM_OUTPUT_DIR.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly clock?: Clock;
+  readonly clock: Clock;
   /** Stops the run (or, once it is done, the serving of its tarball). */
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
@@ -79,10 +79,10 @@ async function postProcess(root: string, plugin: PluginDefinition): Promise<Plug
 
 /** Runs the aggregator pod's work; resolves to the process exit code. */
 export async function runKubernetesAggregator(
-  options: KubernetesAggregatorOptions = {},
+  options: KubernetesAggregatorOptions,
 ): Promise<number> {
   const env = options.env ?? process.env;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock;
   const configDir = env.FATHOM_CONFIG_DIR ?? AGGREGATOR_CONFIG_DIR;
   const pluginsDir = env.FATHOM_PLUGINS_DIR ?? AGGREGATOR_PLUGINS_DIR;
   const outputDir = env.FATHOM_OUTPUT_DIR ?? AGGREGATOR_OUTPUT_DIR;

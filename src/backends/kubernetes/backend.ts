@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RunStatus } from '../../aggregation/types.js';
-import { systemClock, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { FathomError, isFathomError } from '../../core/errors.js';
 import type {
   Backend,
@@ -45,7 +45,7 @@ export interface KubernetesBackendOptions {
   readonly imagePullPolicy?: ImagePullPolicy;
   /** Labels a node needs to run the aggregator pod (`--aggregator-node-selector`). */
   readonly aggregatorNodeSelector?: Readonly<Record<string, string>>;
-  readonly clock?: Clock;
+  readonly clock: Clock;
   /** How often `delete --wait` looks again. */
   readonly pollMs?: number;
   /** How long `delete --wait` waits (Sonobuoy: 60 min). */
@@ -86,7 +86,7 @@ export class KubernetesBackend implements Backend {
 
   constructor(private readonly options: KubernetesBackendOptions) {
     this.#client = options.client;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock;
   }
 
   async start(spec: RunSpec): Promise<RunInfo> {
@@ -319,14 +319,14 @@ export interface KubernetesBackendFactoryOptions extends KubeconfigOptions {
   readonly image?: string;
   readonly imagePullPolicy?: ImagePullPolicy;
   readonly aggregatorNodeSelector?: Readonly<Record<string, string>>;
-  readonly clock?: Clock;
+  readonly clock: Clock;
 }
 
 /**
  * The backend for the CLI's cluster flags (`--kubeconfig`, `--context`, `--request-timeout`);
  * resolving the kubeconfig never reaches the network.
  */
-export function createKubernetesBackend(options: KubernetesBackendFactoryOptions = {}): Backend {
+export function createKubernetesBackend(options: KubernetesBackendFactoryOptions): Backend {
   const resolved = resolveKubeconfig(options);
   return new KubernetesBackend({
     client: createKubeClient(resolved),
@@ -335,6 +335,6 @@ export function createKubernetesBackend(options: KubernetesBackendFactoryOptions
     ...(options.aggregatorNodeSelector
       ? { aggregatorNodeSelector: options.aggregatorNodeSelector }
       : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
+    clock: options.clock,
   });
 }

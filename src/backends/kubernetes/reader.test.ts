@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../core/clock.js';
+import { systemClock, ManualClock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import { createKubeClient, type KubeClient } from './client.js';
 import { resolveKubeconfig } from './kubeconfig.js';
@@ -123,7 +123,7 @@ describe('the Kubernetes ClusterReader', () => {
     routes['/api/v1'] = () => ({
       resources: [{ name: 'namespaces', kind: 'Namespace', namespaced: false }],
     });
-    const reader = createKubeClusterReader(client);
+    const reader = createKubeClusterReader(client, { clock: systemClock });
     expect(await reader.resourceFor({ group: 'example.com', kind: 'Gadget' })).toMatchObject({
       version: 'v1',
       resource: 'gadgets',
@@ -142,7 +142,7 @@ describe('the Kubernetes ClusterReader', () => {
             items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }],
             metadata: { continue: 'p2' },
           };
-    const reader = createKubeClusterReader(client);
+    const reader = createKubeClusterReader(client, { clock: systemClock });
     const pods = await reader.list({ group: '', kind: 'Pod' }, 'shop', {
       matchLabels: { app: 'web' },
     });
@@ -170,7 +170,7 @@ describe('the Kubernetes ClusterReader', () => {
     let fail = true;
     routes['/api/v1'] = () =>
       fail ? 500 : { resources: [{ name: 'pods', kind: 'Pod', namespaced: true }] };
-    const reader = createKubeClusterReader(client);
+    const reader = createKubeClusterReader(client, { clock: systemClock });
     const err = await reader.scopeOf({ group: '', kind: 'Pod' }).catch((e: unknown) => e);
     expect((err as FathomError).code).toBe('FATHOM_KUBE_API_ERROR');
     fail = false;

@@ -5,7 +5,7 @@
  * group is first asked for) and cached per reader; a kind the server does not serve is asked for
  * again after a while, since its CRD may be applied while `fathom health --watch` runs.
  */
-import { systemClock, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { FathomError, isFathomError } from '../../core/errors.js';
 import type { ClusterReader } from '../../status/reader.js';
 import { formatGroupKind, groupKindKey } from '../../status/fields.js';
@@ -36,7 +36,7 @@ export interface KubeClusterReader extends ClusterReader {
 }
 
 export interface KubeReaderOptions {
-  readonly clock?: Clock;
+  readonly clock: Clock;
   /** How long a "no such kind" answer stands before discovery is asked again (default 10 s). */
   readonly rediscoverAfterMs?: number;
 }
@@ -71,7 +71,7 @@ class KubeReader implements KubeClusterReader {
     readonly client: KubeClient,
     options: KubeReaderOptions,
   ) {
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock;
     this.#rediscoverMs = options.rediscoverAfterMs ?? 10_000;
   }
 
@@ -256,7 +256,7 @@ function collectionPath(res: ApiResource, namespace: string): string {
 /** A ClusterReader over `client` with its own discovery cache. */
 export function createKubeClusterReader(
   client: KubeClient,
-  options: KubeReaderOptions = {},
+  options: KubeReaderOptions,
 ): KubeClusterReader {
   return new KubeReader(client, options);
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { LaunchContext, MonitorError, PluginRuntime } from '../../aggregation/runtime.js';
 import type { RunStatus } from '../../aggregation/types.js';
-import { systemClock, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { isFathomError } from '../../core/errors.js';
 import type { KeyPair } from '../../core/pki.js';
 import { GLOBAL_NODE, type ExpectedResult, type PluginDefinition } from '../../plugin/types.js';
@@ -263,7 +263,7 @@ export interface StatusAnnotationWriterOptions {
   readonly namespace: string;
   readonly pod: string;
   /** Waits between attempts; the real clock by default. */
-  readonly clock?: Clock;
+  readonly clock: Clock;
   /** Stops retrying (the write then fails with the abort reason). */
   readonly signal?: AbortSignal;
   readonly backoff?: Backoff;
@@ -282,7 +282,7 @@ export function createStatusAnnotationWriter(
 ): (status: RunStatus) => Promise<void> {
   const path = resourcePath('', 'pods', options.namespace, options.pod);
   const what = `annotating Pod ${options.namespace}/${options.pod} with the run status`;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock;
   return async (status) => {
     const body = {
       metadata: { annotations: { [STATUS_ANNOTATION]: encodeStatusAnnotation(status) } },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
-import { systemClock, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import type {
   Backend,
@@ -40,7 +40,7 @@ export interface LocalBackendOptions {
    * by `start`, which copies them into the run's record.
    */
   readonly nodes: () => Promise<readonly ClusterNode[]>;
-  readonly clock?: Clock;
+  readonly clock: Clock;
   /** How often `watch` and `logs --follow` look at the run's files. */
   readonly pollMs?: number;
   readonly terminatedGraceMs?: number;
@@ -54,7 +54,7 @@ export class LocalBackend implements Backend {
   readonly #records = new Map<string, Promise<LocalRunRecord>>();
 
   constructor(private readonly options: LocalBackendOptions) {
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock;
   }
 
   async start(spec: RunSpec): Promise<RunInfo> {

@@ -2,7 +2,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
-import { systemClock, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { PluginDefinition } from '../../plugin/types.js';
 import { NodeHostClient } from './nodehost/client.js';
 import { socketPathOf } from './nodehost/protocol.js';
@@ -17,7 +17,7 @@ import { files, readRecord, writeJsonAtomic } from './store.js';
  */
 export async function runLocalAggregator(
   runDir: string,
-  clock: Clock = systemClock,
+  clock: Clock,
 ): Promise<number> {
   // Atomic: `fathom status` in another process must never read a half-written pid.
   await writeJsonAtomic(join(runDir, files.daemonPid), process.pid);

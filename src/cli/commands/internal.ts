@@ -65,18 +65,28 @@ export function registerInternal(program: Command, io: Io): void {
     .command('aggregator', { hidden: true })
     .description("the aggregator pod's process (kubernetes backend)")
     .action(async () => {
-      const { runKubernetesAggregator } = await import('../../backends/kubernetes/aggregator.js');
+      const [{ runKubernetesAggregator }, { systemClock }] = await Promise.all([
+        import('../../backends/kubernetes/aggregator.js'),
+        import('../../core/clock.js'),
+      ]);
       const stop = new AbortController();
       for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
-      process.exitCode = await runKubernetesAggregator({ env: io.env, signal: stop.signal });
+      process.exitCode = await runKubernetesAggregator({
+        env: io.env,
+        signal: stop.signal,
+        clock: systemClock,
+      });
     });
 
   program
     .command('__aggregate', { hidden: true })
     .argument('<runDir>')
     .action(async (runDir: string) => {
-      const { runLocalAggregator } = await import('../../backends/local/daemon.js');
-      process.exitCode = await runLocalAggregator(runDir);
+      const [{ runLocalAggregator }, { systemClock }] = await Promise.all([
+        import('../../backends/local/daemon.js'),
+        import('../../core/clock.js'),
+      ]);
+      process.exitCode = await runLocalAggregator(runDir, systemClock);
     });
 
   program
