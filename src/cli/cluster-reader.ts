@@ -41,8 +41,8 @@ export async function openClusterReader(
       { createKubeClusterReader },
       { systemClock },
     ] = await Promise.all([
-      import('../backends/kubernetes/kubeconfig.js'),
-      import('../backends/kubernetes/client.js'),
+      import('../backends/kubernetes/api/kubeconfig.js'),
+      import('../backends/kubernetes/api/client.js'),
       import('../backends/kubernetes/reader.js'),
       import('../core/clock.js'),
     ]);

@@ -4,7 +4,7 @@
  * say the run's pods (and its namespace, when fathom made it) are gone: no real-time polling.
  */
 import { KubernetesBackend } from '../../src/backends/kubernetes/backend.js';
-import type { KubeClient } from '../../src/backends/kubernetes/client.js';
+import type { KubeClient } from '../../src/backends/kubernetes/api/client.js';
 import { COMPONENT_SELECTOR } from '../../src/backends/kubernetes/names.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { KubeHttp } from '../cluster/kube.js';

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providedCluster } from './provided.js';
 import { stringify } from 'yaml';
-import { createKubeClient, type KubeClient } from '../../src/backends/kubernetes/client.js';
-import { resolveKubeconfig } from '../../src/backends/kubernetes/kubeconfig.js';
+import { createKubeClient, type KubeClient } from '../../src/backends/kubernetes/api/client.js';
+import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
 import {
   createKubeClusterReader,
   type KubeClusterReader,

@@ -24,9 +24,9 @@ import {
   createKubeClient,
   resourcePath,
   type KubeClient,
-} from '../../src/backends/kubernetes/client.js';
-import { resolveKubeconfig } from '../../src/backends/kubernetes/kubeconfig.js';
-import type { Pod } from '../../src/backends/kubernetes/types.js';
+} from '../../src/backends/kubernetes/api/client.js';
+import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
+import type { Pod } from '../../src/backends/kubernetes/api/types.js';
 import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import type { PluginDefinition } from '../../src/plugin/types.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';

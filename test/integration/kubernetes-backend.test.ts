@@ -21,11 +21,11 @@ import {
   createKubeClient,
   resourcePath,
   type KubeClient,
-} from '../../src/backends/kubernetes/client.js';
-import { resolveKubeconfig } from '../../src/backends/kubernetes/kubeconfig.js';
+} from '../../src/backends/kubernetes/api/client.js';
+import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
 import { startResultsServer } from '../../src/backends/kubernetes/results-server.js';
 import { createStatusAnnotationWriter } from '../../src/backends/kubernetes/runtime.js';
-import type { KubeObject, Pod } from '../../src/backends/kubernetes/types.js';
+import type { KubeObject, Pod } from '../../src/backends/kubernetes/api/types.js';
 import { createRunCa } from '../../src/core/pki.js';
 import { FathomError } from '../../src/core/errors.js';
 import { parsePluginDocuments } from '../../src/plugin/loader.js';

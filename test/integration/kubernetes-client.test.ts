@@ -16,10 +16,10 @@ import {
   createKubeClient,
   resourcePath,
   type KubeClient,
-} from '../../src/backends/kubernetes/client.js';
-import { watchObjects, type WatchEvent } from '../../src/backends/kubernetes/informer.js';
-import { resolveKubeconfig } from '../../src/backends/kubernetes/kubeconfig.js';
-import type { Pod } from '../../src/backends/kubernetes/types.js';
+} from '../../src/backends/kubernetes/api/client.js';
+import { watchObjects, type WatchEvent } from '../../src/backends/kubernetes/api/informer.js';
+import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
+import type { Pod } from '../../src/backends/kubernetes/api/types.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { FathomError } from '../../src/core/errors.js';
 

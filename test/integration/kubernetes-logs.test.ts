@@ -16,8 +16,8 @@ import {
   createKubeClient,
   resourcePath,
   type KubeClient,
-} from '../../src/backends/kubernetes/client.js';
-import { resolveKubeconfig } from '../../src/backends/kubernetes/kubeconfig.js';
+} from '../../src/backends/kubernetes/api/client.js';
+import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
 import { createStatusAnnotationWriter } from '../../src/backends/kubernetes/runtime.js';
 import { createRunCa } from '../../src/core/pki.js';
 import { kubeHttpFromKubeconfig, type KubeHttp, type KubeObject } from '../cluster/kube.js';

@@ -20,14 +20,14 @@ import {
   createKubeClient,
   resourcePath,
   type KubeClient,
-} from '../../src/backends/kubernetes/client.js';
-import { resolveKubeconfig } from '../../src/backends/kubernetes/kubeconfig.js';
+} from '../../src/backends/kubernetes/api/client.js';
+import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
 import {
   containerStateSourceFromEnv,
   createKubernetesContainerStateSource,
   KubernetesPluginRuntime,
 } from '../../src/backends/kubernetes/runtime.js';
-import type { Pod } from '../../src/backends/kubernetes/types.js';
+import type { Pod } from '../../src/backends/kubernetes/api/types.js';
 import { systemClock, ManualClock } from '../../src/core/clock.js';
 import { createRunCa, type RunCa } from '../../src/core/pki.js';
 import { nodeMatches, type ClusterNode } from '../../src/core/nodes.js';

@@ -16,10 +16,10 @@ import type {
   RunInfo,
   RunSpec,
 } from '../backend.js';
-import { createKubeClient, resourcePath, type KubeClient } from './client.js';
-import { isPermanent } from './errors.js';
-import { watchObjects, type Backoff } from './informer.js';
-import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+import { createKubeClient, resourcePath, type KubeClient } from './api/client.js';
+import { isPermanent } from './api/errors.js';
+import { watchObjects, type Backoff } from './api/informer.js';
+import { resolveKubeconfig, type KubeconfigOptions } from './api/kubeconfig.js';
 import { runLogs } from './logs.js';
 import { checkPluginsForKubernetes, runManifests } from './manifests.js';
 import {
@@ -36,7 +36,7 @@ import { deleteRun, objectPath } from './objects.js';
 import { downloadPartial, downloadTarball } from './retrieve.js';
 import { readStatusAnnotation } from './runtime.js';
 import type { ImagePullPolicy, KubeRunConfig } from './runconfig.js';
-import type { KubeObject, Pod, Secret } from './types.js';
+import type { KubeObject, Pod, Secret } from './api/types.js';
 
 export interface KubernetesBackendOptions {
   readonly client: KubeClient;

@@ -9,11 +9,11 @@ import type { Clock } from '../../core/clock.js';
 import { isFathomError, messageOf } from '../../core/errors.js';
 import { AsyncQueue } from '../../core/queue.js';
 import { GLOBAL_NODE } from '../../plugin/types.js';
-import { resourcePath, type KubeClient } from './client.js';
-import { isPermanent } from './errors.js';
-import { watchObjects } from './informer.js';
+import { resourcePath, type KubeClient } from './api/client.js';
+import { isPermanent } from './api/errors.js';
+import { watchObjects } from './api/informer.js';
 import { AGGREGATOR_SELECTOR, COMPONENT_SELECTOR, LABEL, STATUS_ANNOTATION } from './names.js';
-import type { Pod } from './types.js';
+import type { Pod } from './api/types.js';
 
 /** Where a container's lines come from, as the local backend names them. */
 export function logSource(pod: Pod, container: string): string {

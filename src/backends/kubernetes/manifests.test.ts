@@ -14,7 +14,7 @@ import {
 } from './manifests.js';
 import { workerTlsMode } from './pod-spec.js';
 import { parseRunConfig, type KubeRunConfig } from './runconfig.js';
-import type { EnvEntry, KubeObject } from './types.js';
+import type { EnvEntry, KubeObject } from './api/types.js';
 
 interface EnvT {
   name: string;

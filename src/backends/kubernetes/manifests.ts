@@ -35,7 +35,7 @@ import {
   runLabels,
 } from './names.js';
 import { CONFIG_KEY, type ImagePullPolicy, type KubeRunConfig } from './runconfig.js';
-import type { KubeObject } from './types.js';
+import type { KubeObject } from './api/types.js';
 
 export {
   pluginObjects,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { noJobPodMessage, noPodMessage, podProblem } from './monitor.js';
-import type { ContainerStatusWire, Pod, PodCondition } from './types.js';
+import type { ContainerStatusWire, Pod, PodCondition } from './api/types.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const ago = (ms: number): string => new Date(NOW - ms).toISOString();

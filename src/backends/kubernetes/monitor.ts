@@ -4,7 +4,7 @@
  * pods and times in, messages out.
  */
 import { formatDuration } from '../../core/duration.js';
-import type { Pod } from './types.js';
+import type { Pod } from './api/types.js';
 
 export interface MonitorLimits {
   /** A container waiting on its image is an error once the pod started this long ago (Sonobuoy: 5 min). */

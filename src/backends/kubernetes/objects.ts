@@ -1,9 +1,9 @@
 /** Where each kind lives in the API, and how a run's objects are found and removed again. */
 import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
-import { resourcePath, type KubeClient } from './client.js';
+import { resourcePath, type KubeClient } from './api/client.js';
 import { COMPONENT_SELECTOR, LABEL } from './names.js';
-import type { KubeObject } from './types.js';
+import type { KubeObject } from './api/types.js';
 
 type Group = '' | 'apps' | 'rbac.authorization.k8s.io';
 

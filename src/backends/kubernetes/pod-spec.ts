@@ -26,7 +26,7 @@ import {
   LABEL,
 } from './names.js';
 import type { KubeRunConfig } from './runconfig.js';
-import type { ContainerSpec, EnvEntry, KubeObject, Secret } from './types.js';
+import type { ContainerSpec, EnvEntry, KubeObject, Secret } from './api/types.js';
 
 type Obj = Record<string, unknown>;
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock, ManualClock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
-import { createKubeClient, type KubeClient } from './client.js';
-import { resolveKubeconfig } from './kubeconfig.js';
+import { createKubeClient, type KubeClient } from './api/client.js';
+import { resolveKubeconfig } from './api/kubeconfig.js';
 import { createKubeClusterReader } from './reader.js';
 
 type Routes = Record<string, (url: URL) => unknown>;

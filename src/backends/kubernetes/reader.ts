@@ -12,7 +12,7 @@ import { formatGroupKind, groupKindKey } from '../../status/fields.js';
 import { formatSelector } from '../../status/selector.js';
 import type { GroupKind, KubeObject, LabelSelector, ObjectIdentifier } from '../../status/types.js';
 import type { ResourceScope } from '../../status/watch.js';
-import type { KubeClient, KubeList, Query } from './client.js';
+import type { KubeClient, KubeList, Query } from './api/client.js';
 
 /** What discovery says about a kind. */
 export interface ApiResource {

@@ -12,8 +12,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { TarInfo } from '../../aggregation/types.js';
 import { FathomError, isFathomError } from '../../core/errors.js';
-import { resourcePath, type KubeClient } from './client.js';
-import { apiError } from './errors.js';
+import { resourcePath, type KubeClient } from './api/client.js';
+import { apiError } from './api/errors.js';
 import {
   AGGREGATOR_POD,
   PARTIAL_NAME_HEADER,
@@ -22,7 +22,7 @@ import {
   RESULTS_PORT,
   RETRIEVE_TOKEN_HEADER,
 } from './names.js';
-import type { Pod } from './types.js';
+import type { Pod } from './api/types.js';
 
 function isLoopback(ip: string): boolean {
   return /^127\./.test(ip) || ip === '::1';

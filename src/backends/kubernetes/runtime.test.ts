@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../aggregation/types.js';
 import { ManualClock } from '../../core/clock.js';
 import { isFathomError } from '../../core/errors.js';
-import { createKubeClient, type KubeClient } from './client.js';
+import { createKubeClient, type KubeClient } from './api/client.js';
 import { STATUS_ANNOTATION } from './names.js';
 import { pino } from 'pino';
 import { parsePluginDocuments } from '../../plugin/loader.js';
@@ -20,7 +20,7 @@ import {
   KubernetesPluginRuntime,
   readStatusAnnotation,
 } from './runtime.js';
-import type { Pod } from './types.js';
+import type { Pod } from './api/types.js';
 
 const status = (phase: RunStatus['status']): RunStatus => ({
   plugins: [

@@ -12,10 +12,10 @@ import type { KeyPair } from '../../core/pki.js';
 import { GLOBAL_NODE, type ExpectedResult, type PluginDefinition } from '../../plugin/types.js';
 import type { ClusterNode } from '../../core/nodes.js';
 import type { ContainerState, ContainerStateSource } from '../../worker/container-state.js';
-import { createKubeClient, resourcePath, type KubeClient } from './client.js';
-import { isPermanent } from './errors.js';
-import { ExponentialBackoff, watchObjects, type Backoff } from './informer.js';
-import { resolveKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+import { createKubeClient, resourcePath, type KubeClient } from './api/client.js';
+import { isPermanent } from './api/errors.js';
+import { ExponentialBackoff, watchObjects, type Backoff } from './api/informer.js';
+import { resolveKubeconfig, type KubeconfigOptions } from './api/kubeconfig.js';
 import { pluginObjects, pluginSecretData, usesHostNetwork } from './manifests.js';
 import {
   noJobPodMessage,
@@ -35,7 +35,7 @@ import {
 } from './names.js';
 import type { KubeRunConfig } from './runconfig.js';
 import { decodeStatusAnnotation, encodeStatusAnnotation } from './status-annotation.js';
-import type { KubeObject, Node, Pod } from './types.js';
+import type { KubeObject, Node, Pod } from './api/types.js';
 
 export interface KubernetesRuntimeOptions {
   readonly client: KubeClient;

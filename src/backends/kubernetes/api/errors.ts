@@ -3,7 +3,7 @@
  * was doing (`creating Pod fathom/fathom-aggregator`); the message keeps the API's own reason
  * and message on one line, so a user sees which object failed and why.
  */
-import { FathomError, isFathomError, messageOf, type ErrorCode } from '../../core/errors.js';
+import { FathomError, isFathomError, messageOf, type ErrorCode } from '../../../core/errors.js';
 
 /** A `meta/v1` Status, as the API server sends with every error. */
 export interface KubeStatus {

@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
-import { parseDuration } from '../../core/duration.js';
-import { FathomError, messageOf } from '../../core/errors.js';
+import { parseDuration } from '../../../core/duration.js';
+import { FathomError, messageOf } from '../../../core/errors.js';
 
 /** Where the credentials came from. */
 export type KubeconfigSource = 'flag' | 'env' | 'home' | 'in-cluster';

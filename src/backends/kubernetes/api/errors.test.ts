@@ -1,6 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { FathomError } from '../../core/errors.js';
+import { FathomError } from '../../../core/errors.js';
 import { apiError, isPermanent, KubeApiError, parseStatus } from './errors.js';
 
 const status = (code: number, reason: string, message: string): string =>

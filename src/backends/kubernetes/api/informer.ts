@@ -5,9 +5,9 @@
  * stops on an AbortSignal; all waiting goes through the injected Clock.
  */
 import { ListWatch, Watch, type KubernetesObject } from '@kubernetes/client-node';
-import type { Clock } from '../../core/clock.js';
-import type { FathomError } from '../../core/errors.js';
-import { AsyncQueue } from '../../core/queue.js';
+import type { Clock } from '../../../core/clock.js';
+import type { FathomError } from '../../../core/errors.js';
+import { AsyncQueue } from '../../../core/queue.js';
 import type { KubeClient, KubeList } from './client.js';
 import { apiError } from './errors.js';
 

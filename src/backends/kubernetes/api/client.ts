@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { FathomError } from '../../core/errors.js';
+import { FathomError } from '../../../core/errors.js';
 import { apiError, KubeApiError, parseStatus } from './errors.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
 
