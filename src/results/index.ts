@@ -1,6 +1,7 @@
 /** Results: post-processing plugin output into Item trees, the results tarball, and reading runs back. */
 export * from './item.js';
 export {
+  postProcessAndSummarize,
   postProcessPlugin,
   writePluginResults,
   RESULTS_FILE,

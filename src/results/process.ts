@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { FathomError } from '../core/errors.js';
 import { ERROR_FILE, readErrorFile } from './errorfile.js';
 import { type GojsonLimits, readGojson } from './gojson.js';
-import { aggregateTree, type Item } from './item.js';
+import { aggregateTree, summarize, type Item, type ResultSummary } from './item.js';
 import { type JunitLimits, readJunit } from './junit.js';
 import { readManual, type ItemYamlLimits } from './manual.js';
 import { EXIT_CODE_FILE, readRaw } from './raw.js';
@@ -175,4 +175,17 @@ export async function writePluginResults(
   const file = join(dir, RESULTS_FILE);
   await writeItemYaml(item, file);
   return file;
+}
+
+/**
+ * What an aggregator does with a plugin once its results are in: writes its
+ * sonobuoy_results.yaml and gives the verdict per node (the whole tree for a Job).
+ */
+export async function postProcessAndSummarize(
+  resultsRoot: string,
+  plugin: ProcessedPlugin,
+): Promise<(node: string) => ResultSummary> {
+  const item = await postProcessPlugin(resultsRoot, plugin);
+  await writePluginResults(resultsRoot, plugin, item);
+  return (node) => summarize(item, plugin.driver === 'Job' ? undefined : node);
 }

@@ -7,13 +7,13 @@ import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { withPartialSnapshot } from '../../aggregation/partial.js';
-import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
+import { runAggregation } from '../../aggregation/run.js';
 import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import { createRunCa } from '../../core/pki.js';
 import { parsePluginDocuments } from '../../plugin/loader.js';
 import type { PluginDefinition } from '../../plugin/types.js';
-import { postProcessPlugin, summarize, writePluginResults } from '../../results/index.js';
+import { postProcessAndSummarize } from '../../results/index.js';
 import { tarballName, writeResultsTarball } from '../../results/tarball.js';
 import { createKubeClient, type KubeClient } from './api/client.js';
 import { resolveKubeconfig } from './api/kubeconfig.js';
@@ -68,13 +68,6 @@ async function loadPlugins(dir: string): Promise<PluginDefinition[]> {
     );
   }
   return plugins;
-}
-
-/** Writes sonobuoy_results.yaml and gives the verdict per node (the whole tree for a Job). */
-async function postProcess(root: string, plugin: PluginDefinition): Promise<PluginVerdicts> {
-  const item = await postProcessPlugin(root, plugin);
-  await writePluginResults(root, plugin, item);
-  return (node) => summarize(item, plugin.driver === 'Job' ? undefined : node);
 }
 
 /** Runs the aggregator pod's work; resolves to the process exit code. */
@@ -133,7 +126,7 @@ export async function runKubernetesAggregator(
           plugins,
           config: runConfig,
           nodes: [],
-          postProcess,
+          postProcess: postProcessAndSummarize,
           logger,
         },
         async (root) => {
@@ -174,7 +167,7 @@ export async function runKubernetesAggregator(
         logger,
         ...(options.signal ? { signal: options.signal } : {}),
       }),
-      postProcess,
+      postProcess: postProcessAndSummarize,
       pack: async (root) => {
         await copyFile(runLog, join(root, 'meta', 'run.log')).catch(() => undefined);
         const created = new Date(clock.now());

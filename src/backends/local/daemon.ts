@@ -15,10 +15,7 @@ import { files, readRecord, writeJsonAtomic } from './store.js';
  * The local aggregator: what Sonobuoy's aggregator pod does, as a detached process that owns
  * one run directory. It exits when the run is complete or when it is told to stop.
  */
-export async function runLocalAggregator(
-  runDir: string,
-  clock: Clock,
-): Promise<number> {
+export async function runLocalAggregator(runDir: string, clock: Clock): Promise<number> {
   // Atomic: `fathom status` in another process must never read a half-written pid.
   await writeJsonAtomic(join(runDir, files.daemonPid), process.pid);
   const record = await readRecord(runDir, '?');
@@ -88,9 +85,6 @@ export async function runLocalAggregator(
 /** Writes sonobuoy_results.yaml and gives the verdict per node (the whole tree for a Job). */
 export async function postProcess(root: string, plugin: PluginDefinition): Promise<PluginVerdicts> {
   // Loaded when the first result is in, not while the aggregator starts (a third of its start-up).
-  const { postProcessPlugin, summarize, writePluginResults } =
-    await import('../../results/index.js');
-  const item = await postProcessPlugin(root, plugin);
-  await writePluginResults(root, plugin, item);
-  return (node) => summarize(item, plugin.driver === 'Job' ? undefined : node);
+  const { postProcessAndSummarize } = await import('../../results/index.js');
+  return postProcessAndSummarize(root, plugin);
 }

@@ -1,4 +1,4 @@
-import { access, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '../../core/schema.js';
@@ -83,15 +83,6 @@ export async function readRecord(dir: string, namespace: string): Promise<LocalR
     throw new FathomError('FATHOM_RUN_NOT_FOUND', `no run in namespace "${namespace}"`, { cause });
   }
   return validatedJson(recordSchema, text, { file });
-}
-
-/** Throws FATHOM_RUN_NOT_FOUND unless the run exists; reads nothing (run.json can be MiBs). */
-export async function assertRunExists(dir: string, namespace: string): Promise<void> {
-  try {
-    await access(join(dir, files.record));
-  } catch (cause) {
-    throw new FathomError('FATHOM_RUN_NOT_FOUND', `no run in namespace "${namespace}"`, { cause });
-  }
 }
 
 /**
