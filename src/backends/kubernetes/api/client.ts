@@ -271,7 +271,7 @@ export function createKubeClient(
 
 /** `/api/v1/namespaces/<ns>/<resource>[/<name>]` and the apps/rbac equivalents. */
 export function resourcePath(
-  group: '' | 'apps' | 'rbac.authorization.k8s.io',
+  group: '' | 'apps' | 'rbac.authorization.k8s.io' | 'coordination.k8s.io',
   resource: string,
   namespace?: string,
   name?: string,
