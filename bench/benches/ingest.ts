@@ -107,7 +107,7 @@ export const ingestBench: Bench = {
   async run(log): Promise<BenchResult> {
     const dir = await mkdtemp(join(tmpdir(), 'fathom-bench-ingest-'));
     try {
-      const ca = await createRunCa();
+      const ca = await createRunCa({ now: Date.now() });
       const serverPair = await ca.serverCert(['127.0.0.1']);
       const clientPair = await ca.clientCert(PLUGIN);
 

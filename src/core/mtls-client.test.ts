@@ -28,7 +28,7 @@ async function namesServer(ca: Awaited<ReturnType<typeof createRunCa>>): Promise
 
 describe('mTLS server and client', () => {
   it("tells the handler the client certificate's names; a client from another CA gets no connection", async () => {
-    const ca = await createRunCa();
+    const ca = await createRunCa({ now: Date.now() });
     server = await namesServer(ca);
     const client = createMtlsClient(server.url, {
       caPem: ca.caPem,
@@ -36,7 +36,7 @@ describe('mTLS server and client', () => {
     });
     const res = await client.request({ method: 'GET', path: '/' });
     expect(JSON.parse(res.body.toString())).toEqual({ names: ['e2e'] });
-    const other = await createRunCa();
+    const other = await createRunCa({ now: Date.now() });
     const stranger = createMtlsClient(server.url, {
       caPem: ca.caPem,
       ...(await other.clientCert('e2e')),
@@ -45,9 +45,9 @@ describe('mTLS server and client', () => {
   });
 
   it('swaps CA and server pair with setTls: old clients are refused, new ones served', async () => {
-    const ca = await createRunCa();
+    const ca = await createRunCa({ now: Date.now() });
     server = await namesServer(ca);
-    const next = await createRunCa();
+    const next = await createRunCa({ now: Date.now() });
     server.setTls({ caPem: next.caPem, ...(await next.serverCert(['127.0.0.1'])) });
     const old = createMtlsClient(server.url, { caPem: ca.caPem, ...(await ca.clientCert('a')) });
     await expect(old.request({ method: 'GET', path: '/' })).rejects.toThrow();
@@ -60,9 +60,9 @@ describe('mTLS server and client', () => {
   });
 
   it('a client on a TLS directory reads the files on every request, so a renewal takes effect', async () => {
-    const ca = await createRunCa();
+    const ca = await createRunCa({ now: Date.now() });
     server = await namesServer(ca);
-    const other = await createRunCa();
+    const other = await createRunCa({ now: Date.now() });
     await writeTlsDir(dir, { caPem: other.caPem, ...(await other.clientCert('e2e')) });
     const client = createMtlsClient(server.url, tlsDirSource(dir));
     await expect(client.request({ method: 'GET', path: '/' })).rejects.toThrow();

@@ -52,7 +52,7 @@ afterEach(async () => {
 
 describe('run CA persistence', () => {
   it('saves the CA with mode 0600 and no leftovers; the loaded CA is trusted where the original was', async () => {
-    const original = await createRunCa();
+    const original = await createRunCa({ now: Date.now() });
     const path = join(dir, 'ca.json');
     await saveRunCa(original, path);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
@@ -67,7 +67,7 @@ describe('run CA persistence', () => {
       expect(await server.get(original.caPem, await original.clientCert('e2e'))).toBe('ok');
       expect(await server.get(restored.caPem, await restored.clientCert('e2e'))).toBe('ok');
       // Another CA's certificates still fail.
-      const stranger = await createRunCa();
+      const stranger = await createRunCa({ now: Date.now() });
       await expect(server.get(original.caPem, await stranger.clientCert('e2e'))).rejects.toThrow();
     } finally {
       await server.close();
@@ -77,7 +77,7 @@ describe('run CA persistence', () => {
   it('replaces an existing state file atomically, keeping mode 0600', async () => {
     const path = join(dir, 'ca.json');
     await writeFile(path, 'old', { mode: 0o644 });
-    const ca = await createRunCa();
+    const ca = await createRunCa({ now: Date.now() });
     await saveRunCa(ca, path);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await loadRunCa(path)).caPem).toBe(ca.caPem);
@@ -91,8 +91,8 @@ describe('run CA persistence', () => {
     await expect(loadRunCa(join(dir, 'bad.json'))).rejects.toMatchObject({
       code: 'FATHOM_TLS_INVALID',
     });
-    const a = (await createRunCa()).exportState();
-    const b = (await createRunCa()).exportState();
+    const a = (await createRunCa({ now: Date.now() })).exportState();
+    const b = (await createRunCa({ now: Date.now() })).exportState();
     await expect(restoreRunCa({ ...a, caKeyPem: b.caKeyPem })).rejects.toThrow(
       /key does not belong/,
     );
@@ -115,7 +115,7 @@ describe('run CA validity and renewal', () => {
   });
 
   it('a renewed CA keeps its key: certificates from before and after verify under either', async () => {
-    const before = await createRunCa();
+    const before = await createRunCa({ now: Date.now() });
     const after = await before.renewed({ now: Date.now(), validForMs: 72 * HOUR });
     expect(after.caPem).not.toBe(before.caPem);
     expect(after.notAfter).toBeGreaterThan(before.notAfter);

@@ -18,7 +18,7 @@ function get(port: number, options: https.RequestOptions): Promise<string> {
 
 describe('per-run CA', () => {
   it('issues SEC1 client keys named after the plugin, accepted over mutual TLS', async () => {
-    const ca = await createRunCa();
+    const ca = await createRunCa({ now: Date.now() });
     const server = await ca.serverCert(['127.0.0.1', 'localhost']);
     const client = await ca.clientCert('node-inventory');
     expect(client.keyPem).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
@@ -47,7 +47,7 @@ describe('per-run CA', () => {
       // Without a client certificate the handshake is refused.
       await expect(get(port, { ca: ca.caPem })).rejects.toThrow();
       // A certificate from another run's CA is refused too.
-      const other = await (await createRunCa()).clientCert('node-inventory');
+      const other = await (await createRunCa({ now: Date.now() })).clientCert('node-inventory');
       await expect(
         get(port, { ca: ca.caPem, cert: other.certPem, key: other.keyPem }),
       ).rejects.toThrow();

@@ -38,9 +38,10 @@ export interface RunCaState {
 }
 
 export interface CaOptions {
-  /** Validity from now; Sonobuoy uses 48 h. */
+  /** Validity from `now`; Sonobuoy uses 48 h. */
   validForMs?: number;
-  now?: number;
+  /** The caller's clock reading: certificates start (and end) relative to it. */
+  now: number;
 }
 
 async function sec1Pem(key: CryptoKey): Promise<string> {
@@ -172,14 +173,14 @@ export async function createCertificateAuthority(
   options: CertificateAuthorityOptions,
 ): Promise<CertificateAuthority> {
   const caKeys = await generateKeys();
-  const validity = { now: options.now ?? Date.now(), validForMs: options.validForMs ?? 48 * HOUR };
+  const validity = { now: options.now, validForMs: options.validForMs ?? 48 * HOUR };
   return authority(await selfSigned(options.name, caKeys, validity), caKeys);
 }
 
 /** Makes a fresh in-memory CA, as Sonobuoy's aggregator does at start. */
-export async function createRunCa(options: CaOptions = {}): Promise<RunCa> {
+export async function createRunCa(options: CaOptions): Promise<RunCa> {
   const caKeys = await generateKeys();
-  const validity = { now: options.now ?? Date.now(), validForMs: options.validForMs ?? 48 * HOUR };
+  const validity = { now: options.now, validForMs: options.validForMs ?? 48 * HOUR };
   return runCa(await selfSigned(RUN_CA_NAME, caKeys, validity), caKeys);
 }
 

@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe('TLS material as files', () => {
   it('writes a 0700 directory of 0600 files and reads them back', async () => {
-    const ca = await createRunCa();
+    const ca = await createRunCa({ now: Date.now() });
     const client = await ca.clientCert('e2e');
     const tls = join(dir, 'tls', 'e2e');
     await writeTlsDir(tls, { caPem: ca.caPem, ...client });
@@ -28,7 +28,7 @@ describe('TLS material as files', () => {
   });
 
   it('refuses a key that does not belong to the certificate, and a missing file', async () => {
-    const ca = await createRunCa();
+    const ca = await createRunCa({ now: Date.now() });
     const a = await ca.clientCert('e2e');
     const b = await ca.clientCert('e2e');
     await writeTlsDir(dir, { caPem: ca.caPem, certPem: a.certPem, keyPem: b.keyPem });

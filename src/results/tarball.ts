@@ -32,6 +32,11 @@ export function tarballName(date: Date, uuid: string): string {
   return `${stamp}_sonobuoy_${uuid}.tar.gz`;
 }
 
+/** What `retrieve --partial` names its tarball: the run's name with `_partial`. */
+export function partialTarballName(date: Date, uuid: string): string {
+  return tarballName(date, uuid).replace(/\.tar\.gz$/, '_partial.tar.gz');
+}
+
 /** Relative paths of every directory and regular file under `dir`, parents first, names sorted. */
 async function listTree(dir: string, skip: ReadonlySet<string>): Promise<string[]> {
   const out: string[] = [];

@@ -11,7 +11,7 @@ import type { Env, WorkerMode } from './config.js';
 let base: Record<string, string>;
 
 beforeAll(async () => {
-  const ca = await createRunCa();
+  const ca = await createRunCa({ now: Date.now() });
   const client = await ca.clientCert('e2e');
   base = {
     AGGREGATOR_URL: 'https://10.0.0.5:8080',
@@ -37,7 +37,7 @@ describe('loadWorkerConfig: FATHOM_TLS_DIR', () => {
   it('reads the CA and client pair from the directory, ahead of the env variables', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fathom-worker-tls-'));
     try {
-      const ca = await createRunCa();
+      const ca = await createRunCa({ now: Date.now() });
       const client = await ca.clientCert('e2e');
       await writeTlsDir(dir, { caPem: ca.caPem, ...client });
       const { CA_CERT: _ca, CLIENT_CERT: _cert, CLIENT_KEY: _key, ...noPems } = base;

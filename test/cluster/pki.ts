@@ -42,7 +42,8 @@ export async function createClusterPki(options: ClusterPkiOptions = {}): Promise
   const ca = await createCertificateAuthority({
     name: 'CN=fathom-test-cluster-ca',
     validForMs: options.validForMs ?? 30 * 24 * 3_600_000,
-    ...(options.now !== undefined ? { now: options.now } : {}),
+    // Real TLS checks dates against the real time: a test cluster starts from it.
+    now: options.now ?? Date.now(),
   });
   return {
     caPem: ca.caPem,

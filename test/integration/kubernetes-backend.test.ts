@@ -310,7 +310,7 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
       'reading',
     );
     const token = Buffer.from(secret.data.token!, 'base64').toString();
-    const ca = await createRunCa();
+    const ca = await createRunCa({ now: Date.now() });
     const tarPath = join(dir, 'results.tar.gz');
     const bytes = randomBytes(300_000);
     await writeFile(tarPath, bytes);

@@ -49,7 +49,7 @@ describe.skipIf(!cluster || !ip)(
     beforeAll(async () => {
       admin = createKubeClient(resolveKubeconfig({ kubeconfig: cluster!.kubeconfig }));
       http = await kubeHttpFromKubeconfig(cluster!.kubeconfig);
-      const ca = await createRunCa();
+      const ca = await createRunCa({ now: Date.now() });
       const tls = await ca.serverCert([ip!]);
       kubelet = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
         const url = new URL(req.url ?? '/', 'https://kubelet');

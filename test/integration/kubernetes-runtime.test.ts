@@ -150,7 +150,7 @@ describe.skipIf(!cluster)(
       );
       sa = await tokenClient('fathom-aggregator');
       clock = new ManualClock(Date.now());
-      ca = await createRunCa();
+      ca = await createRunCa({ now: Date.now() });
       runtime = new KubernetesPluginRuntime({
         client: sa,
         config: {

@@ -37,7 +37,7 @@ export interface MtlsRecorder {
 export async function startMtlsRecorder(
   options: { plugin?: string; fallback?: Answer } = {},
 ): Promise<MtlsRecorder> {
-  const ca = await createRunCa();
+  const ca = await createRunCa({ now: Date.now() });
   const server = await ca.serverCert(['127.0.0.1']);
   const client = await ca.clientCert(options.plugin ?? 'e2e');
   const requests: RecordedRequest[] = [];

@@ -14,7 +14,7 @@ import { createRunCa } from '../../core/pki.js';
 import { parsePluginDocuments } from '../../plugin/loader.js';
 import type { PluginDefinition } from '../../plugin/types.js';
 import { postProcessAndSummarize } from '../../results/index.js';
-import { tarballName, writeResultsTarball } from '../../results/tarball.js';
+import { partialTarballName, tarballName, writeResultsTarball } from '../../results/tarball.js';
 import { createKubeClient, type KubeClient } from './api/client.js';
 import { resolveKubeconfig } from './api/kubeconfig.js';
 import { AGGREGATOR_CONFIG_DIR, AGGREGATOR_OUTPUT_DIR, AGGREGATOR_PLUGINS_DIR } from './names.js';
@@ -130,10 +130,7 @@ export async function runKubernetesAggregator(
           logger,
         },
         async (root) => {
-          const name = tarballName(new Date(clock.now()), config.uuid).replace(
-            /\.tar\.gz$/,
-            '_partial.tar.gz',
-          );
+          const name = partialTarballName(new Date(clock.now()), config.uuid);
           const path = join(outputDir, `.${name}`);
           return { name, path, ...(await writeResultsTarball(root, path)) };
         },

@@ -34,7 +34,7 @@ function get(path: string, token?: string): Promise<{ status: number; body: Buff
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fathom-results-server-'));
-  const ca = await createRunCa();
+  const ca = await createRunCa({ now: Date.now() });
   caPem = ca.caPem;
   server = await startResultsServer({
     host: '127.0.0.1',

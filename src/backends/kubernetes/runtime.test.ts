@@ -168,22 +168,27 @@ describe('createStatusAnnotationWriter', () => {
   });
 });
 
+/** A runtime for the run `0123abcd-…` in namespace fathom, talking to `client`. */
+function runtimeFor(client: KubeClient): KubernetesPluginRuntime {
+  return new KubernetesPluginRuntime({
+    client,
+    config: {
+      uuid: '0123abcd-4567-89ef-0123-456789abcdef',
+      namespace: 'fathom',
+      image: 'fathom:test',
+      imagePullPolicy: 'IfNotPresent',
+      kubernetesVersion: 'v1.36.3',
+    },
+    owner: { name: 'fathom-aggregator', uid: 'uid-1' },
+    clock: new ManualClock(),
+    logger: pino({ level: 'silent' }),
+  });
+}
+
 describe('KubernetesPluginRuntime.launch', () => {
   it('gives each host-network plugin its own progress port, so relays on one node do not collide', async () => {
     const { received, client } = await apiServer([answer(201)]);
-    const runtime = new KubernetesPluginRuntime({
-      client,
-      config: {
-        uuid: '0123abcd-4567-89ef-0123-456789abcdef',
-        namespace: 'fathom',
-        image: 'fathom:test',
-        imagePullPolicy: 'IfNotPresent',
-        kubernetesVersion: 'v1.36.3',
-      },
-      owner: { name: 'fathom-aggregator', uid: 'uid-1' },
-      clock: new ManualClock(),
-      logger: pino({ level: 'silent' }),
-    });
+    const runtime = runtimeFor(client);
     const plugins = parsePluginDocuments(
       [
         'sonobuoy-config: {driver: DaemonSet, plugin-name: logs, result-format: raw}',
@@ -224,19 +229,7 @@ describe('KubernetesPluginRuntime.launch', () => {
 describe('KubernetesPluginRuntime.renewCredentials', () => {
   it("patches the plugin's Secret with the renewed CA and client pair", async () => {
     const { received, client } = await apiServer([answer(200)]);
-    const runtime = new KubernetesPluginRuntime({
-      client,
-      config: {
-        uuid: '0123abcd-4567-89ef-0123-456789abcdef',
-        namespace: 'fathom',
-        image: 'fathom:test',
-        imagePullPolicy: 'IfNotPresent',
-        kubernetesVersion: 'v1.36.3',
-      },
-      owner: { name: 'fathom-aggregator', uid: 'uid-1' },
-      clock: new ManualClock(),
-      logger: pino({ level: 'silent' }),
-    });
+    const runtime = runtimeFor(client);
     const [plugin] = parsePluginDocuments(
       'sonobuoy-config: {driver: Job, plugin-name: e2e, result-format: junit}\nspec: {name: plugin, image: i, command: [sh]}',
       'e2e.yaml',

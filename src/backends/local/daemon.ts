@@ -1,7 +1,7 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { runAggregation, type PluginVerdicts } from '../../aggregation/run.js';
+import { runAggregation, type PluginVerdicts, type RunConfig } from '../../aggregation/run.js';
 import type { Clock } from '../../core/clock.js';
 import type { PluginDefinition } from '../../plugin/types.js';
 import { NodeHostClient } from './nodehost/client.js';
@@ -9,7 +9,7 @@ import { socketPathOf } from './nodehost/protocol.js';
 import { startNodeHost } from './nodehost/spawn.js';
 import { PidRegistry } from './process/pidfile.js';
 import { LocalPluginRuntime } from './runtime.js';
-import { files, readRecord, writeJsonAtomic } from './store.js';
+import { files, readRecord, writeJsonAtomic, type LocalRunRecord } from './store.js';
 
 /**
  * The local aggregator: what Sonobuoy's aggregator pod does, as a detached process that owns
@@ -46,15 +46,7 @@ export async function runLocalAggregator(runDir: string, clock: Clock): Promise<
     const outcome = await runAggregation({
       runtime,
       plugins: record.plugins,
-      config: {
-        uuid: record.uuid,
-        namespace: record.namespace,
-        timeoutMs: record.timeoutMs,
-        maxResultBytes: record.maxResultBytes,
-        bindHost: '127.0.0.1',
-        bindPort: 0,
-        advertiseHost: '127.0.0.1',
-      },
+      config: runConfigOf(record),
       outputDir: join(runDir, files.results),
       journalFile: join(runDir, files.journal),
       clock,
@@ -80,6 +72,19 @@ export async function runLocalAggregator(runDir: string, clock: Clock): Promise<
     await runtime.close();
     logger.flush();
   }
+}
+
+/** A local run's settings as the aggregator takes them: everything on loopback, any free port. */
+export function runConfigOf(record: LocalRunRecord): RunConfig {
+  return {
+    uuid: record.uuid,
+    namespace: record.namespace,
+    timeoutMs: record.timeoutMs,
+    maxResultBytes: record.maxResultBytes,
+    bindHost: '127.0.0.1',
+    bindPort: 0,
+    advertiseHost: '127.0.0.1',
+  };
 }
 
 /** Writes sonobuoy_results.yaml and gives the verdict per node (the whole tree for a Job). */

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../core/clock.js';
+import type { ClusterNode } from '../../core/nodes.js';
 import { createRunCa } from '../../core/pki.js';
 import { readTlsDir } from '../../core/tls-files.js';
 import { parsePluginDocuments } from '../../plugin/loader.js';
@@ -45,31 +46,40 @@ afterEach(async () => {
   await rm(runDir, { recursive: true, force: true });
 });
 
+/** A runtime over `runDir` whose node host runs in this process (real sockets, real workers). */
+function hostedRuntime(nodes: readonly ClusterNode[]): {
+  host: NodeHost;
+  runtime: LocalPluginRuntime;
+} {
+  const host = new NodeHost(systemClock);
+  const socketPath = join(runDir, 'host.sock');
+  const runtime = new LocalPluginRuntime({
+    runDir,
+    nodes,
+    host: new NodeHostClient({
+      socketPath,
+      clock: systemClock,
+      start: async () => {
+        await host.listen(socketPath);
+        return { pid: process.pid };
+      },
+    }),
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+    terminatedGraceMs: 0,
+    workerPollInterval: '1s',
+  });
+  return { host, runtime };
+}
+
 describe('local runtime: worker keys', () => {
   it.skipIf(!available(existsSync('/proc/self/environ'), 'no /proc/self/environ (not Linux)'))(
     'gives the worker its key as a 0600 file the plugin is not told about, never in env',
     async () => {
       const plugin = parsePluginDocuments(PLUGIN, '<test>').plugins[0]!;
       // The real node host, in this process: the worker is an instance in it, not a process.
-      const host = new NodeHost(systemClock);
-      const socketPath = join(runDir, 'host.sock');
-      const runtime = new LocalPluginRuntime({
-        runDir,
-        nodes: [{ name: 'node-1', labels: {} }],
-        host: new NodeHostClient({
-          socketPath,
-          clock: systemClock,
-          start: async () => {
-            await host.listen(socketPath);
-            return { pid: process.pid };
-          },
-        }),
-        clock: systemClock,
-        logger: pino({ level: 'silent' }),
-        terminatedGraceMs: 0,
-        workerPollInterval: '1s',
-      });
-      const ca = await createRunCa();
+      const { host, runtime } = hostedRuntime([{ name: 'node-1', labels: {} }]);
+      const ca = await createRunCa({ now: Date.now() });
       const clientCert = await ca.clientCert('keys');
       try {
         await runtime.launch(plugin, {
@@ -159,25 +169,8 @@ podSpec: {nodeSelector: {pool: gpu}}
         taints: [{ key: 'gpu', value: 'true', effect: 'NoExecute' as const }],
       },
     ];
-    const host = new NodeHost(systemClock);
-    const socketPath = join(runDir, 'host.sock');
-    const runtime = new LocalPluginRuntime({
-      runDir,
-      nodes,
-      host: new NodeHostClient({
-        socketPath,
-        clock: systemClock,
-        start: async () => {
-          await host.listen(socketPath);
-          return { pid: process.pid };
-        },
-      }),
-      clock: systemClock,
-      logger: pino({ level: 'silent' }),
-      terminatedGraceMs: 0,
-      workerPollInterval: '1s',
-    });
-    const ca = await createRunCa();
+    const { host, runtime } = hostedRuntime(nodes);
+    const ca = await createRunCa({ now: Date.now() });
     const context = async (name: string) => ({
       runId: 'r1',
       aggregatorUrl: 'https://127.0.0.1:1',

@@ -31,7 +31,7 @@ const client = (): NodeHostClient => {
 async function workerEnv(name: string, overrides: Record<string, string> = {}) {
   const results = join(dir, name, 'results');
   await mkdir(results, { recursive: true });
-  const ca = await createRunCa();
+  const ca = await createRunCa({ now: Date.now() });
   const tls = join(dir, name, 'tls');
   await writeTlsDir(tls, { caPem: ca.caPem, ...(await ca.clientCert(name)) });
   return {
