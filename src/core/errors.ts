@@ -154,6 +154,23 @@ export const errorCatalogue = {
       "A file fathom wrote and reads back (a local run's run.json or status.json, the Kubernetes run config) is corrupt or not of this version; the message names the file and field.",
     action: 'Fix the named field; `fathom delete` still removes a run whose state is corrupt.',
   },
+  FATHOM_WORKLOAD_INVALID: {
+    kind: 'input',
+    summary:
+      'A workload (containers to place on a node) is malformed: the message names the workload and field.',
+    action: 'Fix the named field of the session component or check agent that produced it.',
+  },
+  FATHOM_WORKLOAD_EXISTS: {
+    kind: 'conflict',
+    summary: 'A workload of that name is already placed.',
+    action: 'Remove the old workload first, or choose another name.',
+  },
+  FATHOM_STORE_INVALID: {
+    kind: 'input',
+    summary:
+      "A key, collection or value given to fathom's durable store is malformed or over its size limit.",
+    action: 'Use DNS-label names and keep a stored value under 512 KiB.',
+  },
   FATHOM_UPLOAD_FAILED: {
     kind: 'unavailable',
     summary: 'The worker could not deliver its result to the aggregator after retrying.',
