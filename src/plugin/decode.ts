@@ -15,8 +15,9 @@ import {
   pluginNameProblem,
   yamlContentError,
 } from './names.js';
-import type { JsonSizeProblem } from './limits.js';
-import { configYamlProblem, formatBytes, jsonSize, pluginLimits } from './limits.js';
+import type { JsonSizeProblem } from '../core/bounded.js';
+import { formatBytes, jsonSize } from '../core/bounded.js';
+import { configYamlProblem, pluginLimits } from './limits.js';
 import type { DocContext, FieldPath } from '../core/yaml-locate.js';
 import { fieldError, locatedMessage, positionOf } from '../core/yaml-locate.js';
 

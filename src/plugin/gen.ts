@@ -1,12 +1,7 @@
 import path from 'node:path';
 import { FathomError } from '../core/errors.js';
-import {
-  configYamlProblem,
-  formatBytes,
-  pluginLimits,
-  readFileAtMost,
-  tooLarge,
-} from './limits.js';
+import { formatBytes, readFileAtMost } from '../core/bounded.js';
+import { configYamlProblem, pluginLimits, tooLarge } from './limits.js';
 import { defaultTolerations } from './tolerations.js';
 import type { Driver } from './types.js';
 import {

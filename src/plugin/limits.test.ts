@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FathomError } from '../core/errors.js';
-import { collectAtMost, jsonSize, pluginLimits } from './limits.js';
+import { collectAtMost } from '../core/bounded.js';
+import { pluginLimits } from './limits.js';
 import { loadPluginPaths, parsePluginDocuments } from './loader.js';
 
 const builtinDir = fileURLToPath(new URL('../../plugins', import.meta.url));
@@ -218,28 +219,5 @@ describe('plugin field limits', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('jsonSize', () => {
-  it('is the size of JSON.stringify(value, null, 2)', () => {
-    const values: unknown[] = [
-      {},
-      [],
-      'é"\n',
-      { a: [1, true, null, { b: 'c' }], 'k"y': [] },
-      [[[]], { x: { y: { z: 'deep' } } }],
-    ];
-    for (const v of values) {
-      const exact = Buffer.byteLength(JSON.stringify(v, null, 2));
-      const size = jsonSize(v, Infinity, 64);
-      expect(size).toBe(exact);
-    }
-  });
-
-  it('stops at the budget or the depth', () => {
-    expect(jsonSize({ a: 'x'.repeat(100) }, 50, 64)).toBe('bytes');
-    expect(jsonSize([[[1]]], Infinity, 2)).toBe('depth');
-    expect(jsonSize([[1]], Infinity, 2)).toBeTypeOf('number');
   });
 });

@@ -4,15 +4,8 @@ import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import { FathomError } from '../core/errors.js';
 import type { PluginDefinition } from './types.js';
 import { decodePlugin } from './decode.js';
-import {
-  checkPluginText,
-  collectAtMost,
-  formatBytes,
-  jsonSize,
-  pluginLimits,
-  readFileAtMost,
-  tooLarge,
-} from './limits.js';
+import { collectAtMost, formatBytes, jsonSize, readFileAtMost } from '../core/bounded.js';
+import { checkPluginText, pluginLimits, tooLarge } from './limits.js';
 import { deepFreeze, pluginNameProblem } from './names.js';
 import { syntaxError } from '../core/yaml-locate.js';
 

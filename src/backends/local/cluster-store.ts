@@ -10,7 +10,7 @@ import { Type } from '../../core/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import { validated } from '../../core/validated.js';
-import { formatBytes, MiB, readFileAtMost } from '../../plugin/limits.js';
+import { formatBytes, MiB, readFileAtMost } from '../../core/bounded.js';
 import { deepFreeze } from '../../plugin/names.js';
 import type { ClusterNode } from '../../core/nodes.js';
 import {

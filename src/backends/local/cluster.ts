@@ -6,7 +6,7 @@ import {
   MiB,
   readFileAtMost,
   yamlShapeProblem,
-} from '../../plugin/limits.js';
+} from '../../core/bounded.js';
 import type { ClusterNode, Taint, TaintEffect } from '../../core/nodes.js';
 
 /** The simulated nodes of a local run. */
