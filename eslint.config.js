@@ -6,11 +6,12 @@ import fathom from './eslint/arrows.js';
 /**
  * Imports between domains that the architecture allows (everything else sideways is an error):
  * a run is made of plugins; the worker writes the exit-code file that the results reader turns
- * into a verdict.
+ * into a verdict; a check may be an object's kstatus or a plugin whose results are read.
  */
 const sideways = {
   aggregation: ['plugin'],
   worker: ['results'],
+  checks: ['status', 'plugin', 'results'],
 };
 
 export default tseslint.config(
