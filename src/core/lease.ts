@@ -71,10 +71,19 @@ export interface ElectorOptions {
   readonly retryMs?: number;
 }
 
-/** What an elector reports: leading, or following whom (the holder and its address). */
+/**
+ * What an elector reports: leading, or following whom (the holder and its address). `term` is
+ * the lease's transition count: it grows with every change of holder, so it fences the work of
+ * an older leader (whoever sees a higher term ignores a lower one).
+ */
 export type Leadership =
-  | { readonly role: 'leader' }
-  | { readonly role: 'follower'; readonly holder: string; readonly address: string }
+  | { readonly role: 'leader'; readonly term: number }
+  | {
+      readonly role: 'follower';
+      readonly holder: string;
+      readonly address: string;
+      readonly term: number;
+    }
   | { readonly role: 'unknown'; readonly error: string };
 
 /**
@@ -90,8 +99,9 @@ export async function* elect(
   const retryMs = options.retryMs ?? 2_000;
   const { clock, store, name, identity } = options;
   let last = '';
-  /** When this elector last wrote the lease, while it leads. */
+  /** When this elector last wrote the lease, while it leads, and its term. */
   let renewed: number | undefined;
+  let term = 0;
   while (!signal.aborted) {
     let state: Leadership;
     try {
@@ -103,6 +113,7 @@ export async function* elect(
           role: 'follower',
           holder: current!.record.holder,
           address: current!.record.address,
+          term: current!.record.transitions,
         };
       } else {
         const record = nextLease(now, identity, options.address ?? '', durationMs, current?.record);
@@ -111,7 +122,10 @@ export async function* elect(
           : await store.create(name, record);
         // A lost compare-and-swap means someone else wrote first: look again next round.
         renewed = won ? now : undefined;
-        state = won ? { role: 'leader' } : { role: 'unknown', error: 'lost a race for the lease' };
+        term = record.transitions;
+        state = won
+          ? { role: 'leader', term }
+          : { role: 'unknown', error: 'lost a race for the lease' };
       }
     } catch (err) {
       // The store did not answer: a leader keeps leading while its last renewal is surely
@@ -119,7 +133,7 @@ export async function* elect(
       const stillValid = renewed !== undefined && clock.now() < renewed + durationMs - retryMs;
       if (!stillValid) renewed = undefined;
       state = stillValid
-        ? { role: 'leader' }
+        ? { role: 'leader', term }
         : { role: 'unknown', error: err instanceof Error ? err.message : String(err) };
     }
     const key = JSON.stringify(state);

@@ -68,11 +68,13 @@ describe.skipIf(!cluster)(
         await first(elect({ ...options, identity: 'a', address: '10.0.0.7:5005' }, stop.signal)),
       ).toEqual({
         role: 'leader',
+        term: 0,
       });
       expect(await first(elect({ ...options, identity: 'b' }, stop.signal))).toEqual({
         role: 'follower',
         holder: 'a',
         address: '10.0.0.7:5005',
+        term: 0,
       });
       stop.abort();
     });

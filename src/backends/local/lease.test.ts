@@ -67,9 +67,14 @@ describe('leader election over the local store', () => {
     const stopA = new AbortController();
     const stopB = new AbortController();
     const a = follow(elect({ ...options, identity: 'a', address: '10.0.0.1:5005' }, stopA.signal));
-    expect(await a()).toEqual({ role: 'leader' });
+    expect(await a()).toEqual({ role: 'leader', term: 0 });
     const b = follow(elect({ ...options, identity: 'b' }, stopB.signal));
-    expect(await b()).toEqual({ role: 'follower', holder: 'a', address: '10.0.0.1:5005' });
+    expect(await b()).toEqual({
+      role: 'follower',
+      holder: 'a',
+      address: '10.0.0.1:5005',
+      term: 0,
+    });
 
     stopA.abort(); // the leader goes away without a word
     let changed: Leadership | undefined;
@@ -77,7 +82,7 @@ describe('leader election over the local store', () => {
     await retries(clock, 7, 2_000); // 14 s: still a's lease, b keeps following (nothing new)
     expect(changed).toBeUndefined();
     await retries(clock, 1, 2_000); // 16 s: expired
-    expect(await next).toEqual({ role: 'leader' });
+    expect(await next).toEqual({ role: 'leader', term: 1 }); // a new holder: a higher term
     expect((await store.get('dispatch'))!.record).toMatchObject({ holder: 'b', transitions: 1 });
     stopB.abort();
   });
@@ -98,7 +103,7 @@ describe('leader election over the local store', () => {
         stop.signal,
       ),
     );
-    expect(await a()).toEqual({ role: 'leader' });
+    expect(await a()).toEqual({ role: 'leader', term: 0 });
     down = true;
     let changed: Leadership | undefined;
     const next = a().then((l) => (changed = l));
