@@ -29,6 +29,16 @@ const statsSchema = Type.Object({
   TotalErrors: Type.Optional(Type.Number({ minimum: 0 })),
 });
 
+const runSchema = Type.Object({
+  status: Type.Enum(['ok', 'warning', 'critical', 'unknown'] as const),
+  message: Type.String({ maxLength: 1024 }),
+  startedAt: Type.Number({ minimum: 0 }),
+  durationMs: Type.Number({ minimum: 0 }),
+});
+
+/** The last run of a check instance as an agent reports it (fathom's extension). */
+export type LastRun = Static<typeof runSchema>;
+
 /** A status POST body. Unknown fields are ignored, as Go's decoder does. */
 export const nodeStatusSchema = Type.Object({
   last_change: Type.Number(),
@@ -39,6 +49,7 @@ export const nodeStatusSchema = Type.Object({
   labels: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 63 }))),
   stats: Type.Optional(Type.Record(Type.String(), statsSchema)),
   workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
+  runs: Type.Optional(Type.Record(Type.String(), runSchema)),
 });
 
 export type NodeStatus = Static<typeof nodeStatusSchema>;
@@ -64,8 +75,13 @@ export interface StateResponse {
     readonly name: string;
     readonly configs: readonly StateNodeConfig[];
     readonly stats?: RunnerStatsMap;
+    /** fathom: each instance's last run on that node. */
+    readonly runs?: Readonly<Record<string, LastRun>>;
   }[];
   readonly dangling: readonly CheckConfig[];
+  /** fathom: the leader's identity and term. */
+  readonly leader?: string;
+  readonly term?: number;
 }
 
 export interface RebalanceResponse {

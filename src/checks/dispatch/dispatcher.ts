@@ -100,6 +100,7 @@ export class Dispatcher {
     );
     if (status.labels) node.labels = status.labels;
     if (status.stats) node.stats = status.stats;
+    if (status.runs) node.runs = status.runs;
     if (status.workers) node.workers = status.workers;
     if (status.last_change === HEARTBEAT_ONLY) return true;
     if (node.lastConfigChange === status.last_change) return true;
@@ -132,6 +133,7 @@ export class Dispatcher {
         config: this.state.configs.get(d)!,
       })),
       ...(Object.keys(n.stats).length ? { stats: n.stats } : {}),
+      ...(Object.keys(n.runs).length ? { runs: n.runs } : {}),
     }));
     const dangling = [...this.state.dangling.values()].map((d) => d.config);
     return { not_running: '', warmup: !this.active, nodes, dangling };

@@ -5,6 +5,7 @@
  * is atomic, no lock needed.
  */
 import type { CheckConfig, RunnerStatsMap } from '../types.js';
+import type { LastRun } from '../wire.js';
 import type { CheckCompatibility, PlacementNode } from './placement.js';
 
 export interface NodeRecord extends PlacementNode {
@@ -18,6 +19,7 @@ export interface NodeRecord extends PlacementNode {
   compat?: CheckCompatibility;
   labels: Readonly<Record<string, string>>;
   stats: RunnerStatsMap;
+  runs: Readonly<Record<string, LastRun>>;
   /** The agent's concurrent runs (utilization divides by it); the original's default is 4. */
   workers: number;
   load: number;
@@ -73,6 +75,7 @@ export class ClusterState {
       nodeType: 0,
       labels: {},
       stats: {},
+      runs: {},
       workers: DEFAULT_WORKERS,
       load: 0,
     };
