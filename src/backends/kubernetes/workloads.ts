@@ -79,11 +79,14 @@ export function createKubeWorkloadRuntime(options: KubeWorkloadOptions): Workloa
     const del = async (seconds: number): Promise<boolean> => {
       try {
         await client.request('DELETE', podPath(name), `deleting ${where(name)}`, {
-          query: { gracePeriodSeconds: seconds },
-          // Only this Pod: another of the same name placed meanwhile is not ours to remove.
-          ...(uid
-            ? { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } }
-            : {}),
+          // All in the body: the API server ignores the query's options when there is one.
+          body: {
+            apiVersion: 'v1',
+            kind: 'DeleteOptions',
+            gracePeriodSeconds: seconds,
+            // Only this Pod: another of the same name placed meanwhile is not ours to remove.
+            ...(uid ? { preconditions: { uid } } : {}),
+          },
         });
         return true;
       } catch (err) {
@@ -227,6 +230,21 @@ async function started(
   }
 }
 
+/** Whether the container of workload `name` is still waiting to start. */
+async function waiting(
+  { client, namespace }: KubeWorkloadOptions,
+  name: string,
+  container: string,
+): Promise<boolean> {
+  const pod = await client.find<RawPod>(
+    resourcePath('', 'pods', namespace, name),
+    `reading Pod ${namespace}/${name}`,
+  );
+  if (!pod || !isWorkloadPod(pod)) return false;
+  const state = workloadStateOf(checkedPod(pod, `Pod ${namespace}/${name}`));
+  return state.containers.some((c) => c.name === container && c.state === 'waiting');
+}
+
 async function* podLogs(
   options: KubeWorkloadOptions,
   name: string,
@@ -248,6 +266,9 @@ async function* podLogs(
     });
   } catch (err) {
     if (signal.aborted) return;
+    // A container that has not started has no output yet: nothing, not an error (as locally);
+    // the kubelet says 400, or a node without one cannot be reached at all.
+    if (isFathomError(err) && (await waiting(options, name, container))) return;
     throw err;
   }
   try {
