@@ -111,8 +111,9 @@ export function workloadContract(ctx: () => WorkloadContext): void {
   it('gives a serving container FATHOM_PORT and names its address', async () => {
     const { runtime, nodes } = ctx();
     const o = owner();
+    // On FATHOM_HOST when the backend names one: the pod runner's pods share one network.
     const server = node(
-      'require("node:http").createServer((q, s) => s.end("port " + process.env.FATHOM_PORT)).listen(Number(process.env.FATHOM_PORT), () => console.log("listening"))',
+      'require("node:http").createServer((q, s) => s.end("port " + process.env.FATHOM_PORT)).listen(Number(process.env.FATHOM_PORT), process.env.FATHOM_HOST, () => console.log("listening"))',
     );
     await runtime.place(
       spec(o, `${o}-srv`, nodes[0], [{ name: 'srv', command: server, port: 8080 }]),
