@@ -1,0 +1,198 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../core/clock.js';
+import { isFathomError } from '../../../core/errors.js';
+import type { WorkloadRuntime, WorkloadSpec } from '../../../core/workload.js';
+import { untilPhase, workloadContract } from '../../../../test/support/workload-contract.js';
+import { files, workloadDirOf } from './files.js';
+import { createLocalWorkloadRuntime } from './runtime.js';
+
+const nodes = ['node-1', 'node-2'] as const;
+let home: string;
+let runtime: WorkloadRuntime;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'fathom-workloads-'));
+  // The system clock: these tests wait on events through watch, never on time.
+  runtime = createLocalWorkloadRuntime({ home, clock: systemClock, nodes });
+});
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+const name = (): string => `w-${randomBytes(4).toString('hex')}`;
+const script = (code: string): readonly [string, ...string[]] => [process.execPath, '-e', code];
+
+async function text(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of chunks) parts.push(c);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Resolves once something accepts connections on `address`, false when it refuses. */
+function accepts(address: string): Promise<boolean> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve) => {
+    const s = connect(Number(port), host);
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('local workloads: the contract', () => {
+  workloadContract(() => ({ runtime, nodes }));
+});
+
+describe('local workloads: another process reads and removes them', () => {
+  it('a second runtime over the same home gets, lists, follows and removes what the first placed', async () => {
+    const other = createLocalWorkloadRuntime({ home, clock: systemClock, nodes });
+    const n = name();
+    const serve =
+      'process.on("SIGTERM", () => process.exit(0)); require("node:http").createServer((q, s) => s.end("up")).listen(Number(process.env.FATHOM_PORT), () => console.log("listening"))';
+    await runtime.place({
+      name: n,
+      owner: n,
+      node: 'node-2',
+      containers: [{ name: 'srv', command: script(serve), port: 1 }],
+    });
+    const seen = await untilPhase(other, n, n, ['Running', 'Failed']);
+    expect(seen).toMatchObject({ phase: 'Running', node: 'node-2' });
+    expect((await other.list(n)).map((w) => w.name)).toEqual([n]);
+    const stop = new AbortController();
+    let said = '';
+    for await (const c of other.logs(n, 'srv', { follow: true, signal: stop.signal })) {
+      said += c.toString('utf8');
+      if (said.includes('listening')) stop.abort();
+    }
+    expect(await accepts(seen.addresses.srv!)).toBe(true);
+
+    expect(await other.remove(n, { graceMs: 5000 })).toBe(true);
+    expect(await accepts(seen.addresses.srv!)).toBe(false);
+    expect(await runtime.get(n)).toBeUndefined();
+    expect(await runtime.remove(n)).toBe(false);
+  });
+
+  it('outlives the process that placed it, and is removed by a process that did not', async () => {
+    const n = name();
+    const module = new URL('./runtime.ts', import.meta.url).pathname;
+    const spec: WorkloadSpec = {
+      name: n,
+      owner: n,
+      node: 'node-1',
+      containers: [
+        {
+          name: 'srv',
+          command: script(
+            'require("node:http").createServer((q, s) => s.end("up")).listen(Number(process.env.FATHOM_PORT))',
+          ),
+          port: 1,
+        },
+      ],
+    };
+    // A real other process places it and exits: its container lives on, nobody supervises it.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { createLocalWorkloadRuntime } from ${JSON.stringify(module)};
+         const r = createLocalWorkloadRuntime({ home: ${JSON.stringify(home)}, clock: { now: Date.now }, nodes: ['node-1'] });
+         await r.place(${JSON.stringify(spec)});
+         process.exit(0);`,
+      ],
+      { stdio: 'inherit' },
+    );
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+    const running = await untilPhase(runtime, n, n, ['Running', 'Failed']);
+    expect(running.phase).toBe('Running');
+    expect(await runtime.remove(n, { graceMs: 5000 })).toBe(true);
+    expect(await accepts(running.addresses.srv!)).toBe(false);
+  });
+});
+
+describe('local workloads: faults', () => {
+  it('a command that does not exist ends Failed as a StartError, and still removes', async () => {
+    const n = name();
+    await runtime.place({
+      name: n,
+      owner: n,
+      node: 'node-1',
+      containers: [{ name: 'main', command: ['/no/such/fathom-command'] }],
+    });
+    const done = await untilPhase(runtime, n, n, ['Failed', 'Succeeded']);
+    expect(done.phase).toBe('Failed');
+    expect(done.containers[0]).toMatchObject({
+      state: 'terminated',
+      reason: 'StartError',
+      message: expect.stringContaining('/no/such/fathom-command'),
+    });
+    expect(await runtime.remove(n)).toBe(true);
+  });
+
+  it('gives a container a minimal environment, not this process', async () => {
+    const n = name();
+    process.env.FATHOM_TEST_LEAK = 'leaked';
+    try {
+      await runtime.place({
+        name: n,
+        owner: n,
+        node: 'node-1',
+        containers: [
+          {
+            name: 'main',
+            command: script('console.log(Object.keys(process.env).sort().join(","))'),
+            env: { MINE: '1' },
+          },
+        ],
+      });
+    } finally {
+      delete process.env.FATHOM_TEST_LEAK;
+    }
+    await untilPhase(runtime, n, n, ['Succeeded', 'Failed']);
+    const keys = (await text(runtime.logs(n, 'main'))).trim().split(',');
+    expect(keys).toContain('MINE');
+    expect(keys).toContain('PATH');
+    expect(keys.filter((k) => !['HOME', 'LANG', 'TMPDIR', 'PATH', 'MINE'].includes(k))).toEqual([]);
+    await runtime.remove(n);
+  });
+
+  it('a corrupt status.json or workload.json is one line naming the file', async () => {
+    const n = name();
+    await runtime.place({
+      name: n,
+      owner: n,
+      node: 'node-1',
+      containers: [{ name: 'main', command: script('') }],
+    });
+    await untilPhase(runtime, n, n, ['Succeeded', 'Failed']);
+    const dir = workloadDirOf(home, n);
+    const oneLine = async (file: string): Promise<string> => {
+      const err: unknown = await runtime.get(n).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isFathomError(err, 'FATHOM_STATE_INVALID')).toBe(true);
+      const message = (err as Error).message;
+      expect(message).toContain(file);
+      expect(message).not.toContain('\n');
+      return message;
+    };
+    const status = join(dir, files.status);
+    await writeFile(status, '{"containers": [');
+    expect(await oneLine(status)).toContain('not JSON');
+
+    const spec = join(dir, files.spec);
+    const good = await readFile(spec, 'utf8');
+    await writeFile(spec, good.replace('"supervisor": ', '"supervisor": "x", "was": '));
+    expect(await oneLine(spec)).toContain(`${spec}: supervisor:`);
+    // Corrupt state does not keep it from being removed.
+    expect(await runtime.remove(n)).toBe(true);
+  });
+});
