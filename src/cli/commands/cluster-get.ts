@@ -31,7 +31,7 @@ export async function getCluster(
       const [{ readCluster }, { fathomHome }, { workloadPods }] = await Promise.all([
         import('../../backends/local/cluster-store.js'),
         import('../../backends/local/store.js'),
-        import('../../backends/local/workloads/pods.js'),
+        import('../../backends/local/workloads/index.js'),
       ]);
       const home = fathomHome(io.env);
       const cluster = await readCluster(home);
