@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterFileOf, createCluster } from '../../backends/local/cluster-store.js';
 import { defaultCluster } from '../../backends/local/cluster.js';
-import { createLocalWorkloadRuntime } from '../../backends/local/workloads/runtime.js';
+import { createLocalWorkloadRuntime, workloadNames } from '../../backends/local/workloads/index.js';
 import { systemClock } from '../../core/clock.js';
 import type { WorkloadRuntime } from '../../core/workload.js';
 import { untilPhase } from '../../../test/support/workload-contract.js';
@@ -25,6 +25,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  // A failed test leaves no process behind.
+  for (const n of await workloadNames(home)) await runtime.remove(n, { graceMs: 1000 });
   await rm(home, { recursive: true, force: true });
 });
 

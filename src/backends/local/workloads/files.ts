@@ -122,15 +122,17 @@ const unknownEnd = (message: string): ContainerStatus & { state: 'terminated' } 
 /**
  * A workload's state from its files. While its supervisor lives, status.json is the truth;
  * once it is gone nobody updates it, so a "running" container whose process is gone has ended
- * with an unknown exit code (as the kubelet reports a container it lost).
+ * with an unknown exit code (as the kubelet reports a container it lost). With `owner`, another
+ * owner's workload is undefined without reading its status.
  */
 export async function readWorkloadState(
   home: string,
   name: string,
   alive: (pid: number | undefined) => boolean,
+  owner?: string,
 ): Promise<WorkloadState | undefined> {
   const record = await readWorkloadFile(home, name);
-  if (!record) return undefined;
+  if (!record || (owner !== undefined && record.spec.owner !== owner)) return undefined;
   const dir = workloadDirOf(home, name);
   const file = join(dir, files.status);
   const text = await readText(file);
@@ -186,14 +188,15 @@ export async function workloadNames(home: string): Promise<string[]> {
   return names.filter(isWorkloadName).sort();
 }
 
-/** Every readable workload's state (all owners), in name order. */
+/** Every workload's state (of `owner`, when given), in name order. */
 export async function readAllWorkloads(
   home: string,
   alive: (pid: number | undefined) => boolean,
+  owner?: string,
 ): Promise<WorkloadState[]> {
   const out: WorkloadState[] = [];
   for (const name of await workloadNames(home)) {
-    const state = await readWorkloadState(home, name, alive);
+    const state = await readWorkloadState(home, name, alive, owner);
     if (state) out.push(state);
   }
   return out;

@@ -9,7 +9,7 @@ import { systemClock } from '../../../core/clock.js';
 import { isFathomError } from '../../../core/errors.js';
 import type { WorkloadRuntime, WorkloadSpec } from '../../../core/workload.js';
 import { untilPhase, workloadContract } from '../../../../test/support/workload-contract.js';
-import { files, workloadDirOf } from './files.js';
+import { files, workloadDirOf, workloadNames } from './files.js';
 import { createLocalWorkloadRuntime } from './runtime.js';
 
 const nodes = ['node-1', 'node-2'] as const;
@@ -22,6 +22,8 @@ beforeAll(async () => {
   runtime = createLocalWorkloadRuntime({ home, clock: systemClock, nodes });
 });
 afterAll(async () => {
+  // A failed test leaves no process behind.
+  for (const n of await workloadNames(home)) await runtime.remove(n, { graceMs: 1000 });
   await rm(home, { recursive: true, force: true });
 });
 
@@ -44,6 +46,17 @@ function accepts(address: string): Promise<boolean> {
   });
 }
 
+/** Running means started: a server's own word says when it listens. */
+async function listening(r: WorkloadRuntime, workload: string): Promise<void> {
+  const stop = new AbortController();
+  let said = '';
+  for await (const c of r.logs(workload, 'srv', { follow: true, signal: stop.signal })) {
+    said += c.toString('utf8');
+    if (said.includes('listening')) stop.abort();
+  }
+  if (!said.includes('listening')) throw new Error(`${workload} ended before it listened`);
+}
+
 describe('local workloads: the contract', () => {
   workloadContract(() => ({ runtime, nodes }));
 });
@@ -63,12 +76,7 @@ describe('local workloads: another process reads and removes them', () => {
     const seen = await untilPhase(other, n, n, ['Running', 'Failed']);
     expect(seen).toMatchObject({ phase: 'Running', node: 'node-2' });
     expect((await other.list(n)).map((w) => w.name)).toEqual([n]);
-    const stop = new AbortController();
-    let said = '';
-    for await (const c of other.logs(n, 'srv', { follow: true, signal: stop.signal })) {
-      said += c.toString('utf8');
-      if (said.includes('listening')) stop.abort();
-    }
+    await listening(other, n);
     expect(await accepts(seen.addresses.srv!)).toBe(true);
 
     expect(await other.remove(n, { graceMs: 5000 })).toBe(true);
@@ -77,24 +85,21 @@ describe('local workloads: another process reads and removes them', () => {
     expect(await runtime.remove(n)).toBe(false);
   });
 
-  it('outlives the process that placed it, and is removed by a process that did not', async () => {
-    const n = name();
+  it('outlives the process that placed it: read, ended and removed by processes that did not place it', async () => {
+    const [n, q] = [name(), name()];
     const module = new URL('./runtime.ts', import.meta.url).pathname;
-    const spec: WorkloadSpec = {
-      name: n,
-      owner: n,
-      node: 'node-1',
-      containers: [
-        {
-          name: 'srv',
-          command: script(
-            'require("node:http").createServer((q, s) => s.end("up")).listen(Number(process.env.FATHOM_PORT))',
-          ),
-          port: 1,
-        },
-      ],
-    };
-    // A real other process places it and exits: its container lives on, nobody supervises it.
+    const serve = (extra: string): WorkloadSpec['containers'][number] => ({
+      name: 'srv',
+      command: script(
+        `require("node:http").createServer((q, s) => { s.end("up"); ${extra} }).listen(Number(process.env.FATHOM_PORT), () => console.log("listening"))`,
+      ),
+      port: 1,
+    });
+    const specs: WorkloadSpec[] = [
+      { name: n, owner: n, node: 'node-1', containers: [serve('')] },
+      { name: q, owner: n, node: 'node-2', containers: [serve('process.exit(0)')] },
+    ];
+    // A real other process places both and exits: their containers live on, unsupervised.
     const child = spawn(
       process.execPath,
       [
@@ -103,8 +108,8 @@ describe('local workloads: another process reads and removes them', () => {
         '--input-type=module',
         '-e',
         `import { createLocalWorkloadRuntime } from ${JSON.stringify(module)};
-         const r = createLocalWorkloadRuntime({ home: ${JSON.stringify(home)}, clock: { now: Date.now }, nodes: ['node-1'] });
-         await r.place(${JSON.stringify(spec)});
+         const r = createLocalWorkloadRuntime({ home: ${JSON.stringify(home)}, clock: { now: Date.now }, nodes: ['node-1', 'node-2'] });
+         for (const spec of ${JSON.stringify(specs)}) await r.place(spec);
          process.exit(0);`,
       ],
       { stdio: 'inherit' },
@@ -112,8 +117,50 @@ describe('local workloads: another process reads and removes them', () => {
     expect(await new Promise((r) => child.once('exit', r))).toBe(0);
     const running = await untilPhase(runtime, n, n, ['Running', 'Failed']);
     expect(running.phase).toBe('Running');
+
+    // Nobody is left to record how the second one ends: it ended, with an unknown exit code.
+    const quitting = await untilPhase(runtime, n, q, ['Running', 'Failed']);
+    await listening(runtime, q);
+    await fetch(`http://${quitting.addresses.srv!}/`).catch(() => undefined);
+    const ended = await untilPhase(runtime, n, q, ['Failed', 'Succeeded']);
+    expect(ended.containers[0]).toMatchObject({
+      state: 'terminated',
+      exitCode: null,
+      reason: 'ContainerStatusUnknown',
+    });
+
     expect(await runtime.remove(n, { graceMs: 5000 })).toBe(true);
     expect(await accepts(running.addresses.srv!)).toBe(false);
+    expect(await runtime.remove(q)).toBe(true);
+  });
+
+  it('a watch reports an unreadable workload as an error event and goes on', async () => {
+    const n = name();
+    const stop = new AbortController();
+    const events = runtime.watch(n, stop.signal)[Symbol.asyncIterator]();
+    await runtime.place({
+      name: n,
+      owner: n,
+      node: 'node-1',
+      containers: [{ name: 'main', command: script('') }],
+    });
+    const spec = join(workloadDirOf(home, n), files.spec);
+    const good = await readFile(spec, 'utf8');
+    const next = async (type: string): Promise<unknown> => {
+      for (;;) {
+        const r = await events.next();
+        if (r.done) throw new Error('the watch ended');
+        if (r.value.type === type) return r.value;
+      }
+    };
+    await next('changed');
+    await writeFile(spec, 'not json');
+    expect(await next('error')).toMatchObject({ error: { code: 'FATHOM_STATE_INVALID' } });
+    await writeFile(spec, good);
+    expect(await runtime.remove(n)).toBe(true);
+    expect(await next('removed')).toEqual({ type: 'removed', name: n });
+    stop.abort();
+    expect((await events.next()).done).toBe(true);
   });
 });
 

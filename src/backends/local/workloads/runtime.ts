@@ -175,7 +175,7 @@ class LocalWorkloads implements WorkloadRuntime {
   }
 
   async list(owner: string): Promise<readonly WorkloadState[]> {
-    return (await readAllWorkloads(this.#home, isAlive)).filter((w) => w.owner === owner);
+    return readAllWorkloads(this.#home, isAlive, owner);
   }
 
   async *watch(owner: string, signal: AbortSignal): AsyncIterable<WorkloadEvent> {
