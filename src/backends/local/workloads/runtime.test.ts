@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,6 +203,8 @@ describe('local workloads: faults', () => {
       delete process.env.FATHOM_TEST_LEAK;
     }
     await untilPhase(runtime, n, n, ['Succeeded', 'Failed']);
+    // Its env is in workload.json: only this user reads the directory.
+    expect((await stat(workloadDirOf(home, n))).mode & 0o777).toBe(0o700);
     const keys = (await text(runtime.logs(n, 'main'))).trim().split(',');
     expect(keys).toContain('MINE');
     expect(keys).toContain('PATH');

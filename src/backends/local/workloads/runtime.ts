@@ -105,9 +105,10 @@ class LocalWorkloads implements WorkloadRuntime {
       );
     }
     const dir = workloadDirOf(this.#home, spec.name);
-    await mkdir(workloadsDirOf(this.#home), { recursive: true });
+    // Private: a spec's env and a container's log may hold secrets.
+    await mkdir(workloadsDirOf(this.#home), { recursive: true, mode: 0o700 });
     try {
-      await mkdir(dir); // the claim on the name: fails for the second of two placers
+      await mkdir(dir, { mode: 0o700 }); // the claim on the name: fails for the second placer
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       throw new FathomError('FATHOM_WORKLOAD_EXISTS', `workload ${spec.name} is already placed`);
