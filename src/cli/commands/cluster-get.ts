@@ -10,6 +10,7 @@ import {
 } from '../../backends/cluster-view.js';
 import { FathomError } from '../../core/errors.js';
 import type { ClusterNode } from '../../core/nodes.js';
+import type { KubeObject } from '../../status/types.js';
 import { openClusterReader } from '../cluster-reader.js';
 import type { ClusterOptions, Io } from '../context.js';
 
@@ -23,14 +24,17 @@ export async function getCluster(
   const opened = await openClusterReader(options, io);
   try {
     let nodes: readonly ClusterNode[];
+    const pods: KubeObject[] = [];
     if (options.backend === 'kubernetes') {
       nodes = (await opened.reader.list(NODE, '')).map(nodeOfObject);
     } else {
-      const [{ readCluster }, { fathomHome }] = await Promise.all([
+      const [{ readCluster }, { fathomHome }, { workloadPods }] = await Promise.all([
         import('../../backends/local/cluster-store.js'),
         import('../../backends/local/store.js'),
+        import('../../backends/local/workloads/index.js'),
       ]);
-      const cluster = await readCluster(fathomHome(io.env));
+      const home = fathomHome(io.env);
+      const cluster = await readCluster(home);
       if (!cluster) {
         throw new FathomError(
           'FATHOM_CLUSTER_NOT_FOUND',
@@ -38,8 +42,10 @@ export async function getCluster(
         );
       }
       nodes = cluster.nodes;
+      // Workloads (check agents, session components) live apart from runs on this backend.
+      pods.push(...(await workloadPods(home)));
     }
-    const pods = await opened.reader.list(POD, '', FATHOM_POD_SELECTOR);
+    pods.push(...(await opened.reader.list(POD, '', FATHOM_POD_SELECTOR)));
     return clusterView(options.backend, nodes, pods);
   } finally {
     opened.close();

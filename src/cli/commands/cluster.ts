@@ -96,10 +96,13 @@ export function registerCluster(program: Command, io: Io): void {
       .option('--force', 'delete every run on it first, stopping their processes')
       .action(async (options: Options & { force?: boolean }) => {
         localOnly(options, 'delete');
-        const [{ removeCluster }, { fathomHome }] = await Promise.all([
+        const [{ removeCluster }, { fathomHome }, workloads, { systemClock }] = await Promise.all([
           import('../../backends/local/cluster-store.js'),
           import('../../backends/local/store.js'),
+          import('../../backends/local/workloads/index.js'),
+          import('../../core/clock.js'),
         ]);
+        const home = fathomHome(io.env);
         const backend = await openBackend({ ...options, namespace: 'fathom' }, io);
         const runs = await backend.list();
         if (runs.length && !options.force) {
@@ -109,11 +112,26 @@ export function registerCluster(program: Command, io: Io): void {
             { details: { namespaces: runs } },
           );
         }
+        const placed = await workloads.workloadNames(home);
+        if (placed.length && !options.force) {
+          throw new FathomError(
+            'FATHOM_CLUSTER_IN_USE',
+            `workloads run on the cluster (${placed.join(', ')}): \`fathom cluster delete --force\` stops them`,
+            { details: { workloads: placed } },
+          );
+        }
         for (const ns of runs) {
           await backend.delete(ns, { wait: true });
           io.err(`Deleted the run in namespace "${ns}".\n`);
         }
-        const home = fathomHome(io.env);
+        const runtime = workloads.createLocalWorkloadRuntime({
+          home,
+          clock: systemClock,
+          nodes: [],
+        });
+        for (const name of placed) {
+          if (await runtime.remove(name)) io.err(`Removed the workload "${name}".\n`);
+        }
         // As `kind delete cluster`: deleting what is not there is not an error.
         io.err(
           (await removeCluster(home))

@@ -74,7 +74,10 @@ export async function stopGroups(
   graceMs: number,
   sleep: (ms: number) => Promise<void>,
 ): Promise<void> {
-  const live = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  // A child without a pid never started (ENOENT): it emits no exit to wait for.
+  const live = children.filter(
+    (c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null,
+  );
   const pids = [...live.map((c) => c.pid), ...others];
   if (!pids.length) return;
   for (const pid of pids) signalGroup(pid, 'SIGTERM');

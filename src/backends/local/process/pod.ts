@@ -40,6 +40,7 @@ export class LocalPod {
   readonly #listeners = new Set<(e: PodEvent) => void>();
   #writing: Promise<void> | undefined;
   readonly #unwritten: PodEvent[] = [];
+  readonly #exits = new Set<Promise<void>>();
 
   constructor(
     readonly name: string,
@@ -76,7 +77,7 @@ export class LocalPod {
     });
     // Listen before any await: a command that fails fast must not exit unobserved.
     child.once('exit', (code, signal) => {
-      void this.#lastLine(spec.name).then((message) =>
+      const recorded = this.#lastLine(spec.name).then((message) =>
         this.setState(spec.name, {
           state: 'terminated',
           exitCode: code,
@@ -85,6 +86,9 @@ export class LocalPod {
           message: signal ? `killed by ${signal}` : message,
         }),
       );
+      // `stop` waits for this, so that no state is written after it returns.
+      this.#exits.add(recorded);
+      void recorded.finally(() => this.#exits.delete(recorded));
     });
     if (child.pid === undefined) return;
     this.setState(spec.name, { state: 'running', pid: child.pid });
@@ -115,7 +119,13 @@ export class LocalPod {
   /** Stops every container process group: SIGTERM, then SIGKILL after the grace period. */
   async stop(graceMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
     await stopGroups([...this.#children.values()], [...this.#adopted.values()], graceMs, sleep);
+    await Promise.all(this.#exits);
     await this.#writing;
+  }
+
+  /** Resolves once every state set so far is in `status.json`. */
+  async flushed(): Promise<void> {
+    while (this.#writing) await this.#writing;
   }
 
   /**

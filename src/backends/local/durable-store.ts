@@ -1,0 +1,169 @@
+/**
+ * The durable store on the local backend: one SQLite file, `<home>/state.db`, shared by every
+ * fathom process of this home (WAL, so readers never wait for a writer; a busy timeout, so
+ * writers queue instead of failing). One table; a row's `version` is its AUTOINCREMENT rowid,
+ * which SQLite never hands out twice, so a version read before a key was removed and created
+ * again can never match the new row (no ABA, as with Kubernetes' resourceVersion).
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { FathomError } from '../../core/errors.js';
+import {
+  checkStoreName,
+  encodeValue,
+  type Collection,
+  type DurableStore,
+  type StoredItem,
+} from '../../core/store.js';
+
+/** How long a writer waits for another process's write lock before failing. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+export function stateDbOf(home: string): string {
+  return join(home, 'state.db');
+}
+
+interface Row {
+  readonly key: string;
+  readonly value: string;
+  readonly version: number | bigint;
+}
+
+/** SQLite's own failures (not a database, corrupt) as one line naming the file. */
+function stateInvalid(file: string, err: unknown): FathomError {
+  const message = (err as Error).message;
+  return new FathomError(
+    'FATHOM_STATE_INVALID',
+    `${file}: not a usable fathom state database (${message})`,
+    { cause: err, details: { file } },
+  );
+}
+
+function sqliteFault(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(NOTADB|CORRUPT|CANTOPEN)/.test(code);
+}
+
+/** Opens (creating when absent, mode 0600) the store of `home`. */
+export function openLocalStore(home: string): DurableStore {
+  const file = stateDbOf(home);
+  mkdirSync(home, { recursive: true });
+  // Created here so that it is private from the start; SQLite gives its -wal and -shm files
+  // the database file's mode.
+  closeSync(openSync(file, 'a', 0o600));
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    db.exec(`CREATE TABLE IF NOT EXISTS items (
+      version INTEGER PRIMARY KEY AUTOINCREMENT,
+      collection TEXT NOT NULL,
+      key TEXT NOT NULL,
+      value TEXT NOT NULL,
+      UNIQUE (collection, key))`);
+  } catch (err) {
+    throw sqliteFault(err) ? stateInvalid(file, err) : err;
+  }
+  return new SqliteStore(db, file);
+}
+
+class SqliteStore implements DurableStore {
+  readonly #get;
+  readonly #list;
+  readonly #insert;
+  readonly #delete;
+  readonly #deleteAt;
+  readonly #replace;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+  ) {
+    this.#get = db.prepare<[string, string], Row>(
+      'SELECT key, value, version FROM items WHERE collection = ? AND key = ?',
+    );
+    this.#list = db.prepare<[string], Row>(
+      'SELECT key, value, version FROM items WHERE collection = ? ORDER BY key',
+    );
+    this.#insert = db.prepare<[string, string, string]>(
+      'INSERT INTO items (collection, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.#delete = db.prepare<[string, string]>(
+      'DELETE FROM items WHERE collection = ? AND key = ?',
+    );
+    this.#deleteAt = db.prepare<[string, string, number]>(
+      'DELETE FROM items WHERE collection = ? AND key = ? AND version = ?',
+    );
+    // Compare and swap: the row at the version read goes, a new row (a new version) comes, or
+    // nothing happens. IMMEDIATE takes the write lock first, so two processes queue on the
+    // busy timeout instead of one failing to upgrade its read lock.
+    this.#replace = db.transaction(
+      (collection: string, key: string, value: string, version: number) => {
+        if (this.#deleteAt.run(collection, key, version).changes === 0) return undefined;
+        return this.#insert.run(collection, key, value).lastInsertRowid;
+      },
+    );
+  }
+
+  collection(name: string): Collection {
+    checkStoreName('collection', name);
+    const item = (row: Row): StoredItem => ({
+      key: row.key,
+      value: JSON.parse(row.value) as unknown,
+      version: String(row.version),
+    });
+    const where = (key: string): string => `store ${name}/${key}`;
+    return {
+      get: (key) =>
+        this.#run(() => {
+          checkStoreName('key', key);
+          const row = this.#get.get(name, key);
+          return row && item(row);
+        }),
+      list: () => this.#run(() => this.#list.all(name).map(item)),
+      create: (key, value) =>
+        this.#run(() => {
+          checkStoreName('key', key);
+          const r = this.#insert.run(name, key, encodeValue(where(key), value));
+          return r.changes ? String(r.lastInsertRowid) : undefined;
+        }),
+      update: (key, value, version) =>
+        this.#run(() => {
+          checkStoreName('key', key);
+          const text = encodeValue(where(key), value);
+          const at = versionNumber(version);
+          if (at === undefined) return undefined;
+          const v = this.#replace.immediate(name, key, text, at);
+          return v === undefined ? undefined : String(v);
+        }),
+      remove: (key, version) =>
+        this.#run(() => {
+          checkStoreName('key', key);
+          if (version === undefined) return this.#delete.run(name, key).changes > 0;
+          const at = versionNumber(version);
+          return at !== undefined && this.#deleteAt.run(name, key, at).changes > 0;
+        }),
+    };
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+
+  /** Runs a synchronous statement as the port's promise; SQLite faults name the file. */
+  #run<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(sqliteFault(err) ? stateInvalid(this.file, err) : (err as Error));
+    }
+  }
+}
+
+/** A version this store gave out is a positive integer; anything else matches no row. */
+function versionNumber(version: string): number | undefined {
+  return /^[1-9]\d{0,15}$/.test(version) ? Number(version) : undefined;
+}
