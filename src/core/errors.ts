@@ -165,6 +165,13 @@ export const errorCatalogue = {
     summary: 'A workload of that name is already placed.',
     action: 'Remove the old workload first, or choose another name.',
   },
+  FATHOM_DISPATCHER_UNAVAILABLE: {
+    kind: 'unavailable',
+    summary:
+      'The check dispatcher did not answer, answered with an error, or no replica leads yet.',
+    action:
+      'Check `fathom checks state` and the dispatcher logs; agents keep polling and stop their checks once the node expiration passes unconfirmed.',
+  },
   FATHOM_STORE_INVALID: {
     kind: 'input',
     summary:

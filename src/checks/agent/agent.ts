@@ -69,10 +69,12 @@ export class NodeAgent {
     const sentAt = clock.now();
     try {
       const status = await client.postStatus(node, this.#status());
-      if (!this.#accept(status.term, status.expirationMs)) throw new Error('answer from a deposed leader');
+      if (!this.#accept(status.term, status.expirationMs))
+        throw new Error('answer from a deposed leader');
       if (!status.value) {
         const got = await client.getConfigs(node);
-        if (!this.#accept(got.term, got.expirationMs)) throw new Error('answer from a deposed leader');
+        if (!this.#accept(got.term, got.expirationMs))
+          throw new Error('answer from a deposed leader');
         this.lastChange = got.value.lastChange;
         this.#hold(got.value.configs);
         this.o.onEvent?.({ type: 'configs', count: this.held.length, term: this.term });
@@ -111,7 +113,9 @@ export class NodeAgent {
     return {
       last_change: this.lastChange,
       node_type: NODE_TYPE_NODE_AGENT,
-      ...(compat ? { check_compatibility: { include: [...compat.include], exclude: [...compat.exclude] } } : {}),
+      ...(compat
+        ? { check_compatibility: { include: [...compat.include], exclude: [...compat.exclude] } }
+        : {}),
       ...(labels ? { labels: { ...labels } } : {}),
       ...(workers ? { workers } : {}),
       stats: this.o.executor.stats(),
