@@ -6,7 +6,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import { MiB, readFileAtMost } from '../../core/bounded.js';
-import { messageOf } from '../../core/errors.js';
+import { FathomError, messageOf } from '../../core/errors.js';
 import type { HttpInstance } from '../instances.js';
 import { outcomeOf, type Finding, type RunContext, type RunOutcome } from './types.js';
 
@@ -29,9 +29,15 @@ async function caList(file: string): Promise<string[]> {
   try {
     pem = await readFileAtMost(file, MiB);
   } catch (err) {
-    throw new Error(`ca_file ${file}: ${messageOf(err)}`);
+    throw new FathomError('FATHOM_CONFIG_INVALID', `ca_file ${file}: ${messageOf(err)}`, {
+      details: { field: 'ca_file', file },
+    });
   }
-  if (!pem) throw new Error(`ca_file ${file}: over 1 MiB`);
+  if (!pem) {
+    throw new FathomError('FATHOM_CONFIG_INVALID', `ca_file ${file}: over 1 MiB`, {
+      details: { field: 'ca_file', file },
+    });
+  }
   return [...rootCertificates, pem.toString('utf8')];
 }
 
@@ -52,6 +58,8 @@ function readBody(res: IncomingMessage, limit: number): Promise<string> {
       }
     });
     res.on('end', done);
+    // A connection cut mid-body: judge what came.
+    res.on('close', done);
     res.on('error', reject);
   });
 }
@@ -59,7 +67,11 @@ function readBody(res: IncomingMessage, limit: number): Promise<string> {
 async function fetchOnce(instance: HttpInstance, ctx: RunContext): Promise<Response> {
   const url = new URL(instance.url);
   const tls = url.protocol === 'https:';
-  if (!tls && url.protocol !== 'http:') throw new Error(`${instance.url}: not an http(s) URL`);
+  if (!tls && url.protocol !== 'http:') {
+    throw new FathomError('FATHOM_CONFIG_INVALID', `url ${instance.url}: not an http(s) URL`, {
+      details: { field: 'url' },
+    });
+  }
   const options: RequestOptions & Record<string, unknown> = {
     method: instance.method ?? 'GET',
     headers: { 'user-agent': 'fathom-check', ...instance.headers },

@@ -2,7 +2,7 @@
  * `kubernetes-status`: one object's kstatus, computed the way `fathom health --watch` does
  * (the status poller and its readers, generated resources included), for one cycle.
  */
-import { messageOf } from '../../core/errors.js';
+import { FathomError, messageOf } from '../../core/errors.js';
 import {
   createDirectClusterReader,
   createStatusPoller,
@@ -39,7 +39,10 @@ export async function runKubernetesStatus(
   ctx: RunContext,
 ): Promise<RunOutcome> {
   if (!ctx.statusReader)
-    throw new Error('kubernetes-status needs a cluster to read; this agent has none');
+    throw new FathomError(
+      'FATHOM_INTERNAL',
+      'kubernetes-status needs a cluster to read; this agent has none',
+    );
   const id = identifierOfInstance(instance);
   // One GET (plus the generated kinds' LISTs) per run rather than a LIST of the whole kind.
   const poller = createStatusPoller(ctx.statusReader, {

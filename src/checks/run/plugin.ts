@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DEFAULT_MAX_ARCHIVE_ENTRIES, extractUntrustedTar } from '../../core/untrusted-tar.js';
 import { readFileAtMost } from '../../core/bounded.js';
+import { FathomError } from '../../core/errors.js';
 import { parsePluginDocuments } from '../../plugin/loader.js';
 import { pluginLimits } from '../../plugin/limits.js';
 import type { PluginDefinition } from '../../plugin/types.js';
@@ -35,12 +36,24 @@ const CURRENT_RUN = 'current';
 
 async function loadPlugin(file: string): Promise<PluginDefinition> {
   const text = await readFileAtMost(file, pluginLimits.fileBytes);
-  if (!text) throw new Error(`${file}: over the plugin file size limit`);
+  if (!text) {
+    throw new FathomError('FATHOM_PLUGIN_TOO_LARGE', `${file}: over the plugin file size limit`, {
+      details: { file },
+    });
+  }
   const { plugins } = parsePluginDocuments(text.toString('utf8'), file);
   if (plugins.length !== 1) {
-    throw new Error(`${file}: a plugin check runs one plugin, this file holds ${plugins.length}`);
+    throw new FathomError(
+      'FATHOM_CONFIG_INVALID',
+      `${file}: a plugin check runs one plugin, this file holds ${plugins.length}`,
+      { details: { field: 'plugin', file } },
+    );
   }
   return plugins[0]!;
+}
+
+function badDone(message: string, path: string): FathomError {
+  return new FathomError('FATHOM_DONE_FILE_INVALID', message, { details: { path } });
 }
 
 function inside(dir: string, path: string): boolean {
@@ -70,7 +83,13 @@ async function runUntilDone(
   ctx: RunContext,
 ): Promise<Ended & { output?: CappedResult }> {
   const [command, ...commandArgs] = plugin.container.command;
-  if (!command) throw new Error(`plugin ${plugin.name} has no command to run on the node`);
+  if (!command) {
+    throw new FathomError(
+      'FATHOM_PLUGIN_INVALID',
+      `plugin ${plugin.name} has no command to run on the node`,
+      { details: { file: plugin.source.file } },
+    );
+  }
   const pluginDir = dirname(resolve(plugin.source.file));
   const stop = new AbortController();
   const onOuter = (): void => stop.abort(ctx.signal.reason);
@@ -86,9 +105,14 @@ async function runUntilDone(
   };
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(dirs.results, (_event, file) => {
-      if (file === DONE_FILE) look();
-    });
+    try {
+      watcher = watch(dirs.results, (_event, file) => {
+        if (file === DONE_FILE) look();
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      // No watch (inotify limits): the done file is then read when the plugin exits.
+    }
     const env = {
       ...baseEnv(),
       TMPDIR: dirs.work,
@@ -127,15 +151,15 @@ async function takeResult(resultsDir: string, named: string, dest: string): Prom
   const dir = await realpath(resultsDir);
   const target = resolve(dir, named);
   if (!inside(dir, target))
-    throw new Error(`result path ${named} is outside the results directory`);
+    throw badDone(`result path ${named} is outside the results directory`, named);
   let real: string;
   try {
     real = await realpath(target);
   } catch {
-    throw new Error(`result path ${named} does not exist`);
+    throw badDone(`result path ${named} does not exist`, named);
   }
   if (!inside(dir, real))
-    throw new Error(`result path ${named} leads outside the results directory`);
+    throw badDone(`result path ${named} leads outside the results directory`, named);
   const info = await stat(real);
   await mkdir(dirname(dest), { recursive: true });
   if (info.isDirectory()) {
@@ -143,7 +167,8 @@ async function takeResult(resultsDir: string, named: string, dest: string): Prom
     await rename(real, dest);
     return;
   }
-  if (!info.isFile()) throw new Error(`result path ${named} is not a regular file or directory`);
+  if (!info.isFile())
+    throw badDone(`result path ${named} is not a regular file or directory`, named);
   await mkdir(dest, { recursive: true });
   // The worker sends `.gz` as application/gzip, which the aggregator unpacks.
   if (real.toLowerCase().endsWith('.gz')) {
@@ -165,7 +190,12 @@ async function isEmpty(dir: string): Promise<boolean> {
 }
 
 export async function runPlugin(instance: PluginInstance, ctx: RunContext): Promise<RunOutcome> {
-  if (!ctx.workDir) throw new Error('plugin checks need a work directory; this agent has none');
+  if (!ctx.workDir) {
+    throw new FathomError(
+      'FATHOM_INTERNAL',
+      'plugin checks need a work directory; this agent has none',
+    );
+  }
   const plugin = await loadPlugin(instance.plugin);
   const run = join(ctx.workDir, CURRENT_RUN);
   await rm(run, { recursive: true, force: true });
