@@ -1,10 +1,14 @@
+import { existsSync, watch } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
 import type { CheckConfig, CheckInstance, CheckType } from '../types.js';
 import { runWith } from './index.js';
-import { Scheduler, type ScheduledCheck } from './scheduler.js';
+import { instanceWorkDir, Scheduler, type ScheduledCheck } from './scheduler.js';
 import type { RunContext, RunOutcome, Runner } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -213,5 +217,51 @@ describe('Scheduler', () => {
     expect(scheduler.results().find((r) => r.name === 'down')!.last!.message).toBe('disk full');
     await scheduler.stop();
     server.close();
+  });
+});
+
+describe('instance work directories', () => {
+  it.each([
+    ['web:0123456789abcdef', 'web%3A0123456789abcdef'],
+    ['a/b:1', 'a%2Fb%3A1'],
+    ['..', '%2E%2E'],
+    ['', '%00'],
+  ])('instanceWorkDir(%j) is one safe segment', (id, want) => {
+    expect(instanceWorkDir('/state', id)).toBe(`/state/${want}`);
+  });
+
+  it('gives each instance its directory and removes it with the instance', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'fathom-sched-'));
+    const clock = new ManualClock(T0);
+    let ran!: () => void;
+    const first = new Promise<void>((r) => (ran = r));
+    const scheduler = new Scheduler({
+      clock,
+      stateDir,
+      run: async (_type, _instance, ctx) => {
+        await mkdir(ctx.workDir!, { recursive: true });
+        await writeFile(join(ctx.workDir!, 'last'), 'results');
+        return { status: 'ok', message: '', metrics: {} };
+      },
+      onRun: () => ran(),
+    });
+    const check = scheduled('p', { plugin: 'x.yaml' }, { type: 'plugin' });
+    scheduler.set([check]);
+    await first;
+    const dir = instanceWorkDir(stateDir, check.id);
+    expect(await readFile(join(dir, 'last'), 'utf8')).toBe('results');
+    const removed = new Promise<void>((r) => {
+      const w = watch(stateDir, () => {
+        if (!existsSync(dir)) {
+          w.close();
+          r();
+        }
+      });
+    });
+    scheduler.set([]);
+    await removed;
+    expect(await readdir(stateDir)).toEqual([]);
+    await scheduler.stop();
+    await rm(stateDir, { recursive: true, force: true });
   });
 });

@@ -3,6 +3,8 @@
  * added, then `intervalMs` after the previous start (an overrun delays the next run, never
  * overlaps it), at most `workers` runs at a time, each bounded by its timeout.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
 import type { CheckInstance, CheckConfig, CheckRun, CheckType, RunnerStats } from '../types.js';
@@ -38,6 +40,11 @@ export interface SchedulerOptions {
   readonly run?: RunFn;
   /** Per instance: the cluster reader, the plugin work directory, the node name. */
   readonly extras?: (check: ScheduledCheck) => RunExtras;
+  /**
+   * Where each instance gets its work directory (`instanceWorkDir`): a plugin check keeps its
+   * last results there. Removed with the instance.
+   */
+  readonly stateDir?: string;
   readonly limits?: HistoryLimits;
   /** Told of each run as it is recorded. */
   readonly onRun?: (check: ScheduledCheck, run: CheckRun) => void;
@@ -52,6 +59,12 @@ export interface InstanceResults {
   readonly running: boolean;
   readonly last?: CheckRun;
   readonly history: RunHistory;
+}
+
+/** An instance's own directory under `stateDir`: its check ID made safe as one path segment. */
+export function instanceWorkDir(stateDir: string, id: string): string {
+  const safe = encodeURIComponent(id).replace(/^\.+/, (dots) => '%2E'.repeat(dots.length));
+  return join(stateDir, safe || '%00');
 }
 
 /** A FIFO counting semaphore whose waits can be abandoned. */
@@ -138,6 +151,7 @@ export class Scheduler {
       if (wanted && unchanged(entry.check, wanted)) continue;
       entry.controller.abort(new Error(`check ${id} was unscheduled`));
       this.#entries.delete(id);
+      this.#forgetFiles(entry);
     }
     for (const check of next.values()) {
       if (this.#entries.has(check.id)) continue;
@@ -228,9 +242,26 @@ export class Scheduler {
     }
   }
 
+  /** Once its last run has stopped, the instance's directory goes too (unless it came back). */
+  #forgetFiles(entry: Entry): void {
+    const { stateDir } = this.#options;
+    if (stateDir === undefined) return;
+    const { id } = entry.check;
+    void entry.loop
+      .then(() => {
+        if (!this.#entries.has(id)) {
+          return rm(instanceWorkDir(stateDir, id), { recursive: true, force: true });
+        }
+      })
+      .catch(() => undefined);
+  }
+
   async #runOnce(check: ScheduledCheck, signal: AbortSignal): Promise<RunOutcome> {
     try {
       return await this.#run(check.config.type, check.instance, {
+        ...(this.#options.stateDir !== undefined
+          ? { workDir: instanceWorkDir(this.#options.stateDir, check.id) }
+          : {}),
         ...this.#options.extras?.(check),
         clock: this.#clock,
         signal,
