@@ -35,6 +35,10 @@ const runners: Readonly<Record<CheckType, Runner<CheckInstance>>> = {
   plugin: (i, c) => runPlugin(i as unknown as PluginInstance, c),
 };
 
+function timedOutAfter(ms: number): RunOutcome {
+  return { status: 'critical', message: `timed out after ${formatDuration(ms)}`, metrics: {} };
+}
+
 /** Runs with a runner table of the caller's (tests); `runCheck` uses the real one. */
 export async function runWith(
   table: Readonly<Partial<Record<CheckType, Runner<CheckInstance>>>>,
@@ -69,11 +73,7 @@ export async function runWith(
       return { ...outcome, message: oneLine(outcome.message) };
     }
     if (timedOut) {
-      return {
-        status: 'critical',
-        message: `timed out after ${formatDuration(ctx.timeoutMs)}`,
-        metrics: {},
-      };
+      return timedOutAfter(ctx.timeoutMs);
     }
     return {
       status: 'unknown',
@@ -82,11 +82,7 @@ export async function runWith(
     };
   } catch (err) {
     if (timedOut) {
-      return {
-        status: 'critical',
-        message: `timed out after ${formatDuration(ctx.timeoutMs)}`,
-        metrics: {},
-      };
+      return timedOutAfter(ctx.timeoutMs);
     }
     return { status: 'unknown', message: oneLine(messageOf(err)), metrics: {} };
   } finally {
