@@ -10,7 +10,8 @@ import type { Clock } from '../../core/clock.js';
 import { FathomError, messageOf } from '../../core/errors.js';
 import type { CheckConfig } from '../types.js';
 import { checkLimits } from './limits.js';
-import { mergeConfigs } from './merge.js';
+import type { CheckConfigChange } from './merge.js';
+import { ConfigSet, isEmptyChange } from './merge.js';
 import { parseCheckText, sourceError } from './parse.js';
 
 export interface CheckDirResult {
@@ -18,13 +19,8 @@ export interface CheckDirResult {
   readonly errors: readonly FathomError[];
 }
 
-/** What changed since the last report, by digest: a changed config is its old one removed and new one added. */
-export interface CheckDirChange {
-  readonly added: readonly CheckConfig[];
-  readonly removed: readonly CheckConfig[];
-  /** Problems found by this poll (a file that broke, a duplicate that appeared), as data. */
-  readonly errors: readonly FathomError[];
-}
+/** What one poll found changed. */
+export type CheckDirChange = CheckConfigChange;
 
 export interface WatchCheckDirOptions {
   readonly clock: Clock;
@@ -86,20 +82,19 @@ async function readConfigs(file: string): Promise<CheckConfig[] | FathomError> {
  */
 class DirPoller {
   readonly #files = new Map<string, FileState>();
+  readonly #set = new ConfigSet();
   #dirError = '';
-  #duplicates = new Set<string>();
-  #current = new Map<string, CheckConfig>();
-  #lastMerge: readonly FathomError[] = [];
 
   constructor(readonly dir: string) {}
 
-  async poll(): Promise<CheckDirChange & { changed: boolean }> {
+  /** Undefined when no file changed. */
+  async poll(): Promise<CheckDirChange | undefined> {
     const errors: FathomError[] = [];
     const { files, error } = await listFiles(this.dir);
     // A directory problem is reported when it appears or changes, not on every poll.
     if (error && error.message !== this.#dirError) errors.push(error);
     this.#dirError = error?.message ?? '';
-    let changed = false;
+    let changed = errors.length > 0;
     const listed = new Set(files);
     for (const file of [...this.#files.keys()]) {
       if (!listed.has(file) && !(error && files.length === 0)) {
@@ -112,7 +107,7 @@ class DirPoller {
       try {
         info = await stat(file, { bigint: true });
       } catch {
-        changed ||= this.#files.delete(file); // gone since listing: next poll agrees
+        changed = this.#files.delete(file) || changed; // gone since listing
         continue;
       }
       if (!info.isFile()) continue;
@@ -125,31 +120,17 @@ class DirPoller {
       const configs = read instanceof FathomError ? (before?.configs ?? []) : read;
       this.#files.set(file, { fingerprint, configs });
     }
-    if (!changed) return { changed, added: [], removed: [], errors };
-    return { changed, ...this.#merge(), errors: [...errors, ...this.#newDuplicates()] };
-  }
-
-  /** The new set, in sorted file order, diffed by digest against the last one. */
-  #merge(): { added: CheckConfig[]; removed: CheckConfig[] } {
+    if (!changed) return undefined;
+    // Sorted file order: the first of equal configs is the one kept.
     const sorted = [...this.#files.keys()].sort();
-    const merged = mergeConfigs(sorted.flatMap((f) => this.#files.get(f)!.configs));
-    this.#lastMerge = merged.errors;
-    const next = new Map(merged.configs.map((c) => [c.digest, c]));
-    const added = merged.configs.filter((c) => !this.#current.has(c.digest));
-    const removed = [...this.#current.values()].filter((c) => !next.has(c.digest));
-    this.#current = next;
-    return { added, removed };
-  }
-
-  /** Duplicate errors not reported by an earlier poll. */
-  #newDuplicates(): FathomError[] {
-    const fresh = this.#lastMerge.filter((e) => !this.#duplicates.has(e.message));
-    this.#duplicates = new Set(this.#lastMerge.map((e) => e.message));
-    return fresh;
+    return this.#set.replace(
+      sorted.flatMap((f) => this.#files.get(f)!.configs),
+      errors,
+    );
   }
 
   get configs(): CheckConfig[] {
-    return [...this.#current.values()];
+    return this.#set.configs;
   }
 }
 
@@ -159,8 +140,8 @@ class DirPoller {
  */
 export async function loadCheckDir(dir: string): Promise<CheckDirResult> {
   const poller = new DirPoller(dir);
-  const { errors } = await poller.poll();
-  return { configs: poller.configs, errors };
+  const change = await poller.poll();
+  return { configs: poller.configs, errors: change?.errors ?? [] };
 }
 
 /**
@@ -173,8 +154,7 @@ export async function* watchCheckDir(
 ): AsyncGenerator<CheckDirChange, void, undefined> {
   const { clock, signal, intervalMs = 5000 } = options;
   const poller = new DirPoller(dir);
-  const first = await poller.poll();
-  yield { added: first.added, removed: first.removed, errors: first.errors };
+  yield (await poller.poll()) ?? { added: [], removed: [], errors: [] };
   while (!signal.aborted) {
     try {
       await clock.sleep(intervalMs, signal);
@@ -182,8 +162,6 @@ export async function* watchCheckDir(
       return; // aborted
     }
     const change = await poller.poll();
-    if (change.added.length || change.removed.length || change.errors.length) {
-      yield { added: change.added, removed: change.removed, errors: change.errors };
-    }
+    if (change && !isEmptyChange(change)) yield change;
   }
 }

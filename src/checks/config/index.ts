@@ -1,7 +1,13 @@
 /** Check configs: parsing and validation, identity, directories and Kubernetes sources. */
 export { canonicalJson, checkIdOf, checkIds, configDigest } from './identity.js';
 export { checkDurations, checkLimits } from './limits.js';
-export { mergeConfigs, type MergedConfigs } from './merge.js';
+export {
+  ConfigSet,
+  isEmptyChange,
+  mergeConfigs,
+  type CheckConfigChange,
+  type MergedConfigs,
+} from './merge.js';
 export { decodeCheck, parseCheckText, readCheckDocuments, type DecodeOptions } from './parse.js';
 export {
   loadCheckDir,

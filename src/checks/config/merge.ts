@@ -59,3 +59,41 @@ function duplicate(config: CheckConfig, first: CheckConfig, problem: string): Fa
     details: { sources: [first.source, config.source], digest: config.digest, name: config.name },
   });
 }
+
+/** What changed in a set of configs, by digest: a changed config is its old one removed and new one added. */
+export interface CheckConfigChange {
+  readonly added: readonly CheckConfig[];
+  readonly removed: readonly CheckConfig[];
+  /** Problems found since the last change (a source that broke, a duplicate that appeared). */
+  readonly errors: readonly FathomError[];
+}
+
+/**
+ * The configs a watcher has reported, so each new whole set becomes a change. Duplicate errors
+ * are reported once, when they appear, not on every recomputation.
+ */
+export class ConfigSet {
+  #current = new Map<string, CheckConfig>();
+  #reported = new Set<string>();
+
+  /** Replaces the whole set (in source order); `errors` are the sources' own, passed through. */
+  replace(configs: Iterable<CheckConfig>, errors: readonly FathomError[] = []): CheckConfigChange {
+    const merged = mergeConfigs(configs);
+    const next = new Map(merged.configs.map((c) => [c.digest, c]));
+    const added = merged.configs.filter((c) => !this.#current.has(c.digest));
+    const removed = [...this.#current.values()].filter((c) => !next.has(c.digest));
+    this.#current = next;
+    const fresh = merged.errors.filter((e) => !this.#reported.has(e.message));
+    this.#reported = new Set(merged.errors.map((e) => e.message));
+    return { added, removed, errors: [...errors, ...fresh] };
+  }
+
+  get configs(): CheckConfig[] {
+    return [...this.#current.values()];
+  }
+}
+
+/** Whether a change has anything to report. */
+export function isEmptyChange(change: CheckConfigChange): boolean {
+  return !change.added.length && !change.removed.length && !change.errors.length;
+}
