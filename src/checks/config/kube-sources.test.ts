@@ -209,4 +209,21 @@ describe('Service check sources', () => {
       `Service shop/web annotation fathom.dev/check.Web_1: "Web_1" is not a check name (lowercase letters, digits and '-', at most 63)`,
     ]);
   });
+
+  it('checks at most the address limit of a Service, saying so', () => {
+    const many = Array.from({ length: 1001 }, (_, i) => ({
+      ip: `10.1.${Math.floor(i / 250)}.${i % 250}`,
+      ports: [{ port: 80 }],
+    }));
+    const { configs, errors } = serviceChecks(
+      service({
+        'fathom.dev/check.t': 'type: tcp\ninstances: [{host: "%%host%%", port: "%%port%%"}]',
+      }),
+      many,
+    );
+    expect(configs).toHaveLength(1000);
+    expect(errors.map((e) => e.message)).toEqual([
+      'Service shop/web: has 1001 endpoint addresses, over the limit of 1000: only the first are checked',
+    ]);
+  });
 });
