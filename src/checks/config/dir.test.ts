@@ -59,8 +59,12 @@ describe('loadCheckDir', () => {
     ]);
   });
 
-  it('reports a missing directory as empty, and bounds files and their size', async () => {
-    expect(await loadCheckDir(path.join(dir, 'none'))).toEqual({ configs: [], errors: [] });
+  it('reports a missing directory, and bounds files and their size', async () => {
+    const missing = await loadCheckDir(path.join(dir, 'none'));
+    expect(missing.configs).toEqual([]);
+    expect(missing.errors.map((e) => e.message)).toEqual([
+      `${dir}/none: does not exist (no check configs)`,
+    ]);
     write('big.yaml', `# ${'x'.repeat(checkLimits.fileBytes)}\n`);
     write('ok.yaml', tcp('ok'));
     const { configs, errors } = await loadCheckDir(dir);
@@ -139,6 +143,19 @@ describe('watchCheckDir', () => {
     const after = await next();
     expect(names(after.added)).toEqual(['d']);
     expect(after.removed).toEqual([]);
+
+    // The directory goes: its checks go, said once; it comes back: they are back.
+    rmSync(dir, { recursive: true });
+    const gone = await next();
+    expect(names(gone.removed).sort()).toEqual(['a', 'd']);
+    expect(gone.errors.map((e) => e.message)).toEqual([
+      `${dir}: does not exist (no check configs)`,
+    ]);
+    mkdirSync(dir);
+    write('d.yaml', tcp('d'));
+    const back = await next();
+    expect(names(back.added)).toEqual(['d']);
+    expect(back.errors).toEqual([]);
 
     abort.abort();
     await clock.advance(1000);

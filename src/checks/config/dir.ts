@@ -44,13 +44,19 @@ function fingerprintOf(info: BigIntStats): string {
 }
 
 /** The directory's config files, sorted; at most the limit, with an error past it. */
-async function listFiles(dir: string): Promise<{ files: string[]; error?: FathomError }> {
+async function listFiles(
+  dir: string,
+): Promise<{ files: string[]; error?: FathomError; unreadable?: true }> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter(isYamlFile).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { files: [] };
-    return { files: [], error: sourceError(dir, `cannot be listed: ${messageOf(err)}`) };
+    // A directory that is gone holds no checks; one that cannot be read keeps what it had.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { files: [], error: sourceError(dir, 'does not exist (no check configs)') };
+    }
+    const error = sourceError(dir, `cannot be listed: ${messageOf(err)}`);
+    return { files: [], error, unreadable: true };
   }
   const limit = checkLimits.directoryFiles;
   if (names.length <= limit) return { files: names.map((n) => path.join(dir, n)) };
@@ -90,14 +96,14 @@ class DirPoller {
   /** Undefined when no file changed. */
   async poll(): Promise<CheckDirChange | undefined> {
     const errors: FathomError[] = [];
-    const { files, error } = await listFiles(this.dir);
+    const { files, error, unreadable } = await listFiles(this.dir);
     // A directory problem is reported when it appears or changes, not on every poll.
     if (error && error.message !== this.#dirError) errors.push(error);
     this.#dirError = error?.message ?? '';
     let changed = errors.length > 0;
     const listed = new Set(files);
     for (const file of [...this.#files.keys()]) {
-      if (!listed.has(file) && !(error && files.length === 0)) {
+      if (!listed.has(file) && !unreadable) {
         this.#files.delete(file);
         changed = true;
       }
