@@ -121,7 +121,7 @@ describe('watchCheckDir', () => {
     expect(broken.added).toEqual([]);
     expect(broken.removed).toEqual([]);
     expect(broken.errors.map((e) => e.message)).toEqual([
-      `${dir}/b.yaml:3:12: instances: must have at least 1 items`,
+      `${dir}/b.yaml:3:12: instances: must not be empty`,
     ]);
 
     unlinkSync(path.join(dir, 'b.yaml'));

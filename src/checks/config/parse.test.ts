@@ -166,7 +166,7 @@ describe('check config documents', () => {
     [
       'no instances',
       web.replace(/instances:[^]*nodeSelector/, 'instances: []\nnodeSelector'),
-      '4:12: instances: must have at least 1 items',
+      '4:12: instances: must not be empty',
     ],
     [
       'a repeated instance',
@@ -203,7 +203,7 @@ describe('check config documents', () => {
     ['tcp', 'host: db\n    port: 70000', 'instances[0].port: must be <= 65535'],
     ['tcp', 'host: db', '4:5: instances[0].port: is missing'],
     ['dns', 'name: x\n    record_type: PTR', 'instances[0].record_type: must be one of'],
-    ['command', 'command: []', 'instances[0].command: must have at least 1 items'],
+    ['command', 'command: []', 'instances[0].command: must not be empty'],
     [
       'command',
       'command: [check]\n    env: { "1X": y }',

@@ -92,6 +92,7 @@ const article: Record<string, string> = {
 
 /** The schema builder's terse `must be string` in words. */
 function worded(message: string): string {
+  if (message === 'must have at least 1 items') return 'must not be empty';
   const m = /^must be (\w+)$/.exec(message);
   const better = m ? article[m[1]!] : undefined;
   return better ? `must be ${better}` : message;
