@@ -119,7 +119,7 @@ describe('check config documents', () => {
     [
       'an unknown instance key',
       web.replace('    headers:', '    expect_staus: [1]\n    headers:'),
-      '7:19: instances[0].expect_staus: is not a field of an http instance (url, method, headers, body, expect_status, body_regex, tls_verify, ca_file, cert_days_warning, cert_days_critical, latency_warning_ms)',
+      '7:5: instances[0].expect_staus: is not a field of an http instance (url, method, headers, body, expect_status, body_regex, tls_verify, ca_file, cert_days_warning, cert_days_critical, latency_warning_ms)',
     ],
     [
       'a bad status',
@@ -134,7 +134,7 @@ describe('check config documents', () => {
     [
       'an unknown top-level key',
       `${web}intervall: 1m\n`,
-      '12:12: intervall: is not a field of a check config (name, type, interval, timeout, instances, nodeSelector, exclude, pinned)',
+      '12:1: intervall: is not a field of a check config (name, type, interval, timeout, instances, nodeSelector, exclude, pinned)',
     ],
     [
       'an unknown type',

@@ -4,14 +4,14 @@
  * `checks/web.yaml:4:3: instances[0].url: must be a string`.
  */
 import type { Document } from 'yaml';
-import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import { formatBytes, jsonSize, yamlShapeProblem } from '../../core/bounded.js';
 import { parseDuration } from '../../core/duration.js';
 import { FathomError } from '../../core/errors.js';
 import type { Schema } from '../../core/schema.js';
 import { Type } from '../../core/schema.js';
 import { deepFreeze } from '../../core/validated.js';
-import type { DocContext, FieldPath } from '../../core/yaml-locate.js';
+import type { DocContext, FieldPath, Position } from '../../core/yaml-locate.js';
 import { formatPath, positionOf, syntaxError } from '../../core/yaml-locate.js';
 import type { CheckConfig, CheckInstance, CheckType } from '../types.js';
 import { checkTypes } from '../types.js';
@@ -55,13 +55,31 @@ const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
 /** An error at `path` of a check document, `file:line:col: field: problem`. */
 export function checkError(ctx: DocContext, path: FieldPath, problem: string): FathomError {
-  const { line, column } = positionOf(ctx, path);
+  // An unknown field is pointed at by its key, the rest by their values.
+  const { line, column } = problem.startsWith(unknownField)
+    ? keyPosition(ctx, path)
+    : positionOf(ctx, path);
   const field = formatPath(path);
   return new FathomError(
     'FATHOM_CHECK_INVALID',
     `${ctx.file}:${line}:${column}: ${field === '' ? '' : `${field}: `}${problem}`,
     { details: { file: ctx.file, line, column, ...(field ? { field } : {}) } },
   );
+}
+
+/** How the schemas and the document check word a key that is not a field. */
+const unknownField = 'is not a field of';
+
+/** Where the last key of `path` is written; where its value is when it cannot be found. */
+function keyPosition(ctx: DocContext, path: FieldPath): Position {
+  const parent = ctx.doc.getIn(path.slice(0, -1), true);
+  const pair = isMap(parent)
+    ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path.at(-1)))
+    : undefined;
+  const offset = isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
+  if (offset === undefined) return positionOf(ctx, path);
+  const { line, col } = ctx.lines.linePos(offset);
+  return { line, column: col };
 }
 
 /** An error about a whole source (its size, its shape), without a position. */
@@ -204,7 +222,7 @@ export function decodeCheck(doc: CheckDocument, options: DecodeOptions = {}): Ch
   const v = value as Record<string, unknown>;
   for (const key of Object.keys(v)) {
     if (!(fields as readonly string[]).includes(key)) {
-      throw checkError(ctx, [key], `is not a field of a check config (${fields.join(', ')})`);
+      throw checkError(ctx, [key], `${unknownField} a check config (${fields.join(', ')})`);
     }
   }
   let name = options.name;
