@@ -303,6 +303,13 @@ export const errorCatalogue = {
       '`fathom cluster delete`: runs still exist on the cluster; delete them or use --force.',
     action: 'Delete the runs (`fathom delete --all`), or use `fathom cluster delete --force`.',
   },
+  FATHOM_CHECK_INVALID: {
+    kind: 'input',
+    summary:
+      'A check config (a file, a ConfigMap key or a Service annotation) breaks a rule or a limit; the message names the source, line and field.',
+    action:
+      'Fix the named field (README: check configs); the other check configs keep loading meanwhile.',
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',
