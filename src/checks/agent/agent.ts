@@ -12,6 +12,9 @@ import type { CheckConfig, RunnerStatsMap } from '../types.js';
 import { NODE_TYPE_NODE_AGENT, type LastRun, type NodeStatus } from '../wire.js';
 import type { AgentClient } from './client.js';
 
+/** Stop this much before the dispatcher could expire the node. */
+export const FENCE_MARGIN_MS = 1000;
+
 /** What runs the checks the agent holds (the scheduler of `run/`). */
 export interface CheckExecutor {
   /** Replaces the held configs: new ones start, removed ones stop at once. */
@@ -48,23 +51,58 @@ export class NodeAgent {
   /** Send time of the last request whose answer confirmed the assignment. */
   confirmedAt: number;
   expirationMs: number;
+  #polling: Promise<void> | undefined;
 
   constructor(private readonly o: AgentOptions) {
     this.confirmedAt = o.clock.now();
     this.expirationMs = o.nodeExpirationMs;
   }
 
-  /** Polls until `signal` aborts, then stops every check. */
+  /**
+   * Polls until `signal` aborts, then stops every check. A watchdog beside the polls fences at
+   * the deadline itself: a poll that hangs on a dead network must not delay the fence.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await this.poll();
-      await this.o.clock.sleep(this.o.pollMs, signal).catch(() => undefined);
-    }
+    const polling = (async () => {
+      while (!signal.aborted) {
+        await this.poll();
+        await this.o.clock.sleep(this.o.pollMs, signal).catch(() => undefined);
+      }
+    })();
+    const watchdog = (async () => {
+      while (!signal.aborted) {
+        const wait = this.fenceDeadline() - this.o.clock.now();
+        if (wait <= 0) this.#fenceIfExpired();
+        await this.o.clock.sleep(wait > 0 ? wait : this.o.pollMs, signal).catch(() => undefined);
+      }
+    })();
+    await Promise.all([polling, watchdog]);
     this.#hold([]);
   }
 
+  /**
+   * When held checks must stop unless confirmed again: the node expiration after the last
+   * confirming request was sent, less a margin for clocks that run at slightly different rates.
+   */
+  fenceDeadline(): number {
+    return this.confirmedAt + this.expirationMs - FENCE_MARGIN_MS;
+  }
+
+  /** Resolves when no poll is in flight (tests step the clock between polls). */
+  async settled(): Promise<void> {
+    while (this.#polling) await this.#polling;
+  }
+
   /** One poll: status, configs when stale, fencing when unconfirmed for too long. */
-  async poll(): Promise<void> {
+  poll(): Promise<void> {
+    const p = this.#poll().finally(() => {
+      if (this.#polling === p) this.#polling = undefined;
+    });
+    this.#polling = p;
+    return p;
+  }
+
+  async #poll(): Promise<void> {
     const { client, node, clock } = this.o;
     const sentAt = clock.now();
     try {
@@ -95,7 +133,7 @@ export class NodeAgent {
 
   #fenceIfExpired(): void {
     if (!this.held.length) return;
-    if (this.o.clock.now() - this.confirmedAt < this.expirationMs) return;
+    if (this.o.clock.now() < this.fenceDeadline()) return;
     const count = this.held.length;
     this.#hold([]);
     // Whatever is assigned now must be fetched afresh: nothing held matches any last_change.
