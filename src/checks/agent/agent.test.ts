@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
-import { checkIds } from '../config/index.js';
+import { checkIds, configDigest } from '../config/index.js';
 import { ChecksHandler } from '../handler.js';
 import { dispatcherMetrics } from '../metrics.js';
 import { Scheduler } from '../run/scheduler.js';
@@ -22,16 +22,14 @@ const EXPIRY = 30_000;
 const POLL = 10_000;
 
 function cfg(i: number): CheckConfig {
-  const config = {
+  const content = {
     name: `c${i}`,
     type: 'tcp' as const,
     intervalMs: 5_000,
     timeoutMs: 1_000,
     instances: [{ host: '127.0.0.1', port: 1 }],
-    source: `test:${i}`,
-    digest: `d${String(i).padStart(15, '0')}`,
   };
-  return config;
+  return { ...content, source: `test:${i}`, digest: configDigest(content) };
 }
 
 /** A TCP relay to `port` whose connections the test can cut, and refuse while cut. */

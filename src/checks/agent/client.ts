@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { FathomError } from '../../core/errors.js';
+import { configFromWire } from '../config/index.js';
 import { EXPIRATION_HEADER, TERM_HEADER, type NodeStatus } from '../wire.js';
 import type { CheckConfig } from '../types.js';
 
@@ -130,7 +131,9 @@ export function createAgentClient(o: AgentClientOptions): AgentClient {
         const r = j as { last_change?: unknown; configs?: unknown };
         return {
           lastChange: typeof r.last_change === 'number' ? r.last_change : 0,
-          configs: Array.isArray(r.configs) ? (r.configs as CheckConfig[]) : [],
+          configs: (Array.isArray(r.configs) ? (r.configs as unknown[]) : []).map((c, i) =>
+            configFromWire(c, `configs[${i}] from the dispatcher`),
+          ),
         };
       }),
     close: () => agent.destroy(),

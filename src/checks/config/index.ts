@@ -8,6 +8,7 @@ export {
   type CheckConfigChange,
   type MergedConfigs,
 } from './merge.js';
+export { configFromWire } from './wire.js';
 export { decodeCheck, parseCheckText, readCheckDocuments, type DecodeOptions } from './parse.js';
 export {
   loadCheckDir,
