@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { checksBench } from './benches/checks.js';
 import { ingestBench } from './benches/ingest.js';
 import { parsersBench } from './benches/parsers.js';
 import { kubernetesBench } from './benches/kubernetes.js';
@@ -29,6 +30,7 @@ const BENCHES: readonly Bench[] = [
   parsersBench,
   statusBench,
   kubernetesBench,
+  checksBench,
 ];
 
 function usage(): string {

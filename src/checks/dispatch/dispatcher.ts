@@ -147,8 +147,8 @@ export class Dispatcher {
     const deadline = now - this.options.nodeExpirationMs;
     for (const node of [...this.state.nodes.values()]) {
       if (node.heartbeat >= deadline) continue;
+      // A leaving node's configs are placed one by one on the ring (below), not by a recompute.
       const moved = this.state.expireNode(node.name, now);
-      if (this.options.strategy === 'hashing') this.#hashingStale = true;
       this.options.observer?.nodeExpired?.(node.name, moved.length);
     }
     if (!this.active || !this.state.nodes.size) return;

@@ -179,6 +179,36 @@ describe('utilization', () => {
   });
 });
 
+describe('utilization: the heap agrees with the scan', () => {
+  it('gives the same proposal with and without an eligibility list naming every node', () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let round = 0; round < 30; round++) {
+      const names = Array.from({ length: 2 + Math.floor(random() * 6) }, (_, i) => `n${i}`);
+      const snap = names.map((name) => ({
+        name,
+        busyness: 0,
+        workers: 1 + Math.floor(random() * 4),
+      }));
+      const configs = Array.from({ length: 5 + Math.floor(random() * 40) }, (_, i) =>
+        util(`c${i}`, names[Math.floor(random() * names.length)]!, Math.round(random() * 20) / 100),
+      );
+      const all = new Set(names);
+      for (const stickiness of [true, false]) {
+        const options = { force: true, minImprovementPercent: 10, stickiness };
+        const heap = rebalanceByUtilization(snap, configs, options);
+        const scan = rebalanceByUtilization(
+          snap,
+          configs.map((c) => ({ ...c, eligible: all })),
+          options,
+        );
+        expect(heap.moves).toEqual(scan.moves);
+        expect(heap.proposed).toEqual(scan.proposed);
+      }
+    }
+  });
+});
+
 describe('isolate', () => {
   it('moves everything else off the node to the least busy others', () => {
     const snap: SnapshotNode[] = [

@@ -192,25 +192,45 @@ export function rebalanceByUtilization(
   );
   const moves: Move[] = [];
   let misplaced = false;
+  // Unrestricted configs find the least utilized node in a heap (log N, not a scan of all nodes).
+  const heap = new LeastUtilized(
+    sorted.map((n) => n.name),
+    proposed,
+    counts,
+  );
+  const names = new Set(sorted.map((n) => n.name));
   for (const c of movable) {
     const wn = needs.get(c.digest)!;
-    const allowed = sorted.filter((n) => !c.eligible || c.eligible.has(n.name));
-    if (!allowed.some((n) => n.name === c.node)) misplaced = true;
+    const bonus = options.stickiness ? Math.min(1, Math.max(0.05, wn * 4)) : 0;
     let best: { name: string; score: number } | undefined;
-    for (const n of allowed) {
-      let score = proposed.get(n.name)!;
-      if (options.stickiness && n.name === c.node) score -= Math.min(1, Math.max(0.05, wn * 4));
-      const better =
-        !best ||
-        score < best.score ||
-        (score === best.score &&
-          (n.name === c.node ||
-            (best.name !== c.node && counts.get(n.name)! < counts.get(best.name)!)));
-      if (better) best = { name: n.name, score };
+    if (!c.eligible) {
+      if (!names.has(c.node)) misplaced = true;
+      const top = heap.peek();
+      if (top !== undefined) {
+        const stay =
+          names.has(c.node) &&
+          (top === c.node || proposed.get(c.node)! - bonus <= proposed.get(top)!);
+        best = { name: stay ? c.node : top, score: 0 };
+      }
+    } else {
+      const allowed = sorted.filter((n) => c.eligible!.has(n.name));
+      if (!allowed.some((n) => n.name === c.node)) misplaced = true;
+      for (const n of allowed) {
+        let score = proposed.get(n.name)!;
+        if (n.name === c.node) score -= bonus;
+        const better =
+          !best ||
+          score < best.score ||
+          (score === best.score &&
+            (n.name === c.node ||
+              (best.name !== c.node && counts.get(n.name)! < counts.get(best.name)!)));
+        if (better) best = { name: n.name, score };
+      }
     }
     if (!best) continue; // nowhere eligible: it stays
     add(proposed, best.name, wn);
     counts.set(best.name, counts.get(best.name)! + 1);
+    heap.update(best.name);
     if (best.name !== c.node) {
       moves.push({
         digest: c.digest,
@@ -226,6 +246,73 @@ export function rebalanceByUtilization(
   const accepted =
     moves.length > 0 && (options.force || misplaced || worthIt(current, proposed, sorted, options));
   return { accepted, moves: accepted ? moves : [], current, proposed };
+}
+
+/**
+ * Nodes by (proposed utilization, configs, name), least first: a binary heap with lazy updates
+ * (an update pushes a fresh entry; stale ones are dropped when they surface).
+ */
+class LeastUtilized {
+  readonly #heap: { u: number; c: number; name: string; v: number }[] = [];
+  readonly #version = new Map<string, number>();
+
+  constructor(
+    names: readonly string[],
+    private readonly util: ReadonlyMap<string, number>,
+    private readonly counts: ReadonlyMap<string, number>,
+  ) {
+    for (const n of names) this.update(n);
+  }
+
+  update(name: string): void {
+    const v = (this.#version.get(name) ?? 0) + 1;
+    this.#version.set(name, v);
+    this.#push({ u: this.util.get(name)!, c: this.counts.get(name)!, name, v });
+  }
+
+  peek(): string | undefined {
+    for (;;) {
+      const top = this.#heap[0];
+      if (!top || this.#version.get(top.name) === top.v) return top?.name;
+      this.#pop();
+    }
+  }
+
+  #less(i: number, j: number): boolean {
+    const a = this.#heap[i]!;
+    const b = this.#heap[j]!;
+    return a.u < b.u || (a.u === b.u && (a.c < b.c || (a.c === b.c && a.name < b.name)));
+  }
+
+  #swap(i: number, j: number): void {
+    [this.#heap[i], this.#heap[j]] = [this.#heap[j]!, this.#heap[i]!];
+  }
+
+  #push(e: { u: number; c: number; name: string; v: number }): void {
+    this.#heap.push(e);
+    for (let i = this.#heap.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (!this.#less(i, p)) break;
+      this.#swap(i, p);
+      i = p;
+    }
+  }
+
+  #pop(): void {
+    const last = this.#heap.pop()!;
+    if (!this.#heap.length) return;
+    this.#heap[0] = last;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.#heap.length && this.#less(l, m)) m = l;
+      if (r < this.#heap.length && this.#less(r, m)) m = r;
+      if (m === i) return;
+      this.#swap(i, m);
+      i = m;
+    }
+  }
 }
 
 /** The original's rebalanceIsWorthIt. */
