@@ -158,6 +158,23 @@ describe('placement', () => {
     expect(layout(d)).toEqual({ db: ['postgres'], nohttp: ['redis'], open: ['http'] });
   });
 
+  it('sends configs a node stops accepting back to dangling, re-dispatched at the next sweep', () => {
+    const { d } = dispatcher();
+    d.active = true;
+    d.postStatus('a', status(0), '', T0);
+    d.postStatus('b', status(0), '', T0);
+    d.schedule(cfg('http'), T0);
+    d.schedule(cfg('redis'), T0); // a: http, b: redis
+    const before = d.configsFor('a')!.last_change;
+    d.postStatus('a', status(before, { check_compatibility: { exclude: ['http'] } }), '', T0 + 1);
+    expect(d.stateResponse().dangling.map((c) => c.name)).toEqual(['http']);
+    expect(d.configsFor('a')!.last_change).toBeGreaterThan(before);
+    // The same declaration again changes nothing.
+    d.postStatus('a', status(-1, { check_compatibility: { exclude: ['http'] } }), '', T0 + 2);
+    d.sweep(T0 + 3);
+    expect(layout(d)).toEqual({ a: [], b: ['http', 'redis'] });
+  });
+
   it('honours node selectors against the labels agents report', () => {
     const { d } = dispatcher();
     d.active = true;

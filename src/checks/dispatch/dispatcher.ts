@@ -97,6 +97,7 @@ export class Dispatcher {
     this.state.setCompat(
       node,
       compat && { include: compat.include ?? [], exclude: compat.exclude ?? [] },
+      now,
     );
     if (status.labels) node.labels = status.labels;
     if (status.stats) node.stats = status.stats;

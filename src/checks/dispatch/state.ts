@@ -6,7 +6,7 @@
  */
 import type { CheckConfig, RunnerStatsMap } from '../types.js';
 import type { LastRun } from '../wire.js';
-import type { CheckCompatibility, PlacementNode } from './placement.js';
+import { compatible, type CheckCompatibility, type PlacementNode } from './placement.js';
 
 export interface NodeRecord extends PlacementNode {
   /** Epoch ms of the last status POST; 0 for a node created by a placement, never heard from. */
@@ -84,10 +84,24 @@ export class ClusterState {
     return { node, created: true };
   }
 
-  /** Sets a node's compatibility, keeping count of restricted nodes (placement's fast path). */
-  setCompat(node: NodeRecord, compat: CheckCompatibility | undefined): void {
+  /**
+   * Sets a node's compatibility, keeping count of restricted nodes (placement's fast path). When
+   * it changed, the configs the node no longer accepts go dangling at once (re-dispatched at the
+   * next sweep), as the original does. Returns their digests.
+   */
+  setCompat(node: NodeRecord, compat: CheckCompatibility | undefined, now: number): string[] {
+    if (signature(compat) === signature(node.compat)) return [];
     this.#restricted += (compat ? 1 : 0) - (node.compat ? 1 : 0);
     node.compat = compat;
+    if (!compat) return [];
+    const refused = [...node.digests].filter((d) => !compatible(compat, this.configs.get(d)!.name));
+    for (const digest of refused) {
+      const config = this.configs.get(digest)!;
+      this.placement.delete(digest);
+      this.#takeFrom(node.name, digest, now);
+      this.dangling.set(digest, { config, since: now, unscheduled: false });
+    }
+    return refused;
   }
 
   /** True when no node declared compatibility (every node is a candidate for a plain check). */
@@ -196,4 +210,11 @@ export class ClusterState {
     node.load = node.digests.size;
     node.lastConfigChange = this.stamps.next(now);
   }
+}
+
+/** A compatibility declaration in canonical form: equal declarations compare equal. */
+function signature(c: CheckCompatibility | undefined): string {
+  if (!c) return 'unrestricted';
+  const list = (l: readonly string[]) => [...new Set(l)].sort().join(',');
+  return `include=${list(c.include)};exclude=${list(c.exclude)}`;
 }
