@@ -4,10 +4,12 @@
  * one leaves, 10 % of the agents expire, and (for the stats-driven strategies) it rebalances.
  * argv: <strategy> <nodes> <configs>.
  */
-import { checkIds, configDigest } from '../../src/checks/config/index.js';
+import { checkIds } from '../../src/checks/config/index.js';
+import { seededRandom } from '../../test/differential/kstatus-gen.js';
+import { benchConfig } from '../lib/checks.js';
 import { Dispatcher } from '../../src/checks/dispatch/dispatcher.js';
 import type { Strategy } from '../../src/checks/dispatch/placement.js';
-import type { CheckConfig, RunnerStats } from '../../src/checks/types.js';
+import type { RunnerStats } from '../../src/checks/types.js';
 
 export type DispatchChildMessage =
   | {
@@ -32,36 +34,13 @@ export type DispatchChildMessage =
 
 const send = (m: DispatchChildMessage): void => void process.send?.(m);
 
-/** A small deterministic generator (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function config(i: number): CheckConfig {
-  const content = {
-    name: `check-${i % 500}`,
-    type: 'tcp' as const,
-    intervalMs: 15_000,
-    timeoutMs: 10_000,
-    instances: [{ host: `svc-${i}.bench`, port: 443 }],
-  };
-  return { ...content, source: `bench:${i}`, digest: configDigest(content) };
-}
-
 const elapsed = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
 
 function main(): void {
   const [strategy, nodesArg, configsArg] = process.argv.slice(2) as [Strategy, string, string];
   const nodeCount = Number(nodesArg);
-  const configs = Array.from({ length: Number(configsArg) }, (_, i) => config(i));
-  const random = seeded(7);
+  const configs = Array.from({ length: Number(configsArg) }, (_, i) => benchConfig(i));
+  const random = seededRandom(7);
   const d = new Dispatcher({
     strategy,
     nodeExpirationMs: 30_000,

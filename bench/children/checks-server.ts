@@ -7,11 +7,11 @@
  */
 import http from 'node:http';
 import { ManualClock } from '../../src/core/clock.js';
-import { checkIds, configDigest } from '../../src/checks/config/index.js';
+import { checkIds } from '../../src/checks/config/index.js';
+import { benchConfig } from '../lib/checks.js';
 import { ChecksHandler } from '../../src/checks/handler.js';
 import { dispatcherMetrics } from '../../src/checks/metrics.js';
 import { startDispatcherServer } from '../../src/checks/server.js';
-import type { CheckConfig } from '../../src/checks/types.js';
 
 export type ServerChildMessage =
   | { type: 'ready'; port: number; lastChange: Record<string, number> }
@@ -19,17 +19,6 @@ export type ServerChildMessage =
   | { type: 'error'; message: string };
 
 const send = (m: ServerChildMessage): void => void process.send?.(m);
-
-function config(i: number): CheckConfig {
-  const content = {
-    name: `check-${i % 500}`,
-    type: 'tcp' as const,
-    intervalMs: 15_000,
-    timeoutMs: 10_000,
-    instances: [{ host: `svc-${i}.bench`, port: 443 }],
-  };
-  return { ...content, source: `bench:${i}`, digest: configDigest(content) };
-}
 
 async function main(): Promise<void> {
   const [mode, nodesArg, configsArg, token] = process.argv.slice(2) as [
@@ -72,7 +61,7 @@ async function main(): Promise<void> {
   const d = handler.dispatcher!;
   for (const n of names) d.postStatus(n, { last_change: 0 }, '', clock.now());
   handler.applyConfigs(
-    Array.from({ length: Number(configsArg) }, (_, i) => config(i)),
+    Array.from({ length: Number(configsArg) }, (_, i) => benchConfig(i)),
     [],
   );
   await clock.advance(0); // the warmup of 0 ends: every config is placed
