@@ -41,6 +41,9 @@ export interface DispatcherServer {
   close(): Promise<void>;
 }
 
+/** The token's header when Authorization cannot get through (the API server's proxies). */
+export const TOKEN_HEADER = 'x-fathom-token';
+
 /** A status POST body: 64 KiB plus room for an agent's stats and last runs. */
 const BODY_LIMIT = 4 * 1024 * 1024;
 
@@ -67,6 +70,13 @@ export function dispatcherRoutes(app: FastifyInstance, o: DispatcherServerOption
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
+    // The API server's service and pod proxies drop Authorization once they have authenticated
+    // the caller, so the CLI sends the token as X-Fathom-Token; as Authorization it is then
+    // checked, and forwarded to the leader, like an agent's.
+    const alt = request.headers[TOKEN_HEADER];
+    if (!request.headers.authorization && typeof alt === 'string' && alt) {
+      request.headers.authorization = `Bearer ${alt}`;
+    }
     const auth = request.headers.authorization ?? '';
     if (!auth) return goError(reply, 401, 'no session token provided');
     const [scheme, token] = auth.split(' ');
