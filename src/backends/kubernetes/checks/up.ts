@@ -90,7 +90,13 @@ export async function applyObject(
 ): Promise<void> {
   const ref = { kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace };
   await client.request('PATCH', kindPath(ref), `applying ${describe(ref)}`, {
-    query: { fieldManager: FIELD_MANAGER, force: true, ...(dryRun ? { dryRun: 'All' } : {}) },
+    // Strict: a field the API does not know is an error, not a warning dropped on the floor.
+    query: {
+      fieldManager: FIELD_MANAGER,
+      force: true,
+      fieldValidation: 'Strict',
+      ...(dryRun ? { dryRun: 'All' } : {}),
+    },
     body: forApply(obj),
     contentType: 'application/apply-patch+yaml',
   });
