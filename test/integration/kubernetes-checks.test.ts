@@ -313,11 +313,16 @@ describe.skipIf(!cluster)(
   },
 );
 
-/** Whether the built CLI has the dispatcher and agent processes (another change adds them). */
+/**
+ * Whether the built CLI has the dispatcher and agent processes (another change adds them). An
+ * unknown command's `--help` prints the program's help and exits 0, so the usage line decides.
+ */
 function hasCheckProcesses(): boolean {
-  const help = (cmd: string) =>
-    spawnSync(process.execPath, [fathomBin, cmd, '--help'], { encoding: 'utf8' });
-  return help('dispatcher').status === 0 && help('agent').status === 0;
+  const has = (cmd: string): boolean => {
+    const r = spawnSync(process.execPath, [fathomBin, cmd, '--help'], { encoding: 'utf8' });
+    return r.status === 0 && r.stdout.includes(`Usage: fathom ${cmd} `);
+  };
+  return has('dispatcher') && has('agent');
 }
 const processes = cluster !== null && hasCheckProcesses();
 
