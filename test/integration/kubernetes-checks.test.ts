@@ -47,6 +47,7 @@ import {
   kubeChecksDown,
   kubeChecksUp,
 } from '../../src/backends/kubernetes/checks/up.js';
+import { deleteRun } from '../../src/backends/kubernetes/objects.js';
 import { systemClock } from '../../src/core/clock.js';
 import { isFathomError } from '../../src/core/errors.js';
 import { startTestPodRunner, type TestPodRunner } from '../podrunner/fixture.js';
@@ -279,6 +280,22 @@ describe.skipIf(!cluster)(
       } finally {
         dispatcher.close();
         agent.close();
+      }
+    });
+
+    it("a run's delete in the same namespace leaves cluster checks alone", async () => {
+      const err = await deleteRun(admin, ns, {
+        wait: false,
+        clock: systemClock,
+        pollMs: 500,
+        timeoutMs: 0,
+      }).catch((e: unknown) => e);
+      expect(isFathomError(err, 'FATHOM_RUN_NOT_FOUND')).toBe(true);
+      for (const ref of checksRefs(ns).filter((r) => r.kind !== 'Lease')) {
+        expect(
+          await admin.find(kindPath(ref), `reading ${ref.kind}`),
+          `${ref.kind} ${ref.name}`,
+        ).toBeDefined();
       }
     });
 

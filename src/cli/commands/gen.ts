@@ -64,7 +64,7 @@ export function registerGen(program: Command, io: Io): void {
     .description(
       'print the objects of cluster checks (kubernetes backend) for `kubectl apply -f -`',
     )
-    .option('-n, --namespace <name>', 'namespace of the dispatcher and agents', 'fathom')
+    .option('-n, --namespace <name>', 'namespace of the dispatcher and agents', 'fathom-checks')
     .option('--image <image>', "fathom's image for the dispatcher and agents")
     .option('--image-pull-policy <policy>', 'Always, IfNotPresent or Never')
     .option('--replicas <count>', 'dispatcher replicas (one leads)', '2')

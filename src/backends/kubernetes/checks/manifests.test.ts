@@ -362,7 +362,7 @@ describe('checks options', () => {
     const spec = checksSpec({ nodeSelector: ['a=b'] });
     expect(Object.isFrozen(spec)).toBe(true);
     expect(Object.isFrozen(spec.nodeSelector)).toBe(true);
-    expect(spec.namespace).toBe('fathom');
+    expect(spec.namespace).toBe('fathom-checks');
     expect(spec.replicas).toBe(2);
   });
 });

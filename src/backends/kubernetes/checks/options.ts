@@ -126,7 +126,8 @@ const IMAGE_PULL_POLICIES: readonly ImagePullPolicy[] = ['Always', 'IfNotPresent
 
 /** Checks every flag; the first bad one is a FATHOM_BAD_FLAG_VALUE naming it. */
 export function checksSpec(raw: RawChecksOptions): KubeChecksSpec {
-  const namespace = raw.namespace ?? 'fathom';
+  // Not `fathom`, the runs' default: deleting a run may delete the namespace it created.
+  const namespace = raw.namespace ?? 'fathom-checks';
   if (!DNS_LABEL.test(namespace)) {
     throw bad('--namespace', 'expected a DNS label (lower-case letters, digits, -)', namespace);
   }

@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../../core/clock.js';
 import { formatDuration } from '../../../core/duration.js';
-import { FathomError } from '../../../core/errors.js';
+import { FathomError, messageOf } from '../../../core/errors.js';
 import { parseCheckText } from '../../../checks/config/index.js';
 import {
   createStatusPoller,
@@ -108,7 +108,7 @@ export async function readConfigsDir(dir: string): Promise<Record<string, string
   try {
     names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
   } catch (cause) {
-    throw new FathomError('FATHOM_CONFIG_INVALID', `${dir}: cannot be read (${String(cause)})`, {
+    throw new FathomError('FATHOM_CONFIG_INVALID', `${dir}: cannot be read (${messageOf(cause)})`, {
       cause,
       details: { file: dir },
     });
