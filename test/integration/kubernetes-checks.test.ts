@@ -48,7 +48,10 @@ import {
   kubeChecksUp,
 } from '../../src/backends/kubernetes/checks/up.js';
 import { deleteRun } from '../../src/backends/kubernetes/objects.js';
-import { systemClock } from '../../src/core/clock.js';
+import { ChecksHandler } from '../../src/checks/handler.js';
+import { dispatcherMetrics } from '../../src/checks/metrics.js';
+import { startDispatcherServer } from '../../src/checks/server.js';
+import { ManualClock, systemClock } from '../../src/core/clock.js';
 import { isFathomError } from '../../src/core/errors.js';
 import { startTestPodRunner, type TestPodRunner } from '../podrunner/fixture.js';
 import { fathomBin } from '../support/cli.js';
@@ -280,6 +283,114 @@ describe.skipIf(!cluster)(
       } finally {
         dispatcher.close();
         agent.close();
+      }
+    });
+
+    it("reaches the leader named by the Lease with the Secret's token, verifying its certificate", async () => {
+      // A replica on this machine, as the pod runner gives them: a real dispatcher server on a
+      // loopback pod IP, with the Secrets' pair and token, behind a Pod and the Lease.
+      const secret = await admin.get<{ data: Record<string, string> }>(
+        resourcePath('', 'secrets', ns, 'fathom-checks-tls'),
+        'reading',
+      );
+      const pem = (k: string): string => Buffer.from(secret.data[k]!, 'base64').toString('utf8');
+      const token = (await readChecksToken(admin, ns))!;
+      const ip = `127.${100 + (randomBytes(1)[0]! % 100)}.${randomBytes(1)[0]!}.${1 + (randomBytes(1)[0]! % 250)}`;
+      const pod = `replica-${hex()}`;
+      await admin.create(
+        resourcePath('', 'pods', ns),
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: pod, namespace: ns },
+          spec: {
+            nodeName: `nowhere-${hex()}`,
+            serviceAccountName: 'fathom-checks-dispatcher',
+            automountServiceAccountToken: false,
+            containers: [{ name: 'dispatcher', image: 'fathom:test' }],
+          },
+        },
+        'creating the replica pod',
+      );
+      await admin.request(
+        'PATCH',
+        `${resourcePath('', 'pods', ns, pod)}/status`,
+        'setting its status',
+        {
+          body: {
+            status: {
+              phase: 'Running',
+              podIP: ip,
+              conditions: [{ type: 'Ready', status: 'True' }],
+            },
+          },
+          contentType: 'application/merge-patch+json',
+        },
+      );
+      await admin.create(
+        resourcePath('coordination.k8s.io', 'leases', ns),
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: 'fathom-checks' },
+          spec: { holderIdentity: pod, leaseDurationSeconds: 15 },
+        },
+        'creating the Lease',
+      );
+      const clock = new ManualClock(Date.now());
+      const ref: { handler?: ChecksHandler } = {};
+      const metrics = dispatcherMetrics(() => ref.handler);
+      const handler = (ref.handler = new ChecksHandler({
+        clock,
+        warmupMs: 30_000,
+        dispatcher: {
+          strategy: 'count',
+          nodeExpirationMs: 30_000,
+          unscheduledThresholdMs: 60_000,
+          rebalancePeriodMs: 600_000,
+          minImprovementPercent: 10,
+          checkIds: (c) => c.instances.map((_, i) => `${c.name}:${i}`),
+          random: () => 0,
+          observer: metrics.observer,
+        },
+      }));
+      const server = await startDispatcherServer({
+        handler,
+        clock,
+        token,
+        registry: metrics.registry,
+        nodeExpirationMs: 30_000,
+        identity: pod,
+        tls: { certPem: pem('tls.crt'), keyPem: pem('tls.key') },
+        forward: { timeoutMs: 5000, maxConnections: 2 },
+        host: ip,
+        port: 5005,
+      });
+      try {
+        const state = await kubeDispatcherCall(
+          { client: admin, namespace: ns },
+          'GET',
+          '/api/v1/clusterchecks',
+        );
+        expect(state).toEqual({
+          status: 200,
+          via: pod,
+          body: { not_running: 'Startup in progress', warmup: false, nodes: [], dangling: [] },
+        });
+        // The dispatcher's own error answers come back as they are.
+        expect(
+          await kubeDispatcherCall(
+            { client: admin, namespace: ns },
+            'POST',
+            '/api/v1/clusterchecks/rebalance',
+          ),
+        ).toEqual({ status: 503, via: pod, body: 'Startup in progress\n' });
+      } finally {
+        await handler.stop();
+        await server.close();
+        await admin.remove(resourcePath('', 'pods', ns, pod), 'deleting the replica pod', {
+          gracePeriodSeconds: 0,
+        });
       }
     });
 
