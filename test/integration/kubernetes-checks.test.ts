@@ -14,15 +14,13 @@
  *   There is no kube-proxy here: agents dial a small TCP forwarder in this process that picks a
  *   ready endpoint from the Service's EndpointSlices, as kube-proxy would.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import {
   createKubeClient,
   resourcePath,
@@ -48,13 +46,18 @@ import {
   kubeChecksUp,
 } from '../../src/backends/kubernetes/checks/up.js';
 import { deleteRun } from '../../src/backends/kubernetes/objects.js';
-import { ChecksHandler } from '../../src/checks/handler.js';
-import { dispatcherMetrics } from '../../src/checks/metrics.js';
-import { startDispatcherServer } from '../../src/checks/server.js';
-import { ManualClock, systemClock } from '../../src/core/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 import { isFathomError } from '../../src/core/errors.js';
 import { startTestPodRunner, type TestPodRunner } from '../podrunner/fixture.js';
-import { fathomBin } from '../support/cli.js';
+import {
+  can,
+  exactlyOnce,
+  hasCheckProcesses,
+  serviceAccountClient,
+  startLoopbackReplica,
+  startServiceForwarder,
+  type StateAnswer,
+} from './kube-checks.js';
 import { providedCluster } from './provided.js';
 
 const { cluster, skipReason } = providedCluster();
@@ -64,61 +67,6 @@ const CHECKS = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
 const checkFile = CHECKS.map(
   (name) => `name: ${name}\ntype: command\ninterval: 2s\ninstances: [{command: [node, -e, '']}]\n`,
 ).join('---\n');
-
-/** The admin's kubeconfig with a service account's token instead, to ask what it may do. */
-async function serviceAccountClient(
-  admin: KubeClient,
-  dir: string,
-  namespace: string,
-  sa: string,
-): Promise<KubeClient> {
-  const req = await admin.create<{ status: { token: string } }>(
-    `${resourcePath('', 'serviceaccounts', namespace, sa)}/token`,
-    {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
-    },
-    `requesting a token for ${sa}`,
-  );
-  const doc = parse(await readFile(cluster!.kubeconfig, 'utf8')) as {
-    clusters: { cluster: Record<string, string> }[];
-  };
-  const path = join(dir, `${sa}.kubeconfig`);
-  await writeFile(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'c',
-          cluster: {
-            server: cluster!.server,
-            'certificate-authority-data': doc.clusters[0]!.cluster['certificate-authority-data'],
-          },
-        },
-      ],
-      users: [{ name: sa, user: { token: req.status.token } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: sa } }],
-      'current-context': 'x',
-    }),
-  );
-  return createKubeClient(resolveKubeconfig({ kubeconfig: path }));
-}
-
-async function can(client: KubeClient, attrs: Record<string, string>): Promise<boolean> {
-  const review = await client.create<{ status: { allowed: boolean } }>(
-    '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-    {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: attrs },
-    },
-    'reviewing access',
-  );
-  return review.status.allowed;
-}
 
 describe.skipIf(!cluster)(
   `cluster checks objects on the real API server${cluster ? '' : ` (skipped: ${skipReason})`}`,
@@ -241,8 +189,14 @@ describe.skipIf(!cluster)(
     });
 
     it('gives each service account exactly the access the manifests grant', async () => {
-      const dispatcher = await serviceAccountClient(admin, dir, ns, 'fathom-checks-dispatcher');
-      const agent = await serviceAccountClient(admin, dir, ns, 'fathom-checks-agent');
+      const dispatcher = await serviceAccountClient(
+        cluster!,
+        admin,
+        dir,
+        ns,
+        'fathom-checks-dispatcher',
+      );
+      const agent = await serviceAccountClient(cluster!, admin, dir, ns, 'fathom-checks-agent');
       try {
         const lease = { group: 'coordination.k8s.io', resource: 'leases' };
         const expectations: [KubeClient, Record<string, string>, boolean][] = [
@@ -287,85 +241,7 @@ describe.skipIf(!cluster)(
     });
 
     it("reaches the leader named by the Lease with the Secret's token, verifying its certificate", async () => {
-      // A replica on this machine, as the pod runner gives them: a real dispatcher server on a
-      // loopback pod IP, with the Secrets' pair and token, behind a Pod and the Lease.
-      const secret = await admin.get<{ data: Record<string, string> }>(
-        resourcePath('', 'secrets', ns, 'fathom-checks-tls'),
-        'reading',
-      );
-      const pem = (k: string): string => Buffer.from(secret.data[k]!, 'base64').toString('utf8');
-      const token = (await readChecksToken(admin, ns))!;
-      const ip = `127.${100 + (randomBytes(1)[0]! % 100)}.${randomBytes(1)[0]!}.${1 + (randomBytes(1)[0]! % 250)}`;
-      const pod = `replica-${hex()}`;
-      await admin.create(
-        resourcePath('', 'pods', ns),
-        {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name: pod, namespace: ns },
-          spec: {
-            nodeName: `nowhere-${hex()}`,
-            serviceAccountName: 'fathom-checks-dispatcher',
-            automountServiceAccountToken: false,
-            containers: [{ name: 'dispatcher', image: 'fathom:test' }],
-          },
-        },
-        'creating the replica pod',
-      );
-      await admin.request(
-        'PATCH',
-        `${resourcePath('', 'pods', ns, pod)}/status`,
-        'setting its status',
-        {
-          body: {
-            status: {
-              phase: 'Running',
-              podIP: ip,
-              conditions: [{ type: 'Ready', status: 'True' }],
-            },
-          },
-          contentType: 'application/merge-patch+json',
-        },
-      );
-      await admin.create(
-        resourcePath('coordination.k8s.io', 'leases', ns),
-        {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name: 'fathom-checks' },
-          spec: { holderIdentity: pod, leaseDurationSeconds: 15 },
-        },
-        'creating the Lease',
-      );
-      const clock = new ManualClock(Date.now());
-      const ref: { handler?: ChecksHandler } = {};
-      const metrics = dispatcherMetrics(() => ref.handler);
-      const handler = (ref.handler = new ChecksHandler({
-        clock,
-        warmupMs: 30_000,
-        dispatcher: {
-          strategy: 'count',
-          nodeExpirationMs: 30_000,
-          unscheduledThresholdMs: 60_000,
-          rebalancePeriodMs: 600_000,
-          minImprovementPercent: 10,
-          checkIds: (c) => c.instances.map((_, i) => `${c.name}:${i}`),
-          random: () => 0,
-          observer: metrics.observer,
-        },
-      }));
-      const server = await startDispatcherServer({
-        handler,
-        clock,
-        token,
-        registry: metrics.registry,
-        nodeExpirationMs: 30_000,
-        identity: pod,
-        tls: { certPem: pem('tls.crt'), keyPem: pem('tls.key') },
-        forward: { timeoutMs: 5000, maxConnections: 2 },
-        host: ip,
-        port: 5005,
-      });
+      const { pod, close } = await startLoopbackReplica(admin, ns);
       try {
         const state = await kubeDispatcherCall(
           { client: admin, namespace: ns },
@@ -386,11 +262,7 @@ describe.skipIf(!cluster)(
           ),
         ).toEqual({ status: 503, via: pod, body: 'Startup in progress\n' });
       } finally {
-        await handler.stop();
-        await server.close();
-        await admin.remove(resourcePath('', 'pods', ns, pod), 'deleting the replica pod', {
-          gracePeriodSeconds: 0,
-        });
+        await close();
       }
     });
 
@@ -441,28 +313,7 @@ describe.skipIf(!cluster)(
   },
 );
 
-/**
- * Whether the built CLI has the dispatcher and agent processes (another change adds them). An
- * unknown command's `--help` prints the program's help and exits 0, so the usage line decides.
- */
-function hasCheckProcesses(): boolean {
-  const has = (cmd: string): boolean => {
-    const r = spawnSync(process.execPath, [fathomBin, cmd, '--help'], { encoding: 'utf8' });
-    return r.status === 0 && r.stdout.includes(`Usage: fathom ${cmd} `);
-  };
-  return has('dispatcher') && has('agent');
-}
 const processes = cluster !== null && hasCheckProcesses();
-
-interface StateAnswer {
-  readonly warmup: boolean;
-  readonly leader?: string;
-  readonly nodes: readonly {
-    readonly name: string;
-    readonly configs: readonly { readonly name: string }[];
-  }[];
-  readonly dangling: readonly unknown[];
-}
 
 describe.skipIf(!processes)(
   `cluster checks pods end to end${processes ? '' : ' (skipped: no test cluster, or the built CLI has no `fathom dispatcher`/`fathom agent`)'}`,
@@ -474,38 +325,6 @@ describe.skipIf(!processes)(
     let dir: string;
     const stopped: number[] = [];
 
-    /** kube-proxy's part: a connection goes to a ready endpoint of the Service, round robin. */
-    async function startServiceForwarder(): Promise<net.Server> {
-      let next = 0;
-      const server = net.createServer((socket) => {
-        socket.pause();
-        void admin
-          .list<{ endpoints?: { addresses?: string[]; conditions?: { ready?: boolean } }[] }>(
-            `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
-            'listing the Service endpoints',
-            { labelSelector: 'kubernetes.io/service-name=fathom-checks' },
-          )
-          .then(
-            (slices) => {
-              const ips = slices.items.flatMap((s) =>
-                (s.endpoints ?? [])
-                  .filter((e) => e.conditions?.ready !== false)
-                  .flatMap((e) => e.addresses ?? []),
-              );
-              if (ips.length === 0) return socket.destroy();
-              const upstream = net.connect(5005, ips[next++ % ips.length]);
-              upstream.on('error', () => socket.destroy());
-              socket.on('error', () => upstream.destroy());
-              socket.pipe(upstream).pipe(socket);
-              socket.resume();
-            },
-            () => socket.destroy(),
-          );
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return server;
-    }
-
     const state = async (): Promise<StateAnswer | undefined> => {
       const answer = await kubeDispatcherCall(
         { client: admin, namespace: ns },
@@ -514,17 +333,6 @@ describe.skipIf(!processes)(
       ).catch(() => undefined);
       return answer?.status === 200 ? (answer.body as StateAnswer) : undefined;
     };
-
-    /** Every check on exactly one of `live`, nothing dangling, past warmup. */
-    function exactlyOnce(s: StateAnswer | undefined, live: readonly string[]): boolean {
-      if (!s || s.warmup || s.dangling.length > 0) return false;
-      const placed = s.nodes.flatMap((n) => n.configs.map((c) => `${c.name}@${n.name}`));
-      const names = placed.map((p) => p.split('@')[0]!).sort();
-      return (
-        JSON.stringify(names) === JSON.stringify(CHECKS) &&
-        placed.every((p) => live.includes(p.split('@')[1]!))
-      );
-    }
 
     /** Asks until `ok`, up to `ms`: the processes run on the real clock, on their own schedule. */
     async function until(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
@@ -540,7 +348,7 @@ describe.skipIf(!processes)(
       admin = createKubeClient(resolveKubeconfig({ kubeconfig: cluster!.kubeconfig }));
       dir = await mkdtemp(join(tmpdir(), 'fathom-kchecks-e2e-'));
       runner = await startTestPodRunner(cluster!.kubeconfig, { count: 3 });
-      proxy = await startServiceForwarder();
+      proxy = await startServiceForwarder(admin, ns);
     });
     afterAll(async () => {
       for (const pid of stopped) {
@@ -595,7 +403,7 @@ describe.skipIf(!processes)(
         const nodes = runner.nodes;
         await until(
           'every check on exactly one agent',
-          async () => exactlyOnce(await state(), nodes),
+          async () => exactlyOnce(CHECKS, await state(), nodes),
           90_000,
         );
 
@@ -609,7 +417,7 @@ describe.skipIf(!processes)(
         stopped.push(pid);
         await until(
           'checks re-dispatched off the stopped agent',
-          async () => exactlyOnce(await state(), nodes.slice(1)),
+          async () => exactlyOnce(CHECKS, await state(), nodes.slice(1)),
           60_000,
         );
 
@@ -623,7 +431,7 @@ describe.skipIf(!processes)(
           'a new leader with every check on exactly one live agent',
           async () => {
             const s = await state();
-            return !!s && s.leader !== leader && exactlyOnce(s, nodes.slice(1));
+            return !!s && s.leader !== leader && exactlyOnce(CHECKS, s, nodes.slice(1));
           },
           120_000,
         );
