@@ -16,6 +16,7 @@ import {
   EXPIRATION_HEADER,
   nodeStatusSchema,
   TERM_HEADER,
+  TOKEN_HEADER,
   type NodeStatus,
 } from './wire.js';
 
@@ -40,9 +41,6 @@ export interface DispatcherServer {
   readonly port: number;
   close(): Promise<void>;
 }
-
-/** The token's header when Authorization cannot get through (the API server's proxies). */
-export const TOKEN_HEADER = 'x-fathom-token';
 
 /** A status POST body: 64 KiB plus room for an agent's stats and last runs. */
 const BODY_LIMIT = 4 * 1024 * 1024;

@@ -10,7 +10,7 @@
  */
 import https from 'node:https';
 import { FathomError, messageOf } from '../../../core/errors.js';
-import { TOKEN_HEADER } from '../../../checks/server.js';
+import { TOKEN_HEADER } from '../../../checks/wire.js';
 import { resourcePath, type KubeClient } from '../api/client.js';
 import { KubeApiError } from '../api/errors.js';
 import type { Pod } from '../api/types.js';
