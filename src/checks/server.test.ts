@@ -219,6 +219,21 @@ describe('dispatcher API', () => {
     ).toEqual({ last_change: 0, configs: [] });
   });
 
+  it('takes the token as X-Fathom-Token, as through the API server proxy, and forwards it', async () => {
+    const viaProxy = async (token: string) => {
+      const res = await fetch(`${follower.server.url}/api/v1/clusterchecks/rebalance`, {
+        method: 'POST',
+        headers: { 'x-fathom-token': token },
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    expect(await viaProxy(TOKEN)).toEqual({ status: 200, text: '[]' });
+    expect(await viaProxy('c'.repeat(32))).toEqual({
+      status: 401,
+      text: 'invalid session token\n',
+    });
+  });
+
   it('exposes the cluster_checks metrics, labelled join_leader', async () => {
     const text = (await call(leader.server, 'GET', '/metrics', undefined, null)).text;
     expect(text).toContain('cluster_checks_nodes_reporting{join_leader="true"} 1');

@@ -16,6 +16,7 @@ import {
   EXPIRATION_HEADER,
   nodeStatusSchema,
   TERM_HEADER,
+  TOKEN_HEADER,
   type NodeStatus,
 } from './wire.js';
 
@@ -67,6 +68,13 @@ export function dispatcherRoutes(app: FastifyInstance, o: DispatcherServerOption
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
+    // The API server's service and pod proxies drop Authorization once they have authenticated
+    // the caller, so the CLI sends the token as X-Fathom-Token; as Authorization it is then
+    // checked, and forwarded to the leader, like an agent's.
+    const alt = request.headers[TOKEN_HEADER];
+    if (!request.headers.authorization && typeof alt === 'string' && alt) {
+      request.headers.authorization = `Bearer ${alt}`;
+    }
     const auth = request.headers.authorization ?? '';
     if (!auth) return goError(reply, 401, 'no session token provided');
     const [scheme, token] = auth.split(' ');

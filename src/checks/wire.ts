@@ -15,6 +15,8 @@ export const NODE_TYPE_NODE_AGENT = 2;
 /** Response headers carrying fathom's fencing facts. */
 export const TERM_HEADER = 'fathom-term';
 export const EXPIRATION_HEADER = 'fathom-node-expiration-ms';
+/** The token's header when Authorization cannot get through (the API server's proxies strip it). */
+export const TOKEN_HEADER = 'x-fathom-token';
 
 const stringList = Type.Array(Type.String({ maxLength: 253 }), { maxItems: 1000 });
 

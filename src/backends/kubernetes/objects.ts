@@ -55,6 +55,9 @@ const NAMESPACED = [
 ];
 const CLUSTER = ['ClusterRoleBinding', 'ClusterRole'];
 
+/** fathom's objects, less cluster checks' (`fathom checks down` removes those), which may share the namespace. */
+const RUN_SELECTOR = `${COMPONENT_SELECTOR},app.kubernetes.io/part-of!=fathom-checks`;
+
 interface Ref {
   readonly kind: string;
   readonly name: string;
@@ -79,7 +82,7 @@ async function remaining(
       resourcePath(k.group, k.resource),
       `listing ${kind}s of namespace ${namespace}`,
       {
-        labelSelector: `${COMPONENT_SELECTOR},${LABEL.namespace}=${namespace}`,
+        labelSelector: `${RUN_SELECTOR},${LABEL.namespace}=${namespace}`,
       },
     );
     refs.push(...list.items.map((o) => ({ kind, name: o.metadata.name })));
@@ -91,7 +94,7 @@ async function remaining(
         resourcePath(k.group, k.resource, namespace),
         `listing ${kind}s in ${namespace}`,
         {
-          labelSelector: COMPONENT_SELECTOR,
+          labelSelector: RUN_SELECTOR,
         },
       );
       refs.push(...list.items.map((o) => ({ kind, name: o.metadata.name, namespace })));

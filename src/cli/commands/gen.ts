@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { RawChecksOptions } from '../../backends/kubernetes/checks/options.js';
+import { systemClock } from '../../core/clock.js';
 import { examplePluginsDir, type Io } from '../context.js';
 import { applyFlags, imageFlags, runFlags } from '../flags.js';
 
@@ -57,6 +59,40 @@ export function registerGen(program: Command, io: Io): void {
     gen,
     [...runFlags, ...imageFlags].filter((f) => !f.flags.startsWith('--wait')),
   );
+  gen
+    .command('checks')
+    .description(
+      'print the objects of cluster checks (kubernetes backend) for `kubectl apply -f -`',
+    )
+    .option('-n, --namespace <name>', 'namespace of the dispatcher and agents', 'fathom-checks')
+    .option('--image <image>', "fathom's image for the dispatcher and agents")
+    .option('--image-pull-policy <policy>', 'Always, IfNotPresent or Never')
+    .option('--replicas <count>', 'dispatcher replicas (one leads)', '2')
+    .option('--strategy <name>', 'count, busyness, utilization or hashing')
+    .option('--node-expiration <duration>', 'passed to the dispatcher (its default: 30s)')
+    .option('--warmup <duration>', 'passed to the dispatcher (its default: 30s)')
+    .option('--rebalance-period <duration>', 'passed to the dispatcher (its default: 10m)')
+    .option('--poll <duration>', 'passed to the agents (their default: 10s)')
+    .option(
+      '--node-selector <k=v>',
+      'run agents only on nodes with this label (repeatable)',
+      collect,
+    )
+    .option(
+      '--dispatcher-node-selector <k=v>',
+      'place the dispatcher replicas (repeatable)',
+      collect,
+    )
+    .option(
+      '--toleration <key[=value][:effect]>',
+      'agent toleration (repeatable; default: all)',
+      collect,
+    )
+    .option('--dispatcher-url <url>', 'what agents dial (default: the fathom-checks Service)')
+    .action(async (o: RawChecksOptions) => {
+      const { generateChecksYaml } = await import('../../backends/kubernetes/checks/gen.js');
+      io.out(await generateChecksYaml(o, { now: systemClock.now() }));
+    });
   gen
     .command('plugin')
     .description('print a plugin definition (Sonobuoy format) for the given command')
