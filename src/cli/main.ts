@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { errorCatalogue, exitCodeOf, FathomError, messageOf } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { visible } from '../core/visible.js';
+import { registerCheckDaemons } from './commands/checks-daemons.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerGen } from './commands/gen.js';
 import { registerHealth } from './commands/health.js';
@@ -33,6 +34,7 @@ export function buildProgram(io: Io): Command {
   registerGen(program, io);
   registerResults(program, io);
   registerHealth(program, io);
+  registerCheckDaemons(program, io);
   registerInternal(program, io);
   for (const c of program.commands)
     c.exitOverride().configureOutput({ outputError: () => undefined });
