@@ -3,6 +3,7 @@ import { errorCatalogue, exitCodeOf, FathomError, messageOf } from '../core/erro
 import { VERSION } from '../core/version.js';
 import { visible } from '../core/visible.js';
 import { registerCheckDaemons } from './commands/checks-daemons.js';
+import { registerChecks } from './commands/checks.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerGen } from './commands/gen.js';
 import { registerHealth } from './commands/health.js';
@@ -34,6 +35,7 @@ export function buildProgram(io: Io): Command {
   registerGen(program, io);
   registerResults(program, io);
   registerHealth(program, io);
+  registerChecks(program, io);
   registerCheckDaemons(program, io);
   registerInternal(program, io);
   for (const c of program.commands)
