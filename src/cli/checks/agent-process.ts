@@ -49,12 +49,9 @@ export async function runAgentProcess(o: AgentProcessOptions): Promise<void> {
     extras: () => ({ node, ...(o.statusReader ? { statusReader: o.statusReader } : {}) }),
     onRun: (check, run) => {
       metrics.record(check.config.name, run);
-      if (run.status !== 'ok') {
-        log.warn(
-          { event: 'run', check: check.config.name, id: run.id, status: run.status },
-          run.message,
-        );
-      }
+      const fields = { event: 'run', check: check.config.name, id: run.id, status: run.status };
+      if (run.status !== 'ok') log.warn(fields, run.message);
+      else log.debug(fields, 'ok');
     },
   });
   ref.scheduler = scheduler;

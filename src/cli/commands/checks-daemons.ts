@@ -192,6 +192,14 @@ export function registerCheckDaemons(program: Command, io: Io): void {
         const token = await readSecretFile(required(o.tokenFile, '--token-file'), '--token-file');
         const caPem = await readCa(o.caFile);
         const labels = await nodeLabels(o, node, io);
+        // kubernetes-status checks read objects through the API server the agent runs against.
+        const statusReader =
+          o.backend === 'kubernetes'
+            ? (await import('../../backends/kubernetes/reader.js')).createKubeClusterReader(
+                await kubeClient(o, io),
+                { clock: systemClock },
+              )
+            : undefined;
         const logger = pino({ base: { component: 'agent', node } }, pino.destination(2));
         const { signal, ready } = lifecycle();
         await runAgentProcess({
@@ -206,6 +214,7 @@ export function registerCheckDaemons(program: Command, io: Io): void {
           ...(o.stateDir ? { stateDir: o.stateDir } : {}),
           ...(o.listen ? { listen: o.listen } : {}),
           ...(labels ? { labels } : {}),
+          ...(statusReader ? { statusReader } : {}),
           clock: systemClock,
           logger,
           signal,
