@@ -208,4 +208,36 @@ describe('fathom checks on the local backend', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^error: no cluster checks run on the local backend/);
   });
+
+  it('refuses bad flags in one line with nothing started, and says when nothing runs', async () => {
+    const own = await tempDir('checks-bad');
+    const e = { FATHOM_HOME: own };
+    try {
+      for (const [args, message] of [
+        [
+          ['checks', 'up', '--replicas', '0'],
+          /^error: --replicas: expected a whole number above 0/,
+        ],
+        [['checks', 'up', '--warmup', 'soon'], /^error: --warmup: invalid duration "soon"/],
+        [['checks', 'up', '-f', join(own, 'nope')], /^error: -f .*nope: not a directory/],
+        [
+          ['checks', 'up', '--backend', 'kubernetes'],
+          /^error: --backend kubernetes: cluster checks on Kubernetes/,
+        ],
+      ] as const) {
+        const r = await fathom(args, e);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.code).toBe(2);
+      }
+      await expect(access(join(own, 'checks'))).rejects.toThrow();
+      const state = await fathom(['checks', 'state'], e);
+      expect(state.code).toBe(1);
+      expect(state.stderr).toMatch(/^error: no cluster checks run on the local backend/);
+      const down = await fathom(['checks', 'down'], e);
+      expect([down.code, down.stderr]).toEqual([0, 'No cluster checks were running.\n']);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
 });
