@@ -111,7 +111,8 @@ export async function runDispatcherProcess(o: DispatcherProcessOptions): Promise
     },
     // A follower is logged with its leader below, where the lease says who that is.
     onRole: (role, term) => {
-      if (role !== 'follower') log.info({ event: 'role', role, term }, `now ${role}`);
+      if (role === 'leader') log.info({ event: 'role', role, term }, 'now leader, warming up');
+      if (role === 'unknown') log.info({ event: 'role', role, term }, 'stepped down');
     },
   });
   ref.handler = handler;

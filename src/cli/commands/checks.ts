@@ -198,7 +198,12 @@ export function registerChecks(program: Command, io: Io): void {
           return;
         }
         if (!answer.is_isolated) {
-          throw new FathomError('FATHOM_BAD_FLAG_VALUE', `${id}: not isolated: ${answer.reason}`);
+          // An ID the leader does not know is the caller's mistake; too few nodes is not.
+          const unknown = /unable to find/i.test(answer.reason);
+          throw new FathomError(
+            unknown ? 'FATHOM_BAD_FLAG_VALUE' : 'FATHOM_DISPATCHER_UNAVAILABLE',
+            `${id}: not isolated: ${answer.reason}${unknown ? ' (see `fathom checks results`)' : ''}`,
+          );
         }
         io.out(`${id} is alone on ${answer.check_node}.\n`);
       }),
