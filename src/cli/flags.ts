@@ -19,11 +19,11 @@ const repeatable = (value: string, previous: unknown): string[] => [
   value,
 ];
 
-function duration(flag: string) {
+export function duration(flag: string) {
   return (value: string): number => parseDuration(value, flag);
 }
 
-function positiveInt(flag: string) {
+export function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < 1) {

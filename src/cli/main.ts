@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { errorCatalogue, exitCodeOf, FathomError, messageOf } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { visible } from '../core/visible.js';
+import { registerCheckDaemons } from './commands/checks-daemons.js';
+import { registerChecks } from './commands/checks.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerGen } from './commands/gen.js';
 import { registerHealth } from './commands/health.js';
@@ -33,6 +35,8 @@ export function buildProgram(io: Io): Command {
   registerGen(program, io);
   registerResults(program, io);
   registerHealth(program, io);
+  registerChecks(program, io);
+  registerCheckDaemons(program, io);
   registerInternal(program, io);
   for (const c of program.commands)
     c.exitOverride().configureOutput({ outputError: () => undefined });

@@ -172,6 +172,16 @@ export const errorCatalogue = {
     action:
       'Check `fathom checks state` and the dispatcher logs; agents keep polling and stop their checks once the node expiration passes unconfirmed.',
   },
+  FATHOM_CHECKS_NOT_UP: {
+    kind: 'notFound',
+    summary: 'No cluster checks run on this backend (`fathom checks up` starts them).',
+    action: 'Run `fathom checks up`, or check --backend and -n.',
+  },
+  FATHOM_CHECKS_UP: {
+    kind: 'conflict',
+    summary: 'Cluster checks already run on this backend.',
+    action: 'Use them as they are, or `fathom checks down` first.',
+  },
   FATHOM_STORE_INVALID: {
     kind: 'input',
     summary:

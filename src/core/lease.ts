@@ -35,7 +35,8 @@ export type LeaseAction = 'acquire' | 'renew' | 'wait';
 
 /** Pure: what `identity` does at `now` about the lease `current` (absent: nobody ever held it). */
 export function leaseAction(now: number, identity: string, current?: LeaseRecord): LeaseAction {
-  if (!current) return 'acquire';
+  // No holder: released by its last leader (client-go's ReleaseOnCancel), free at once.
+  if (!current || current.holder === '') return 'acquire';
   if (current.holder === identity) return 'renew';
   return now >= current.renewedAt + current.durationMs ? 'acquire' : 'wait';
 }
@@ -59,6 +60,14 @@ export function nextLease(
   };
 }
 
+/**
+ * The record a leader writes when it stops on purpose: no holder, a 1 s duration (client-go's
+ * ReleaseOnCancel), the count kept, so a peer takes over at once with the next term.
+ */
+export function releasedLease(now: number, current: LeaseRecord): LeaseRecord {
+  return { ...current, holder: '', address: '', durationMs: 1000, acquiredAt: now, renewedAt: now };
+}
+
 export interface ElectorOptions {
   readonly store: LeaseStore;
   readonly name: string;
@@ -69,6 +78,8 @@ export interface ElectorOptions {
   readonly durationMs?: number;
   /** How often the holder renews and others try (client-go: 2 s). */
   readonly retryMs?: number;
+  /** When the signal aborts while leading, hand the lease back at once (default true). */
+  readonly releaseOnCancel?: boolean;
 }
 
 /**
@@ -89,7 +100,8 @@ export type Leadership =
 /**
  * Tries to hold the lease until `signal` aborts, yielding each change of leadership. A store
  * error is yielded as `unknown` and tried again; a leader that cannot renew stops leading one
- * retry before its lease could pass to anyone else.
+ * retry before its lease could pass to anyone else. A leader that stops (the signal, or the
+ * consumer leaving the loop) releases the lease so a peer need not wait for it to expire.
  */
 export async function* elect(
   options: ElectorOptions,
@@ -102,49 +114,73 @@ export async function* elect(
   /** When this elector last wrote the lease, while it leads, and its term. */
   let renewed: number | undefined;
   let term = 0;
-  while (!signal.aborted) {
-    let state: Leadership;
+  try {
+    yield* campaign();
+  } finally {
+    if (renewed !== undefined && options.releaseOnCancel !== false) await release();
+  }
+
+  async function release(): Promise<void> {
     try {
-      const now = clock.now();
       const current = await store.get(name);
-      if (leaseAction(now, identity, current?.record) === 'wait') {
-        renewed = undefined;
-        state = {
-          role: 'follower',
-          holder: current!.record.holder,
-          address: current!.record.address,
-          term: current!.record.transitions,
-        };
-      } else {
-        const record = nextLease(now, identity, options.address ?? '', durationMs, current?.record);
-        const won = current
-          ? await store.update(name, record, current.version)
-          : await store.create(name, record);
-        // A lost compare-and-swap means someone else wrote first: look again next round.
-        renewed = won ? now : undefined;
-        term = record.transitions;
-        state = won
-          ? { role: 'leader', term }
-          : { role: 'unknown', error: 'lost a race for the lease' };
-      }
-    } catch (err) {
-      // The store did not answer: a leader keeps leading while its last renewal is surely
-      // still valid (one retry short of the duration), and no longer.
-      const stillValid = renewed !== undefined && clock.now() < renewed + durationMs - retryMs;
-      if (!stillValid) renewed = undefined;
-      state = stillValid
-        ? { role: 'leader', term }
-        : { role: 'unknown', error: err instanceof Error ? err.message : String(err) };
-    }
-    const key = JSON.stringify(state);
-    if (key !== last) {
-      last = key;
-      yield state;
-    }
-    try {
-      await clock.sleep(retryMs, signal);
+      if (current?.record.holder !== identity) return; // someone else holds it already
+      await store.update(name, releasedLease(clock.now(), current.record), current.version);
     } catch {
-      return;
+      // The lease then expires on its own.
+    }
+  }
+
+  async function* campaign(): AsyncGenerator<Leadership, void, undefined> {
+    while (!signal.aborted) {
+      let state: Leadership;
+      try {
+        const now = clock.now();
+        const current = await store.get(name);
+        if (leaseAction(now, identity, current?.record) === 'wait') {
+          renewed = undefined;
+          state = {
+            role: 'follower',
+            holder: current!.record.holder,
+            address: current!.record.address,
+            term: current!.record.transitions,
+          };
+        } else {
+          const record = nextLease(
+            now,
+            identity,
+            options.address ?? '',
+            durationMs,
+            current?.record,
+          );
+          const won = current
+            ? await store.update(name, record, current.version)
+            : await store.create(name, record);
+          // A lost compare-and-swap means someone else wrote first: look again next round.
+          renewed = won ? now : undefined;
+          term = record.transitions;
+          state = won
+            ? { role: 'leader', term }
+            : { role: 'unknown', error: 'lost a race for the lease' };
+        }
+      } catch (err) {
+        // The store did not answer: a leader keeps leading while its last renewal is surely
+        // still valid (one retry short of the duration), and no longer.
+        const stillValid = renewed !== undefined && clock.now() < renewed + durationMs - retryMs;
+        if (!stillValid) renewed = undefined;
+        state = stillValid
+          ? { role: 'leader', term }
+          : { role: 'unknown', error: err instanceof Error ? err.message : String(err) };
+      }
+      const key = JSON.stringify(state);
+      if (key !== last) {
+        last = key;
+        yield state;
+      }
+      try {
+        await clock.sleep(retryMs, signal);
+      } catch {
+        return;
+      }
     }
   }
 }

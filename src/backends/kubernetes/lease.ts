@@ -19,7 +19,8 @@ interface KubeLease {
 }
 
 const specSchema = Type.Object({
-  holderIdentity: Type.String({ minLength: 1 }),
+  // Empty (or absent) once its leader released it, as client-go's ReleaseOnCancel leaves it.
+  holderIdentity: Type.Optional(Type.String()),
   leaseDurationSeconds: Type.Integer({ minimum: 1 }),
   acquireTime: Type.String(),
   renewTime: Type.String(),
@@ -53,7 +54,7 @@ export class KubeLeaseStore implements LeaseStore {
       file: `Lease ${this.namespace}/${name}`,
     });
     const record: LeaseRecord = {
-      holder: spec.holderIdentity,
+      holder: spec.holderIdentity ?? '',
       address: lease.metadata.annotations?.[LEADER_ADDRESS_ANNOTATION] ?? '',
       durationMs: spec.leaseDurationSeconds * 1000,
       acquiredAt: Date.parse(spec.acquireTime),

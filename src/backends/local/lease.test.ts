@@ -87,6 +87,61 @@ describe('leader election over the local store', () => {
     stopB.abort();
   });
 
+  it('a leader that stops releases the lease: a peer takes it on its next try, with the next term', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new LocalLeaseStore(home, clock);
+    const options = { store, name: 'dispatch', clock, durationMs: 15_000, retryMs: 2_000 };
+    const stopA = new AbortController();
+    const stopB = new AbortController();
+    const a = elect({ ...options, identity: 'a', address: '10.0.0.1:5005' }, stopA.signal);
+    const ai = a[Symbol.asyncIterator]();
+    expect((await ai.next()).value).toEqual({ role: 'leader', term: 0 });
+    const b = follow(elect({ ...options, identity: 'b' }, stopB.signal));
+    expect(await b()).toMatchObject({ role: 'follower', holder: 'a' });
+
+    const ended = ai.next(); // a waits for its next renewal
+    await clock.whenSleeping(1);
+    stopA.abort();
+    expect((await ended).done).toBe(true); // released before the iterable ended
+    expect((await store.get('dispatch'))!.record).toMatchObject({
+      holder: '',
+      address: '',
+      transitions: 0,
+    });
+    const next = b();
+    await retries(clock, 1, 2_000); // one retry, not the 15 s duration
+    expect(await next).toEqual({ role: 'leader', term: 1 });
+    stopB.abort();
+  });
+
+  it('a consumer leaving the loop releases too; a follower never writes on leaving', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new LocalLeaseStore(home, clock);
+    const options = { store, name: 'dispatch', clock, durationMs: 15_000, retryMs: 2_000 };
+    const never = new AbortController();
+    for await (const l of elect({ ...options, identity: 'a' }, never.signal)) {
+      expect(l).toEqual({ role: 'leader', term: 0 });
+      break;
+    }
+    expect((await store.get('dispatch'))!.record.holder).toBe('');
+    for await (const l of elect({ ...options, identity: 'b' }, never.signal)) {
+      expect(l).toEqual({ role: 'leader', term: 1 });
+      break;
+    }
+    const held = (await store.get('dispatch'))!;
+    expect(held.record).toMatchObject({ holder: '', transitions: 1 });
+    await store.update(
+      'dispatch',
+      { ...held.record, holder: 'b', renewedAt: clock.now() },
+      held.version,
+    );
+    for await (const l of elect({ ...options, identity: 'c' }, never.signal)) {
+      expect(l).toMatchObject({ role: 'follower', holder: 'b' });
+      break;
+    }
+    expect((await store.get('dispatch'))!.record).toMatchObject({ holder: 'b', transitions: 1 });
+  });
+
   it('a leader whose store stops answering steps down before its lease could pass on', async () => {
     const clock = new ManualClock(1_000_000);
     const real = new LocalLeaseStore(home, clock);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import type { LeaseRecord, LeaseStore } from '../../core/lease.js';
@@ -9,7 +9,8 @@ import { validatedJson } from '../../core/validated.js';
 
 const count = Type.Integer({ minimum: 0 });
 const leaseSchema = Type.Object({
-  holder: Type.String({ minLength: 1 }),
+  // Empty once its leader released it.
+  holder: Type.String(),
   address: Type.String(),
   durationMs: count,
   acquiredAt: count,
@@ -32,8 +33,22 @@ export class LocalLeaseStore implements LeaseStore {
   constructor(
     home: string,
     private readonly clock: Clock,
+    options: { readonly dir?: string } = {},
   ) {
-    this.#dir = join(home, 'leases');
+    this.#dir = options.dir ?? join(home, 'leases');
+  }
+
+  /** The store and lease name of one lease file (`--lease-file DIR/NAME.json`). */
+  static forFile(file: string, clock: Clock): { store: LocalLeaseStore; name: string } {
+    const name = basename(file).replace(/\.json$/, '');
+    if (!file.endsWith('.json') || !dnsLabel.test(name)) {
+      throw new FathomError(
+        'FATHOM_BAD_FLAG_VALUE',
+        `--lease-file: expected a file named <dns-label>.json, got "${file}"`,
+        { details: { flag: '--lease-file', value: file } },
+      );
+    }
+    return { store: new LocalLeaseStore('', clock, { dir: dirname(file) }), name };
   }
 
   async get(name: string): Promise<{ record: LeaseRecord; version: string } | undefined> {
