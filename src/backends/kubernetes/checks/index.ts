@@ -5,6 +5,7 @@
 import { createKubeClient, type KubeClient } from '../api/client.js';
 import { resolveKubeconfig, type KubeconfigOptions } from '../api/kubeconfig.js';
 
+export { createKubeChecks, type KubeChecksOptions } from './backend.js';
 export { kubeDispatcherCall, type DispatcherAnswer, type DispatcherCallOptions } from './call.js';
 export { generateChecksYaml } from './gen.js';
 export {
