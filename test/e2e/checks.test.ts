@@ -222,7 +222,7 @@ describe('fathom checks on the local backend', () => {
         [['checks', 'up', '-f', join(own, 'nope')], /^error: -f .*nope: not a directory/],
         [
           ['checks', 'up', '--backend', 'kubernetes'],
-          /^error: --backend kubernetes: cluster checks on Kubernetes/,
+          /^error: no kubeconfig found/,
         ],
       ] as const) {
         const r = await fathom(args, e);
