@@ -9,7 +9,8 @@
  * - **Never queued forever.** A session that names a pool no node is in (`PoolError`) or needs
  *   more nodes of a pool than the pool has (`CapacityError`) is not queued: `refusal` says why
  *   and the caller refuses it. One that becomes impossible while queued (its pool shrank) is
- *   returned in `refuse`, never made to wait.
+ *   returned in `refuse` when it comes first in line, never made the head (a controller also
+ *   checks `refusal` for every queued session when the nodes change, to end it at once).
  * - **The head.** Sessions start in order while they fit (enough free nodes in every pool they
  *   need, and an executor slot). The first one that does not fit is the *head*: it waits.
  * - **Shadow time.** The head's shadow time is the earliest time at which, as running sessions
@@ -175,17 +176,25 @@ export function admit(state: AdmissionState, now: number, options: AdmitOptions 
     slots--;
     start.push(s);
   };
+  const failedAt = new Map<string, number>();
+  const fitsRemembering = (s: QueuedSession): boolean => {
+    for (const [p, n] of s.needs) {
+      if (n >= (failedAt.get(p) ?? Infinity)) return false;
+      if (n > free(p)) {
+        failedAt.set(p, n);
+        return false;
+      }
+    }
+    return true;
+  };
   let head: QueuedSession | undefined;
   let shadow: Shadow | undefined;
   for (const s of sorted(state.queued)) {
     if (slots <= 0) break;
-    const refused = refusal(s.needs, state.reservations, options.labelKey);
-    if (refused) {
-      refuse.push({ session: s, refusal: refused });
-      continue;
-    }
     if (!head) {
-      if (fits(s)) take(s);
+      const refused = refusal(s.needs, state.reservations, options.labelKey);
+      if (refused) refuse.push({ session: s, refusal: refused });
+      else if (fits(s)) take(s);
       else {
         head = s;
         if (!backfill) break;
@@ -193,7 +202,10 @@ export function admit(state: AdmissionState, now: number, options: AdmitOptions 
       }
       continue;
     }
-    if (!shadow || !fits(s)) continue;
+    // Behind the head only what fits now matters (one that can never run cannot fit now; it
+    // is refused once it is first in line). Free nodes only shrink during a pass, so a need
+    // that failed once fails again: remembered per pool, the pass stays cheap.
+    if (!shadow || !fitsRemembering(s)) continue;
     const endsInTime =
       shadow.time !== undefined && s.timeoutMs !== undefined && now + s.timeoutMs <= shadow.time;
     if (endsInTime) {
