@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { poolsFromNodes } from './pools.js';
 import type { QueuedSession, RunningSession } from './queue.js';
-import { admit, compareQueued, insertQueued } from './queue.js';
+import { admit, compareQueued, insertQueued, queuedFrom } from './queue.js';
+import { parseSessionText } from './spec.js';
 import { Reservations } from './reservations.js';
 import { below, nodesIn, seeded, simulate } from './test-helpers.js';
 
@@ -68,6 +69,20 @@ describe('admit: order and bounds', () => {
     });
   });
 
+  it('refuses a session that became impossible when it comes first, never making it the head', () => {
+    // Its pool shrank to 2 while it waited behind a blocked head.
+    const queued = [q('head', { a: 2 }), q('huge', { a: 3 }, { submittedAt: T0 + 1 })];
+    expect(decide({ a: 2 }, [r('r1', { a: 1 }, T0 + 9)], queued)).toMatchObject({
+      start: [],
+      refuse: [],
+      head: { name: 'head', shadow: T0 + 9 },
+    });
+    expect(decide({ a: 2 }, [], queued.slice(1))).toMatchObject({
+      refuse: ['huge:CapacityError'],
+      head: undefined,
+    });
+  });
+
   it('keeps a queue sorted on insertion', () => {
     const list: QueuedSession[] = [];
     const next = seeded(7);
@@ -78,6 +93,31 @@ describe('admit: order and bounds', () => {
       );
     }
     expect([...list].sort(compareQueued)).toEqual(list);
+  });
+});
+
+describe('queuedFrom', () => {
+  it('reads priority, needs and timeout from a Session', () => {
+    const [s] = parseSessionText(
+      `apiVersion: fathom.dev/v1alpha1
+kind: Session
+metadata: { name: x }
+spec:
+  priority: 3
+  timeout: 2m
+  components:
+    - { name: d, kind: driver, pool: p, command: [a] }
+    - { name: w, kind: server, pool: p, replicas: 2, command: [b] }
+`,
+      'x.yaml',
+    );
+    expect(queuedFrom(s!, 5)).toEqual({
+      name: 'x',
+      priority: 3,
+      submittedAt: 5,
+      needs: [['p', 3]],
+      timeoutMs: 120_000,
+    });
   });
 });
 

@@ -31,7 +31,8 @@
  */
 import type { PoolCounts, Refusal } from './reservations.js';
 import { refusal } from './reservations.js';
-import type { PoolNeeds } from './types.js';
+import { needsOf, timeoutMs } from './spec.js';
+import type { PoolNeeds, Session } from './types.js';
 
 export interface QueuedSession {
   readonly name: string;
@@ -72,6 +73,18 @@ export interface Admission {
   readonly refuse: readonly { readonly session: QueuedSession; readonly refusal: Refusal }[];
   /** The head that waits, with its shadow time when known. */
   readonly head?: { readonly name: string; readonly shadow?: number };
+}
+
+/** A validated session as the queue sees it. */
+export function queuedFrom(session: Session, submittedAt: number): QueuedSession {
+  const timeout = timeoutMs(session.spec);
+  return {
+    name: session.metadata.name,
+    priority: session.spec.priority,
+    submittedAt,
+    needs: needsOf(session.spec),
+    ...(timeout !== undefined ? { timeoutMs: timeout } : {}),
+  };
 }
 
 /** Priority (higher first), then submission time, then name. */
