@@ -1,5 +1,10 @@
-/** Shared by the sessions tests: a seeded generator, nodes in pools. */
+/** Shared by the sessions tests: a seeded generator, nodes in pools, a queue simulation. */
+import type { ManualClock } from '../core/clock.js';
 import type { ClusterNode } from '../core/nodes.js';
+import { poolsFromNodes } from './pools.js';
+import type { QueuedSession, RunningSession } from './queue.js';
+import { admit } from './queue.js';
+import { Reservations } from './reservations.js';
 
 /** mulberry32: small, seeded, so a failing sequence reproduces from its seed. */
 export function seeded(seed: number): () => number {
@@ -22,12 +27,6 @@ export function nodesIn(pools: Record<string, number>, key = 'pool'): ClusterNod
     Array.from({ length: count }, (_, i) => ({ name: `${pool}-${i}`, labels: { [key]: pool } })),
   );
 }
-
-import type { ManualClock } from '../core/clock.js';
-import type { QueuedSession, RunningSession } from './queue.js';
-import { admit } from './queue.js';
-import { poolsFromNodes } from './pools.js';
-import { Reservations } from './reservations.js';
 
 /**
  * Runs a queue to the end on the manual clock: each session runs until its deadline exactly
