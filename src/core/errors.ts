@@ -320,6 +320,12 @@ export const errorCatalogue = {
     action:
       'Fix the named field (README: check configs); the other check configs keep loading meanwhile.',
   },
+  FATHOM_SESSION_INVALID: {
+    kind: 'input',
+    summary:
+      'A Session document breaks a rule or a limit (a field, a duplicate component name, not exactly one driver); the message names the file, line, column and field.',
+    action: 'Fix the named field of the Session (README: sessions) and submit it again.',
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',

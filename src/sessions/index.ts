@@ -1,0 +1,60 @@
+/** The sessions domain's pure core: the Session object, pools, reservations, admission, health. */
+export * from './types.js';
+export {
+  decodeSession,
+  needsOf,
+  parseSessionText,
+  sessionDefaults,
+  sessionLimits,
+  timeoutMs,
+  ttlMs,
+} from './spec.js';
+export type { SessionParseOptions } from './spec.js';
+export { conditionsFor, nextStatus } from './status.js';
+export { defaultPoolLabel, poolsFromNodes } from './pools.js';
+export type { Pools } from './pools.js';
+export { originalMessage, refusal, Reservations } from './reservations.js';
+export type {
+  Assignment,
+  LostNodes,
+  PoolCounts,
+  PoolUsage,
+  Refusal,
+  ReserveError,
+  ReserveResult,
+} from './reservations.js';
+export { admit, compareQueued, insertQueued, queuedFrom } from './queue.js';
+export type {
+  Admission,
+  AdmissionState,
+  AdmitOptions,
+  QueuedSession,
+  RunningSession,
+} from './queue.js';
+export {
+  componentHealth,
+  containerStartReasons,
+  diagnose,
+  imagePullReasons,
+  judgeSession,
+  timeoutJudgement,
+} from './health.js';
+export type {
+  ComponentHealth,
+  Diagnosis,
+  Health,
+  Instance,
+  Judgement,
+  ObservedContainer,
+  Terminated,
+} from './health.js';
+export { eventMessages, mayFollow, orderProblem, stateAfter } from './events.js';
+export type { SessionEvent, SessionEventKind } from './events.js';
+export {
+  driverEnv,
+  provisioningGroups,
+  provisionRank,
+  workloadFor,
+  workloadName,
+} from './instances.js';
+export type { ComponentInstance } from './instances.js';
