@@ -220,10 +220,7 @@ describe('fathom checks on the local backend', () => {
         ],
         [['checks', 'up', '--warmup', 'soon'], /^error: --warmup: invalid duration "soon"/],
         [['checks', 'up', '-f', join(own, 'nope')], /^error: -f .*nope: not a directory/],
-        [
-          ['checks', 'up', '--backend', 'kubernetes'],
-          /^error: no kubeconfig found/,
-        ],
+        [['checks', 'up', '--backend', 'kubernetes'], /^error: no kubeconfig found/],
       ] as const) {
         const r = await fathom(args, e);
         expect(r.stderr).toMatch(message);
