@@ -14,12 +14,14 @@ import {
   type KubeClient,
 } from '../../src/backends/kubernetes/api/client.js';
 import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
+import type { Pod } from '../../src/backends/kubernetes/api/types.js';
 import { readChecksToken } from '../../src/backends/kubernetes/checks/secrets.js';
 import { ChecksHandler } from '../../src/checks/handler.js';
 import { dispatcherMetrics } from '../../src/checks/metrics.js';
 import { startDispatcherServer } from '../../src/checks/server.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { fathomBin } from '../support/cli.js';
+import type { PodRunner } from '../podrunner/runner.js';
 import type { ProvidedCluster } from './context.js';
 
 const hex = (): string => randomBytes(3).toString('hex');
@@ -97,41 +99,105 @@ export interface StateAnswer {
   readonly leader?: string;
   readonly nodes: readonly {
     readonly name: string;
-    readonly configs: readonly { readonly name: string }[];
+    /** The newest original's entries: each config with the instance IDs it runs as. */
+    readonly configs: readonly { readonly config: { readonly name: string } }[];
   }[];
   readonly dangling: readonly unknown[];
 }
 
-/** kube-proxy's part: a connection goes to a ready endpoint of the Service, round robin. */
-export async function startServiceForwarder(admin: KubeClient, ns: string): Promise<net.Server> {
+interface ServiceLike {
+  spec: {
+    selector?: Record<string, string>;
+    ports: { targetPort?: number | string; port: number }[];
+  };
+}
+interface PodLike {
+  metadata: { deletionTimestamp?: string };
+  spec?: { containers: { ports?: { name?: string; containerPort: number }[] }[] };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+/**
+ * The Service's ready endpoints as the EndpointSlice controller would list them: pods its
+ * selector picks that are Ready, have an IP and are not going away, at its (first) target port.
+ * The real EndpointSlices stay empty here: the API refuses loopback endpoint addresses, and the
+ * pod runner's pod IPs are all on loopback.
+ */
+export async function serviceEndpoints(
+  admin: KubeClient,
+  ns: string,
+  service: string,
+): Promise<{ ip: string; port: number }[]> {
+  const svc = await admin.get<ServiceLike>(
+    resourcePath('', 'services', ns, service),
+    `reading Service ${service}`,
+  );
+  const selector = Object.entries(svc.spec.selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const { port, targetPort = port } = svc.spec.ports[0]!;
+  const pods = await admin.list<PodLike>(resourcePath('', 'pods', ns), 'listing its pods', {
+    labelSelector: selector,
+  });
+  return pods.items.flatMap((p) => {
+    const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    const terminal = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+    const ip = p.status?.podIP;
+    if (!ready || terminal || !ip || p.metadata.deletionTimestamp) return [];
+    const at =
+      typeof targetPort === 'number'
+        ? targetPort
+        : p.spec?.containers.flatMap((c) => c.ports ?? []).find((q) => q.name === targetPort)
+            ?.containerPort;
+    return at === undefined ? [] : [{ ip, port: at }];
+  });
+}
+
+/**
+ * kube-proxy's part: a connection goes to a ready endpoint of the Service, round robin. Why the
+ * last connections were dropped is kept in `failures`, for a failing wait to show.
+ */
+export async function startServiceForwarder(
+  admin: KubeClient,
+  ns: string,
+  service = 'fathom-checks',
+): Promise<net.Server & { failures: string[] }> {
   let next = 0;
+  const failures: string[] = [];
+  const failed = (why: string): void => {
+    failures.push(`${new Date().toISOString()} ${why}`);
+    if (failures.length > 10) failures.shift();
+  };
   const server = net.createServer((socket) => {
     socket.pause();
-    void admin
-      .list<{ endpoints?: { addresses?: string[]; conditions?: { ready?: boolean } }[] }>(
-        `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
-        'listing the Service endpoints',
-        { labelSelector: 'kubernetes.io/service-name=fathom-checks' },
-      )
-      .then(
-        (slices) => {
-          const ips = slices.items.flatMap((s) =>
-            (s.endpoints ?? [])
-              .filter((e) => e.conditions?.ready !== false)
-              .flatMap((e) => e.addresses ?? []),
-          );
-          if (ips.length === 0) return socket.destroy();
-          const upstream = net.connect(5005, ips[next++ % ips.length]);
-          upstream.on('error', () => socket.destroy());
-          socket.on('error', () => upstream.destroy());
-          socket.pipe(upstream).pipe(socket);
-          socket.resume();
-        },
-        () => socket.destroy(),
-      );
+    void serviceEndpoints(admin, ns, service).then(
+      (endpoints) => {
+        if (endpoints.length === 0) {
+          failed(`Service ${service}: no ready endpoint`);
+          return socket.destroy();
+        }
+        const { ip, port } = endpoints[next++ % endpoints.length]!;
+        const upstream = net.connect(port, ip);
+        upstream.on('error', (err) => {
+          failed(`${ip}:${port}: ${err.message}`);
+          socket.destroy();
+        });
+        socket.on('error', () => upstream.destroy());
+        socket.pipe(upstream).pipe(socket);
+        socket.resume();
+      },
+      (err: unknown) => {
+        failed(`Service ${service}: ${String(err)}`);
+        socket.destroy();
+      },
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+  return Object.assign(server, { failures });
 }
 
 /** Every check on exactly one of `live`, nothing dangling, past warmup. */
@@ -141,7 +207,7 @@ export function exactlyOnce(
   live: readonly string[],
 ): boolean {
   if (!s || s.warmup || s.dangling.length > 0) return false;
-  const placed = s.nodes.flatMap((n) => n.configs.map((c) => `${c.name}@${n.name}`));
+  const placed = s.nodes.flatMap((n) => n.configs.map((c) => `${c.config.name}@${n.name}`));
   const names = placed.map((p) => p.split('@')[0]!).sort();
   return (
     JSON.stringify(names) === JSON.stringify([...checks].sort()) &&
@@ -244,4 +310,25 @@ export async function startLoopbackReplica(
       });
     },
   };
+}
+
+/** The last lines each container of the namespace's pods logged, to say why a wait failed. */
+export async function podLogTails(
+  admin: KubeClient,
+  runner: PodRunner,
+  ns: string,
+  lines = 15,
+): Promise<string> {
+  const pods = await admin.list<Pod>(resourcePath('', 'pods', ns), 'listing pods');
+  const out: string[] = [];
+  for (const pod of pods.items) {
+    for (const c of pod.spec?.containers ?? []) {
+      const log = await runner
+        .podLogs(ns, pod.metadata.name, c.name)
+        .catch((e: unknown) => `(${String(e)})`);
+      const tail = log.trimEnd().split('\n').slice(-lines).join('\n');
+      out.push(`--- ${pod.metadata.name}/${c.name} on ${pod.spec?.nodeName ?? '?'}:\n${tail}`);
+    }
+  }
+  return out.join('\n');
 }

@@ -12,7 +12,8 @@
  *   checks re-dispatched, the leader pod deleted and the other replica taking over. It needs
  *   `fathom dispatcher` and `fathom agent` in the built CLI and skips, saying so, without them.
  *   There is no kube-proxy here: agents dial a small TCP forwarder in this process that picks a
- *   ready endpoint from the Service's EndpointSlices, as kube-proxy would.
+ *   ready pod behind the Service, as kube-proxy would from its EndpointSlices (which stay empty:
+ *   the API refuses the pod runner's loopback pod IPs as endpoint addresses).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -53,6 +54,7 @@ import {
   can,
   exactlyOnce,
   hasCheckProcesses,
+  podLogTails,
   serviceAccountClient,
   startLoopbackReplica,
   startServiceForwarder,
@@ -321,7 +323,7 @@ describe.skipIf(!processes)(
     const ns = `checks-e2e-${hex()}`;
     let admin: KubeClient;
     let runner: TestPodRunner;
-    let proxy: net.Server;
+    let proxy: net.Server & { failures: string[] };
     let dir: string;
     const stopped: number[] = [];
 
@@ -338,8 +340,11 @@ describe.skipIf(!processes)(
     async function until(what: string, ok: () => Promise<boolean>, ms: number): Promise<void> {
       const deadline = Date.now() + ms;
       while (!(await ok())) {
-        if (Date.now() > deadline)
-          throw new Error(`not within ${ms} ms: ${what}; state: ${JSON.stringify(await state())}`);
+        if (Date.now() > deadline) {
+          throw new Error(
+            `not within ${ms} ms: ${what}; state: ${JSON.stringify(await state())}\nforwarder: ${proxy.failures.join('\n')}\n${await podLogTails(admin, runner, ns)}`,
+          );
+        }
         await delay(250);
       }
     }

@@ -71,7 +71,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function replica(identity: string, clock: ManualClock, log: ReturnType<typeof logLines>) {
+function replica(
+  identity: string,
+  clock: ManualClock,
+  log: ReturnType<typeof logLines>,
+  o: { tls?: KeyPair; peerName?: string } = {},
+) {
   const stop = new AbortController();
   stops.push(stop);
   let url = '';
@@ -82,8 +87,9 @@ function replica(identity: string, clock: ManualClock, log: ReturnType<typeof lo
         port: 0,
         identity,
         token: 'secret',
-        tls: pair,
+        tls: o.tls ?? pair,
         caPem,
+        ...(o.peerName ? { peerName: o.peerName } : {}),
         times: {
           nodeExpirationMs: 30_000,
           warmupMs: 5_000,
@@ -139,5 +145,39 @@ describe('dispatcher replicas', () => {
     const apiB = createChecksApi({ url: bUrl, token: 'secret', caPem, timeoutMs: 5000 });
     expect(await apiB.state()).toMatchObject({ not_running: '', warmup: true, term: 1 });
     agent.close();
+  });
+
+  it('forward to the leader by address, checking its certificate for the peer name', async () => {
+    // As on Kubernetes: one certificate for the Service's name, replicas reached by pod IP.
+    const ca = await createCertificateAuthority({ name: 'CN=test-ca', now: Date.now() });
+    caPem = ca.caPem;
+    const shared = await ca.issue({ subject: 'CN=svc', usage: 'server', names: ['checks.test'] });
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const log = logLines();
+    const peer = { tls: shared, peerName: 'checks.test' };
+    replica('a', clock, log, peer);
+    await log.when((l) => l.identity === 'a' && l.event === 'role' && l.role === 'leader');
+    const b = replica('b', clock, log, peer);
+    const c = replica('c', clock, log, { tls: shared });
+    const [bUrl, cUrl] = await Promise.all([b.listening, c.listening]);
+    await log.when((l) => l.identity === 'b' && l.role === 'follower');
+    await log.when((l) => l.identity === 'c' && l.role === 'follower');
+
+    const client = (url: string) =>
+      createAgentClient({
+        url,
+        token: 'secret',
+        caPem,
+        servername: 'checks.test',
+        timeoutMs: 5000,
+      });
+    const viaB = client(bUrl);
+    expect(await viaB.postStatus('node-1', { last_change: 0 })).toMatchObject({ value: true });
+    // Without the name, the leader's address is what its certificate must name, and it does not.
+    const viaC = client(cUrl);
+    const err = await viaC.postStatus('node-2', { last_change: 0 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/503 Follower unable to forward.*altnames/);
+    viaB.close();
+    viaC.close();
   });
 });

@@ -33,6 +33,11 @@ export interface DispatcherProcessOptions {
   readonly tls: { readonly certPem: string; readonly keyPem: string };
   /** Verifies the leader when forwarding. */
   readonly caPem?: string;
+  /**
+   * The name the leader's certificate is checked against when forwarding; by default its
+   * address. Replicas share one certificate for a Service name, and reach each other by pod IP.
+   */
+  readonly peerName?: string;
   readonly times: DispatcherTimes;
   readonly strategy: Strategy;
   readonly minImprovementPercent: number;
@@ -124,7 +129,12 @@ export async function runDispatcherProcess(o: DispatcherProcessOptions): Promise
     nodeExpirationMs: times.nodeExpirationMs,
     identity: o.identity,
     tls: o.tls,
-    forward: { ...(o.caPem ? { caPem: o.caPem } : {}), timeoutMs: 10_000, maxConnections: 32 },
+    forward: {
+      ...(o.caPem ? { caPem: o.caPem } : {}),
+      ...(o.peerName ? { servername: o.peerName } : {}),
+      timeoutMs: 10_000,
+      maxConnections: 32,
+    },
     host: o.host,
     port: o.port,
   });

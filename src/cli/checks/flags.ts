@@ -142,6 +142,11 @@ export const dispatcherFlags: readonly FlagSpec[] = [
   { flags: '--identity <id>', description: 'this replica in the lease (default host-pid)' },
   { flags: '--advertise <host:port>', description: 'where the others reach this replica' },
   {
+    flags: '--peer-name <name>',
+    description:
+      "the name in the replicas' certificate, checked when forwarding (default: the address)",
+  },
+  {
     flags: '--watch-namespace <ns>',
     description: 'kubernetes: watch check ConfigMaps and Services in this namespace only',
   },

@@ -35,6 +35,7 @@ interface DispatcherOptions extends ClusterOptions {
   lease?: string;
   identity?: string;
   advertise?: string;
+  peerName?: string;
   watchNamespace?: string;
   configsPoll: number;
 }
@@ -155,6 +156,7 @@ export function registerCheckDaemons(program: Command, io: Io): void {
           token,
           tls,
           caPem,
+          ...(o.peerName ? { peerName: o.peerName } : {}),
           times: {
             nodeExpirationMs: o.nodeExpiration,
             warmupMs: o.warmup,

@@ -197,6 +197,8 @@ describe('checks manifests', () => {
     expect(c.command).toEqual([
       'fathom',
       'dispatcher',
+      '--backend',
+      'kubernetes',
       '--lease',
       'fathom-checks',
       '-n',
@@ -205,6 +207,8 @@ describe('checks manifests', () => {
       '$(POD_IP):5005',
       '--advertise',
       '$(POD_IP):5005',
+      '--peer-name',
+      'fathom-checks.mon.svc',
       '--identity',
       '$(POD_NAME)',
       '--token-file',
@@ -264,6 +268,8 @@ describe('checks manifests', () => {
     expect(spec.containers[0]?.command).toEqual([
       'fathom',
       'agent',
+      '--backend',
+      'kubernetes',
       '--node',
       '$(NODE_NAME)',
       '--dispatcher',
@@ -301,7 +307,8 @@ describe('checks manifests', () => {
       { key: 'gpu', operator: 'Exists' },
     ]);
     expect(given.nodeSelector).toEqual({ pool: 'web', 'kubernetes.io/os': 'linux' });
-    expect(given.containers[0]?.command[5]).toBe('https://127.0.0.1:7443');
+    const command = given.containers[0]!.command;
+    expect(command[command.indexOf('--dispatcher') + 1]).toBe('https://127.0.0.1:7443');
     const dep = podSpec(find(objects({ dispatcherNodeSelector: ['role=control'] }), 'Deployment'));
     expect(dep.nodeSelector).toEqual({ role: 'control' });
   });

@@ -27,6 +27,7 @@ import {
   TOKEN_SECRET,
   checksLabels,
   checksSelector,
+  serviceHosts,
 } from './names.js';
 import { AGENT_DURATIONS, DISPATCHER_DURATIONS, type KubeChecksSpec } from './options.js';
 import { meta, rbacObjects } from './rbac.js';
@@ -123,6 +124,9 @@ export function dispatcherCommand(spec: KubeChecksSpec): string[] {
   return [
     'fathom',
     'dispatcher',
+    // The cluster's check ConfigMaps and Services are sources only on this backend.
+    '--backend',
+    'kubernetes',
     '--lease',
     CHECKS_LEASE,
     '-n',
@@ -133,6 +137,9 @@ export function dispatcherCommand(spec: KubeChecksSpec): string[] {
     `$(POD_IP):${DISPATCHER_PORT}`,
     '--advertise',
     `$(POD_IP):${DISPATCHER_PORT}`,
+    // Followers reach the leader by pod IP; the shared certificate names the Service.
+    '--peer-name',
+    serviceHosts(spec.namespace)[0]!,
     '--identity',
     '$(POD_NAME)',
     '--token-file',
@@ -150,6 +157,9 @@ export function agentCommand(spec: KubeChecksSpec): string[] {
   return [
     'fathom',
     'agent',
+    // The Node's labels (for nodeSelectors) and kubernetes-status checks read the API.
+    '--backend',
+    'kubernetes',
     '--node',
     '$(NODE_NAME)',
     '--dispatcher',
