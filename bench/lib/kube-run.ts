@@ -4,6 +4,7 @@
  * process started by the bench (kwok runs no containers), every node's result uploaded at once,
  * `fathom retrieve`; the times, the aggregator's memory and fathom's API requests.
  */
+import { gunzipSync } from 'node:zlib';
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -287,7 +288,11 @@ export async function runKubernetesOnce(
 
     const pod = await api.get<Pod>(`${pods}/fathom-aggregator`);
     const annotation = pod.metadata.annotations?.['sonobuoy.hept.io/status'] ?? '';
-    const status = JSON.parse(annotation) as {
+    // Past 64 KiB the aggregator stores it gzipped (`gzip:` + base64).
+    const json = annotation.startsWith('gzip:')
+      ? gunzipSync(Buffer.from(annotation.slice(5), 'base64')).toString('utf8')
+      : annotation;
+    const status = JSON.parse(json) as {
       status: string;
       plugins: { status: string; 'result-status': string }[];
     };
