@@ -220,6 +220,56 @@ describe('submit, the queue and cancel', () => {
     expect((await c.cancel('run')).status?.state).toBe('Cancelled');
     await expect(c.cancel('nope')).rejects.toMatchObject({ code: 'FATHOM_SESSION_NOT_FOUND' });
   });
+
+  it('admits by priority, then first come, when an executor frees', async () => {
+    const c = await controller(1);
+    const waits = (name: string, priority: number) =>
+      sessionOf(
+        name,
+        [
+          {
+            name: 'd',
+            kind: 'driver',
+            pool: 'drv',
+            command: driverCommand(0),
+            env: { GO: h.goFile },
+          },
+        ],
+        { priority },
+      );
+    await c.submit(waits('first', 0));
+    await c.submit(waits('low', 0));
+    await c.submit(waits('high', 5));
+    expect(c.queued()).toEqual(['high', 'low']);
+    const order: string[] = [];
+    c.onChange(
+      (name, state) => state === 'Initializing' && !order.includes(name) && order.push(name),
+    );
+    await h.go();
+    await c.until('low', final);
+    expect(order).toEqual(['high', 'low']);
+  });
+
+  it('drops a finished session with its events and logs once its ttl has passed', async () => {
+    const c = await controller();
+    const s = sessionOf(
+      'brief',
+      [{ name: 'd', kind: 'driver', pool: 'drv', command: driverCommand(0) }],
+      {
+        ttl: '10m',
+      },
+    );
+    await c.submit(s);
+    await c.until('brief', final);
+    await h.clock.advance(10 * 60_000 - 1);
+    await c.tick();
+    expect(await h.sessions().logs('brief')).toHaveLength(1);
+    await h.clock.advance(1);
+    await c.tick();
+    expect(await h.sessions().get('brief')).toBeUndefined();
+    expect(await h.sessions().events('brief')).toEqual([]);
+    expect(await h.sessions().logs('brief')).toEqual([]);
+  });
 });
 
 describe('faults', () => {
@@ -254,6 +304,21 @@ describe('faults', () => {
       'done',
     ]);
     expect(h.placed.filter((n) => n === 'survive-d-0')).toHaveLength(1);
+    await allClean(second);
+  });
+
+  it('a controller killed mid-provisioning: the next one places the rest, each workload once', async () => {
+    const first = await controller();
+    await first.submit(loadTest('mid', { env: { GO: h.goFile } }));
+    await h.whenPlaced('mid-s-1');
+    await first.abandon();
+    const second = await controller();
+    expect(second.running()).toEqual(['mid']);
+    await second.until('mid', (s) => s === 'Running');
+    await h.go();
+    expect((await second.until('mid', final)).status?.state).toBe('Succeeded');
+    expect([...h.placed].sort()).toEqual(['mid-c-0', 'mid-c-1', 'mid-d-0', 'mid-s-0', 'mid-s-1']);
+    expect(await kinds('mid')).toEqual(['queued', 'accepted', 'provisioning', 'running', 'done']);
     await allClean(second);
   });
 

@@ -31,6 +31,8 @@ export interface Home {
   readonly pools: Pools;
   /** Every place, in order (the real runtime underneath). */
   readonly placed: string[];
+  /** Resolves once a workload of that name was placed. */
+  whenPlaced(name: string): Promise<void>;
   /** A controller with its own store handle and runtime over this home (a new process). */
   controller(opts?: Partial<ControllerOptions>): Promise<SessionController>;
   sessions(): SessionStore;
@@ -45,6 +47,7 @@ export async function newHome(): Promise<Home> {
   const clock = new ManualClock(Date.parse('2026-03-01T00:00:00Z'));
   const pools = poolsFromNodes(allNodes);
   const placed: string[] = [];
+  const waiting = new Map<string, () => void>();
   const stores: DurableStore[] = [];
   const runtimes: WorkloadRuntime[] = [];
   const newRuntime = (): WorkloadRuntime => {
@@ -63,7 +66,9 @@ export async function newHome(): Promise<Home> {
       remove: (n, opts) => inner.remove(n, opts),
       place: (spec: WorkloadSpec) => {
         placed.push(spec.name);
-        return inner.place(spec);
+        const placing = inner.place(spec);
+        void placing.then(() => waiting.get(spec.name)?.());
+        return placing;
       },
     };
   };
@@ -78,6 +83,10 @@ export async function newHome(): Promise<Home> {
     clock,
     pools,
     placed,
+    whenPlaced: (name) =>
+      placed.includes(name)
+        ? Promise.resolve()
+        : new Promise((resolve) => waiting.set(name, resolve)),
     goFile,
     sessions,
     controller: (opts = {}) =>
@@ -106,7 +115,7 @@ const js = (code: string): string[] => [process.execPath, '-e', code];
 /** Listens on FATHOM_PORT until stopped; with `exitOnConnect`, exits 0 at the first client. */
 export function serverCommand(exitOnConnect = false): string[] {
   return js(`
-    const srv = require("node:net").createServer((s) => { s.end("ok\\n"); ${exitOnConnect ? 'process.exit(0);' : ''} });
+    const srv = require("node:net").createServer((s) => { s.on("error", () => {}); s.end("ok\\n"); ${exitOnConnect ? 'process.exit(0);' : ''} });
     srv.listen(Number(process.env.FATHOM_PORT), "127.0.0.1", () => console.log("listening on " + process.env.FATHOM_PORT));`);
 }
 
