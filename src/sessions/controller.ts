@@ -19,6 +19,7 @@ import { SessionExecutor } from './executor.js';
 import type { Pools } from './pools.js';
 import type { QueuedSession, RunningSession } from './queue.js';
 import { admit, insertQueued, queuedFrom } from './queue.js';
+import { reconcile } from './recovery.js';
 import type { Assignment, PoolUsage, Refusal } from './reservations.js';
 import { refusal, Reservations } from './reservations.js';
 import { needsOf, timeoutMs, ttlMs } from './spec.js';
@@ -73,39 +74,66 @@ export class SessionController {
   /** A controller over `store`, with what it holds recovered, admitting at once. */
   static async start(options: ControllerOptions): Promise<SessionController> {
     const c = new SessionController(options);
-    await c.#recover();
+    await c.#reconcile(true);
     await c.tick();
     return c;
   }
 
-  async #recover(): Promise<void> {
+  /**
+   * Matches the store: sessions written there by another process are queued (or refused at
+   * once: PoolError, CapacityError), sessions ended there leave the queue or have their
+   * executors stopped, and (on start) provisioning or running ones are resumed over the nodes
+   * they hold. The daemon calls it on each tick; `start` once.
+   */
+  sync(): Promise<void> {
+    return this.#serial(() => this.#reconcile(false));
+  }
+
+  async #reconcile(starting: boolean): Promise<void> {
     const { store } = this.#o;
-    const holdings = await store.holdings();
-    for (const { session, submittedAt } of await store.list()) {
+    const known = { queued: new Set(this.queued()), active: new Set(this.#active.keys()) };
+    const plan = reconcile(await store.list(), await store.holdings(), known);
+    for (const name of plan.unhold) await store.unhold(name);
+    for (const name of plan.dequeue) this.#queue = this.#queue.filter((q) => q.name !== name);
+    for (const name of plan.stop) this.#active.get(name)?.executor.cancel();
+    for (const q of plan.enqueue) await this.#enqueue(q);
+    if (!starting) return; // a live controller resumes nothing: what runs is its own
+    for (const { session, nodes } of plan.resume) {
       const name = session.metadata.name;
-      const state = session.status?.state ?? 'Queued';
-      if (state === 'Queued') {
-        // Admitted, then the controller died before its executor said so: nothing was placed.
-        if (holdings.has(name)) await store.unhold(name);
-        insertQueued(this.#queue, queuedFrom(session, submittedAt));
-        continue;
-      }
-      const held = holdings.get(name);
-      if (isFinal(state)) {
-        if (held) await store.unhold(name); // it ended after its workloads went
-        continue;
-      }
-      // Initializing or Running: its nodes again, and its executor resumed.
-      const nodes = held ?? {};
-      const lost = this.#reservations.adopt(name, Object.values(nodes).flat());
-      const executor = this.#startExecutor(session, nodes, true);
-      if (!held || lost.length) {
-        const message = held
-          ? `nodes ${lost.join(', ')} left the pools while no controller ran`
-          : 'its holding is not in the store';
+      const lost = nodes ? this.#reservations.adopt(name, Object.values(nodes).flat()) : [];
+      const executor = this.#startExecutor(session, nodes ?? {}, true);
+      if (!nodes || lost.length) {
+        const message = nodes
+          ? `node ${lost.join(', ')} left its pool while no controller ran`
+          : 'the nodes it held are not in the store';
         executor.end({ outcome: 'errored', reason: 'PodsMissing', message });
       }
     }
+  }
+
+  /** A session found in the store queued (or with no status yet: written by another tool). */
+  async #enqueue(q: QueuedSession): Promise<void> {
+    const stored = await this.#o.store.get(q.name);
+    if (!stored) return;
+    if (!stored.session.status) {
+      const now = this.#o.clock.now();
+      const message = 'waiting for nodes and an executor';
+      await this.#o.store.update(q.name, (s) =>
+        s.status
+          ? undefined
+          : { ...s, status: nextStatus(undefined, 'Queued', 'Submitted', message, now) },
+      );
+      await this.#o.store.addEvent({
+        session: q.name,
+        kind: 'queued',
+        time: now,
+        reason: 'Submitted',
+        message,
+      });
+    }
+    const r = refusal(q.needs, this.#reservations, this.#o.labelKey);
+    if (r) return this.#refuse(q.name, r);
+    insertQueued(this.#queue, q);
   }
 
   /** Every change of state this controller stores; returns the unsubscribe. */
@@ -178,7 +206,7 @@ export class SessionController {
     const now = this.#o.clock.now();
     const state: SessionState = reason === 'Cancelled' ? 'Cancelled' : 'Errored';
     const wrote = await this.#o.store.update(name, (s) =>
-      s.status?.state === 'Queued'
+      (s.status?.state ?? 'Queued') === 'Queued'
         ? { ...s, status: nextStatus(s.status, state, reason, message, now) }
         : undefined,
     );
@@ -207,8 +235,12 @@ export class SessionController {
 
   /** Admits what the rule allows now, refuses what can never run, and drops expired sessions. */
   tick(): Promise<void> {
-    // One admission at a time: two at once would both start the same head.
-    const next = this.#ticking.then(() => this.#tickOnce());
+    return this.#serial(() => this.#tickOnce());
+  }
+
+  /** One admission or sync at a time: two at once would both start the same head. */
+  #serial(step: () => Promise<void>): Promise<void> {
+    const next = this.#ticking.then(step);
     this.#ticking = next.catch(() => {});
     return next;
   }
@@ -353,6 +385,7 @@ export class SessionController {
       } catch {
         return;
       }
+      await this.sync();
       await this.tick();
     }
   }

@@ -49,19 +49,20 @@ export interface ExecutorOptions {
 export type ExecutorResult =
   { readonly detached: true } | (Verdict & { readonly detached?: false });
 
-/** Each instance with the node it runs on: pools' nodes handed out in provisioning order. */
+/**
+ * Each instance with the node it runs on: pools' nodes handed out in provisioning order
+ * (undefined when too few are held: the executor then ends PodsMissing without placing).
+ */
 export function placements(
   session: Session,
   nodes: Assignment,
-): (ComponentInstance & { readonly node: string })[][] {
+): (ComponentInstance & { readonly node: string | undefined })[][] {
   const next = new Map<string, number>();
   return provisioningGroups(session).map((group) =>
     group.map((i) => {
       const k = next.get(i.pool) ?? 0;
       next.set(i.pool, k + 1);
-      const node = nodes[i.pool]?.[k];
-      if (node === undefined) throw new Error(`${i.workload}: no node of pool ${i.pool} held`);
-      return { ...i, node };
+      return { ...i, node: nodes[i.pool]?.[k] };
     }),
   );
 }
@@ -86,6 +87,11 @@ export class SessionExecutor {
     this.#serves = new Set(
       options.session.spec.components.filter((c) => c.port !== undefined).map((c) => c.name),
     );
+    const unplaceable = this.#groups.flat().find((i) => i.node === undefined);
+    if (unplaceable) {
+      const message = `no node of pool ${unplaceable.pool} is held for ${unplaceable.workload}`;
+      this.end({ outcome: 'errored', reason: 'PodsMissing', message });
+    }
   }
 
   /** Ends the session with this verdict (first verdict wins). */
@@ -202,7 +208,8 @@ export class SessionExecutor {
   async #place(i: ReturnType<typeof placements>[number][number]): Promise<void> {
     const env = i.kind === driverKind ? this.#addresses() : {};
     try {
-      this.#record(await this.#o.runtime.place(workloadFor(this.#o.session, i, i.node, env)));
+      const spec = workloadFor(this.#o.session, i, i.node!, env); // checked in the constructor
+      this.#record(await this.#o.runtime.place(spec));
     } catch (err) {
       if (!isFathomError(err, 'FATHOM_WORKLOAD_EXISTS')) throw err;
       const w = await this.#o.runtime.get(i.workload); // placed before a restart

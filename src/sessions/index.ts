@@ -64,3 +64,5 @@ export { placements, SessionExecutor } from './executor.js';
 export type { ExecutorOptions, ExecutorResult, Verdict } from './executor.js';
 export { SessionController } from './controller.js';
 export type { ControllerOptions } from './controller.js';
+export { reconcile } from './recovery.js';
+export type { Known, Reconciliation } from './recovery.js';

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFathomError } from '../../../core/errors.js';
 import type { SessionController, SessionState } from '../../../sessions/index.js';
-import { isFinal, poolsFromNodes } from '../../../sessions/index.js';
+import { isFinal, nextStatus, poolsFromNodes } from '../../../sessions/index.js';
 import { workloadNames } from '../workloads/index.js';
 import type { Home } from './test-helpers.js';
 import {
@@ -269,6 +269,54 @@ describe('submit, the queue and cancel', () => {
     expect(await h.sessions().get('brief')).toBeUndefined();
     expect(await h.sessions().events('brief')).toEqual([]);
     expect(await h.sessions().logs('brief')).toEqual([]);
+  });
+});
+
+describe('sessions written or ended by another process', () => {
+  it('one stored without a status is queued on sync and runs; one that can never run ends at once', async () => {
+    const c = await controller();
+    const other = h.sessions();
+    const ok = sessionOf('applied', [
+      { name: 'd', kind: 'driver', pool: 'drv', command: driverCommand(0) },
+    ]);
+    const nopool = sessionOf('nopool', [
+      { name: 'd', kind: 'driver', pool: 'gpu', command: driverCommand(0) },
+    ]);
+    await other.create({ session: ok, submittedAt: h.clock.now() });
+    await other.create({ session: nopool, submittedAt: h.clock.now() });
+    await c.sync();
+    const refused = (await other.get('nopool'))!.session;
+    expect(refused.status).toMatchObject({ state: 'Errored', reason: 'PoolError' });
+    expect(await kinds('nopool')).toEqual(['queued', 'errored']);
+    await c.tick();
+    expect((await c.until('applied', final)).status?.state).toBe('Succeeded');
+    expect(await kinds('applied')).toEqual([
+      'queued',
+      'accepted',
+      'provisioning',
+      'running',
+      'done',
+    ]);
+    await allClean(c);
+  });
+
+  it('one ended in the store while it runs: its executor stops and cleans up', async () => {
+    const c = await controller();
+    await c.submit(
+      sessionOf('ended', [
+        { name: 'd', kind: 'driver', pool: 'drv', command: driverCommand(0, 'never') },
+      ]),
+    );
+    await c.until('ended', (s) => s === 'Running');
+    const now = h.clock.now();
+    await h.sessions().update('ended', (s) => ({
+      ...s,
+      status: nextStatus(s.status, 'Cancelled', 'Cancelled', 'cancelled elsewhere', now),
+    }));
+    await c.sync();
+    await c.until('ended', final);
+    expect(c.running()).toEqual([]);
+    await allClean(c);
   });
 });
 
