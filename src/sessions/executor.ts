@@ -111,6 +111,18 @@ export class SessionExecutor {
   }
 
   async run(): Promise<ExecutorResult> {
+    try {
+      return await this.#run();
+    } catch (err) {
+      // The store or the runtime broke: the workloads go all the same; the status stays for
+      // the next controller, which finds them missing and ends the session.
+      this.#stop.abort();
+      await this.#removeAll().catch(() => {});
+      throw err;
+    }
+  }
+
+  async #run(): Promise<ExecutorResult> {
     const { session, clock, store } = this.#o;
     const ended = new Promise<void>((resolve) => (this.#wake = resolve));
     if (this.#verdict) this.#wake();
@@ -228,18 +240,28 @@ export class SessionExecutor {
   }
 
   async #finish(verdict: Verdict): Promise<ExecutorResult> {
-    const { runtime } = this.#o;
     // done follows running only: a driver that ended before all was seen ready ran all the same.
     if (verdict.outcome === 'succeeded' && !this.#running) await this.#toRunning();
-    const names = new Set([...this.#placed, ...(await runtime.list(this.name)).map((w) => w.name)]);
+    const names = await this.#names();
     for (const i of this.#groups.flat()) {
       if (names.has(i.workload)) await this.#keepLog(i).catch(() => {});
     }
-    // Every workload goes, whatever the verdict (stray ones of the owner too).
-    for (const name of names) await runtime.remove(name, { graceMs: this.#o.graceMs ?? 5_000 });
+    await this.#removeAll(names);
     const kind = verdict.outcome === 'succeeded' ? 'done' : 'errored';
     await this.#event(kind, verdict.reason, verdict.message);
     return verdict;
+  }
+
+  async #names(): Promise<Set<string>> {
+    const listed = await this.#o.runtime.list(this.name);
+    return new Set([...this.#placed, ...listed.map((w) => w.name)]);
+  }
+
+  /** Every workload goes, whatever the verdict (stray ones of the owner too). */
+  async #removeAll(names?: Set<string>): Promise<void> {
+    for (const name of names ?? (await this.#names())) {
+      await this.#o.runtime.remove(name, { graceMs: this.#o.graceMs ?? 5_000 });
+    }
   }
 
   async #keepLog(i: ComponentInstance): Promise<void> {
