@@ -41,6 +41,8 @@ export interface ControllerOptions {
   readonly graceMs?: number;
   /** Names this controller in the accepted event. */
   readonly id?: string;
+  /** Where an executor's own failure is told (the daemon's log); stderr when not given. */
+  readonly log?: (line: string) => void;
 }
 
 interface Active {
@@ -313,7 +315,8 @@ export class SessionController {
       (err: unknown) => {
         // The executor itself broke (the store?): its holding stays for the next controller.
         this.#active.delete(name);
-        console.error(`session ${name}: executor failed: ${(err as Error).message}`);
+        const log = this.#o.log ?? ((line: string) => console.error(line));
+        log(`session ${name}: executor failed: ${(err as Error).message}`);
       },
     );
     const holds = countsOf(nodes);
