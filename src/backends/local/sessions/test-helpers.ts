@@ -7,17 +7,24 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { ManualClock, systemClock } from '../../../core/clock.js';
 import type { DurableStore } from '../../../core/store.js';
 import type { WorkloadRuntime, WorkloadSpec } from '../../../core/workload.js';
-import type { ControllerOptions, Pools, Session, SessionStore } from '../../../sessions/index.js';
+import type {
+  ControllerOptions,
+  Pools,
+  Session,
+  SessionState,
+  SessionStore,
+} from '../../../sessions/index.js';
 import {
+  isFinal,
   parseSessionText,
   poolsFromNodes,
   SessionController,
   sessionStoreOver,
 } from '../../../sessions/index.js';
-
 import { nodesIn } from '../../../sessions/test-helpers.js';
 import { openLocalStore } from '../durable-store.js';
 import { createLocalWorkloadRuntime, workloadNames } from '../workloads/index.js';
@@ -178,3 +185,44 @@ export function loadTest(name: string, driver: Partial<ComponentText> = {}): Ses
     { name: 's', kind: 'server', pool: 'srv', replicas: 2, command: serverCommand(), port: 1 },
   ]);
 }
+
+export interface Suite {
+  /** This test's home. */
+  readonly h: () => Home;
+  /** A controller over this test's home, abandoned after the test. */
+  readonly controller: (executors?: number) => Promise<SessionController>;
+  /** The kinds of a session's stored events, in order. */
+  readonly kinds: (name: string) => Promise<string[]>;
+  /** Nothing of any session runs, and no node is held by anyone. */
+  readonly allClean: (c: SessionController) => Promise<void>;
+}
+
+/** A fresh home per test, every controller abandoned and every workload removed after it. */
+export function sessionsSuite(): Suite {
+  let h: Home | undefined;
+  const controllers: SessionController[] = [];
+  beforeEach(async () => {
+    h = await newHome();
+  });
+  afterEach(async () => {
+    for (const c of controllers.splice(0)) await c.abandon();
+    await h?.close();
+  });
+  const home = (): Home => h!;
+  return {
+    h: home,
+    controller: async (executors = 2) => {
+      const c = await home().controller({ executors });
+      controllers.push(c);
+      return c;
+    },
+    kinds: async (name) => (await home().sessions().events(name)).map((e) => e.kind),
+    allClean: async (c) => {
+      expect(await workloadNames(home().home)).toEqual([]);
+      expect(c.usage().every((p) => p.reserved === 0 && p.holders.length === 0)).toBe(true);
+      expect([...(await home().sessions().holdings()).keys()]).toEqual([]);
+    },
+  };
+}
+
+export const final = (s: SessionState): boolean => isFinal(s);
