@@ -225,12 +225,15 @@ export class SessionController {
   async cancel(name: string): Promise<Session> {
     const cur = await this.#o.store.get(name);
     if (!cur) throw new FathomError('FATHOM_SESSION_NOT_FOUND', `no session ${name}`);
+    // Between admissions: a session is either still queued or has its executor.
+    await this.#serial(async () => {
+      if (this.#active.has(name)) return;
+      await this.#endQueued(name, 'Cancelled', 'cancelled by the user while queued');
+    });
     const active = this.#active.get(name);
     if (active) {
       active.executor.cancel();
       await active.done;
-    } else if (cur.session.status?.state === 'Queued' || !cur.session.status) {
-      await this.#endQueued(name, 'Cancelled', 'cancelled by the user while queued');
     }
     return (await this.#o.store.get(name))!.session;
   }
@@ -344,7 +347,11 @@ export class SessionController {
    * (its holding released once its workloads are gone), a queued one that can no longer run
    * ends with its refusal.
    */
-  async setPools(pools: Pools): Promise<void> {
+  setPools(pools: Pools): Promise<void> {
+    return this.#serial(() => this.#setPools(pools));
+  }
+
+  async #setPools(pools: Pools): Promise<void> {
     for (const { holder, nodes } of this.#reservations.setPools(pools)) {
       const message = `node ${nodes.join(', ')} left pool or cluster`;
       this.#active
@@ -355,7 +362,7 @@ export class SessionController {
       const r = refusal(q.needs, this.#reservations, this.#o.labelKey);
       if (r) await this.#refuse(q.name, r);
     }
-    await this.tick();
+    await this.#tickOnce();
   }
 
   /** Finished sessions past their ttl go, with their events and logs. */

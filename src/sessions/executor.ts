@@ -301,7 +301,14 @@ export class SessionExecutor {
         ? undefined
         : { ...s, status: nextStatus(s.status, state, reason, message, now) },
     );
-    if (wrote?.status?.state !== state) return;
+    if (wrote?.status?.state !== state) {
+      // Ended in the store by another hand (a cancel): this executor ends too, and cleans up.
+      const ended = wrote?.status;
+      if (ended && isFinal(ended.state) && !isFinal(state)) {
+        this.end({ outcome: 'errored', reason: ended.reason, message: ended.message });
+      }
+      return;
+    }
     await store.addEvent({ session: this.name, kind, time: now, reason, message });
     this.#o.onEvent?.(kind, reason);
   }
