@@ -3,7 +3,12 @@
  * process, nodes leaving their pools. Real SQLite store, real local processes, manual clock.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { nextStatus, poolsFromNodes } from '../../../sessions/index.js';
+import {
+  nextStatus,
+  poolsFromNodes,
+  SessionExecutor,
+  sessionStoreOver,
+} from '../../../sessions/index.js';
 import { workloadNames } from '../workloads/index.js';
 import type { Home } from './test-helpers.js';
 import {
@@ -159,5 +164,32 @@ describe('faults', () => {
     expect(s.status?.message).toMatch(/srv-0/);
     await allClean(c);
     expect(c.usage().find((p) => p.name === 'srv')?.capacity).toBe(1);
+  });
+
+  it('a store that breaks under a running executor: its workloads are removed all the same', async () => {
+    const raw = h.rawStore();
+    const store = sessionStoreOver(raw);
+    const session = sessionOf('broken', [
+      { name: 'd', kind: 'driver', pool: 'drv', command: driverCommand(1), env: { GO: h.goFile } },
+      { name: 's', kind: 'server', pool: 'srv', command: serverCommand(), port: 1 },
+    ]);
+    await store.create({ session, submittedAt: h.clock.now() });
+    let running!: () => void;
+    const isRunning = new Promise<void>((resolve) => (running = resolve));
+    const executor = new SessionExecutor({
+      session,
+      nodes: { drv: ['drv-0'], srv: ['srv-0'] },
+      runtime: h.runtime(),
+      store,
+      clock: h.clock,
+      onEvent: (kind) => kind === 'running' && running(),
+    });
+    const result = executor.run();
+    await isRunning;
+    expect((await workloadNames(h.home)).sort()).toEqual(['broken-d-0', 'broken-s-0']);
+    await raw.close();
+    await h.go();
+    await expect(result).rejects.toThrow(/not open/);
+    expect(await workloadNames(h.home)).toEqual([]);
   });
 });

@@ -43,6 +43,10 @@ export interface Home {
   /** A controller with its own store handle and runtime over this home (a new process). */
   controller(opts?: Partial<ControllerOptions>): Promise<SessionController>;
   sessions(): SessionStore;
+  /** Its own store handle, to close under a running executor. */
+  rawStore(): DurableStore;
+  /** A workload runtime over this home (recording places). */
+  runtime(): WorkloadRuntime;
   /** Lets every driver waiting on `go` finish. */
   go(): Promise<void>;
   readonly goFile: string;
@@ -79,11 +83,12 @@ export async function newHome(): Promise<Home> {
       },
     };
   };
-  const sessions = (): SessionStore => {
+  const rawStore = (): DurableStore => {
     const s = openLocalStore(home);
     stores.push(s);
-    return sessionStoreOver(s);
+    return s;
   };
+  const sessions = (): SessionStore => sessionStoreOver(rawStore());
   const goFile = join(home, 'go');
   return {
     home,
@@ -96,6 +101,8 @@ export async function newHome(): Promise<Home> {
         : new Promise((resolve) => waiting.set(name, resolve)),
     goFile,
     sessions,
+    rawStore,
+    runtime: newRuntime,
     controller: (opts = {}) =>
       SessionController.start({
         store: sessions(),
@@ -111,7 +118,7 @@ export async function newHome(): Promise<Home> {
       // A failed test leaves no process behind.
       const r = runtimes[0] ?? newRuntime();
       for (const n of await workloadNames(home)) await r.remove(n, { graceMs: 1_000 });
-      for (const s of stores) await s.close();
+      for (const s of stores) await s.close().catch(() => {});
       await rm(home, { recursive: true, force: true });
     },
   };
