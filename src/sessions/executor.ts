@@ -257,9 +257,15 @@ export class SessionExecutor {
     return new Set([...this.#placed, ...listed.map((w) => w.name)]);
   }
 
-  /** Every workload goes, whatever the verdict (stray ones of the owner too). */
+  /**
+   * Every workload goes, whatever the verdict (stray ones of the owner too), the driver last:
+   * a controller killed while cleaning up leaves the driver's exit for the next one to judge.
+   */
   async #removeAll(names?: Set<string>): Promise<void> {
-    for (const name of names ?? (await this.#names())) {
+    const all = names ?? (await this.#names());
+    const order = this.#groups.flat().map((i) => i.workload);
+    const rank = (n: string): number => order.indexOf(n); // strays (-1) first
+    for (const name of [...all].sort((a, b) => rank(a) - rank(b))) {
       await this.#o.runtime.remove(name, { graceMs: this.#o.graceMs ?? 5_000 });
     }
   }

@@ -33,6 +33,8 @@ describe('a session runs to its end', () => {
     expect(await kinds('ok')).toEqual(['queued', 'accepted', 'provisioning', 'running', 'done']);
     // Servers, clients, then the driver, each group after the one before was ready.
     expect(h.placed).toEqual(['ok-s-0', 'ok-s-1', 'ok-c-0', 'ok-c-1', 'ok-d-0']);
+    // Removed with the driver last (a controller killed meanwhile still finds its exit).
+    expect(h.removed).toEqual(h.placed);
     const logs = await h.sessions().logs('ok');
     expect(logs.map((l) => l.workload).sort()).toEqual(
       ['ok-c-0', 'ok-c-1', 'ok-d-0', 'ok-s-0', 'ok-s-1'].sort(),

@@ -38,6 +38,8 @@ export interface Home {
   readonly pools: Pools;
   /** Every place, in order (the real runtime underneath). */
   readonly placed: string[];
+  /** Every remove, in order. */
+  readonly removed: string[];
   /** Resolves once a workload of that name was placed. */
   whenPlaced(name: string): Promise<void>;
   /** A controller with its own store handle and runtime over this home (a new process). */
@@ -58,6 +60,7 @@ export async function newHome(): Promise<Home> {
   const clock = new ManualClock(Date.parse('2026-03-01T00:00:00Z'));
   const pools = poolsFromNodes(allNodes);
   const placed: string[] = [];
+  const removed: string[] = [];
   const waiting = new Map<string, () => void>();
   const stores: DurableStore[] = [];
   const runtimes: WorkloadRuntime[] = [];
@@ -74,7 +77,10 @@ export async function newHome(): Promise<Home> {
       list: (o) => inner.list(o),
       watch: (o, s) => inner.watch(o, s),
       logs: (n, c, opts) => inner.logs(n, c, opts),
-      remove: (n, opts) => inner.remove(n, opts),
+      remove: (n, opts) => {
+        removed.push(n);
+        return inner.remove(n, opts);
+      },
       place: (spec: WorkloadSpec) => {
         placed.push(spec.name);
         const placing = inner.place(spec);
@@ -95,6 +101,7 @@ export async function newHome(): Promise<Home> {
     clock,
     pools,
     placed,
+    removed,
     whenPlaced: (name) =>
       placed.includes(name)
         ? Promise.resolve()
