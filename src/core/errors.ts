@@ -326,6 +326,31 @@ export const errorCatalogue = {
       'A Session document breaks a rule or a limit (a field, a duplicate component name, not exactly one driver); the message names the file, line, column and field.',
     action: 'Fix the named field of the Session (README: sessions) and submit it again.',
   },
+  FATHOM_SESSION_REFUSED: {
+    kind: 'input',
+    summary:
+      'A session can never run: a component names a pool no node is in (PoolError), or the session needs more nodes of a pool than the pool has (CapacityError); the message names the pool, the nodes requested and the capacity.',
+    action:
+      'Label nodes into the pool (`fathom pools` shows them) or ask for fewer replicas, then submit again.',
+  },
+  FATHOM_SESSION_EXISTS: {
+    kind: 'conflict',
+    summary:
+      'A session of that name is already stored (queued, running, or finished and kept until its ttl).',
+    action:
+      'Choose another metadata.name, or cancel the existing session and wait until its ttl has passed.',
+  },
+  FATHOM_SESSION_NOT_FOUND: {
+    kind: 'notFound',
+    summary: 'No session of that name is stored (never submitted, or removed after its ttl).',
+    action: 'Check the name with `fathom session list`.',
+  },
+  FATHOM_SESSION_CONFLICT: {
+    kind: 'conflict',
+    summary:
+      "A session's stored state kept changing under another writer (another controller?) while it was being updated.",
+    action: 'Make sure one session controller runs per store, then retry.',
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',

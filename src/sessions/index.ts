@@ -1,4 +1,4 @@
-/** The sessions domain's pure core: the Session object, pools, reservations, admission, health. */
+/** The sessions domain: the pure core (the Session object, pools, reservations, admission, health), its store, the executor and the controller. */
 export * from './types.js';
 export {
   decodeSession,
@@ -58,3 +58,11 @@ export {
   workloadName,
 } from './instances.js';
 export type { ComponentInstance } from './instances.js';
+export { sessionStoreLimits, sessionStoreOver, withStatus } from './store.js';
+export type { ComponentLog, SessionStore, StoredSession } from './store.js';
+export { placements, SessionExecutor } from './executor.js';
+export type { ExecutorOptions, ExecutorResult, Verdict } from './executor.js';
+export { SessionController } from './controller.js';
+export type { ControllerOptions } from './controller.js';
+export { reconcile } from './recovery.js';
+export type { Known, Reconciliation } from './recovery.js';
