@@ -33,6 +33,8 @@ export interface ChecksUpInfo {
   readonly agents: readonly { readonly node: string; readonly url?: string }[];
   /** Where check configs are read from. */
   readonly configs: string;
+  /** Set when `up` found an install and restarted what had died in it. */
+  readonly restarted?: readonly string[];
 }
 
 /** One replica as `checks state` sees it: its own state answer, or why there is none. */

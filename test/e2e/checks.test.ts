@@ -3,7 +3,8 @@
  * and 2 dispatcher replicas; every check lands on exactly one agent; an agent killed with
  * SIGKILL loses its checks to the live ones within the expiry and a poll; the leader killed
  * with SIGKILL gives way to the other replica, which warms up and places every check once on
- * the live agents; `checks results` shows ok runs; `checks down` leaves no process behind.
+ * the live agents; both replicas killed come back with `checks up` at their addresses and a new
+ * term; `checks results` shows ok runs; `checks down` leaves no process behind.
  * Waits poll the CLI's own answers against deadlines; short durations keep it to seconds.
  */
 import { access, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -181,6 +182,22 @@ describe('fathom checks on the local backend', () => {
     expect(after.term!).toBeGreaterThan(before.term!);
     expect(after.replicas.find((r) => r.name === leader)!.role).toBe('unreachable');
 
+    // Both replicas down (the second killed too): `checks up` restarts them where they were,
+    // and a new term places every check once again.
+    process.kill(await pidOf(after.leader!), 'SIGKILL');
+    const restart = await fathom(['checks', 'up', '-f', configs], env());
+    // The agent killed before comes back too.
+    expect(restart.stderr).toBe(
+      `Restarted dispatcher-1, dispatcher-2, agent-${busiest} at their addresses; the rest were running.\n`,
+    );
+    expect(restart.code).toBe(0);
+    const restarted = await within(30_000, 'every check once after both replicas restarted', () =>
+      placedOnce(files, all),
+    );
+    // A replica restarted under the leader's identity may take its own lease back in its term.
+    expect(restarted.term!).toBeGreaterThanOrEqual(after.term!);
+    expect(restarted.replicas.map((r) => r.role).sort()).toEqual(['follower', 'leader']);
+
     const results = await within(10_000, 'ok runs in the results', async () => {
       const r = await fathom(['checks', 'results', '-o', 'json'], env());
       const rows = JSON.parse(r.stdout) as { check: string; node: string; status: string }[];
@@ -189,7 +206,7 @@ describe('fathom checks on the local backend', () => {
         : undefined;
     });
     expect(results.map((r) => r.check)).toEqual(CHECKS);
-    expect(results.every((r) => live.includes(r.node))).toBe(true);
+    expect(results.every((r) => all.includes(r.node))).toBe(true);
     const one = await fathom(['checks', 'results', 'alpha'], env());
     expect(one.stdout).toMatch(/alpha .* ok /);
     expect(one.stdout).not.toMatch(/bravo/);

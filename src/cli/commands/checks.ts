@@ -92,6 +92,12 @@ export function registerChecks(program: Command, io: Io): void {
         };
         const backend = await backendOf(o, io);
         const info = await backend.up({ ...(configsDir ? { configsDir } : {}), settings });
+        if (info.restarted) {
+          io.err(
+            `Restarted ${info.restarted.join(', ')} at their addresses; the rest were running.\n`,
+          );
+          return;
+        }
         io.err(
           `Started ${info.replicas.length} dispatcher replica(s) and ${info.agents.length} agent(s) (${info.agents.map((a) => a.node).join(', ')}) on the ${backend.name} backend; check configs from ${info.configs}.\n` +
             `Follow them with \`fathom checks state\`.\n`,

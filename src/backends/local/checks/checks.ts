@@ -17,13 +17,20 @@ import { FathomError, messageOf } from '../../../core/errors.js';
 import { createCertificateAuthority } from '../../../core/pki.js';
 import { writeTlsDir } from '../../../core/tls-files.js';
 import { clusterForRun } from '../cluster-store.js';
-import { daemonFiles, spawnDaemon, stopDaemon, type DaemonSpec } from '../process/daemon.js';
+import {
+  daemonAlive,
+  daemonFiles,
+  spawnDaemon,
+  stopDaemon,
+  type DaemonSpec,
+} from '../process/daemon.js';
 import { writeJsonAtomic } from '../store.js';
 import {
   agentDaemon,
   CHECKS_API_VERSION,
   checksLayout,
   dispatcherDaemon,
+  listeningAt,
   readChecksState,
   requireChecksState,
   type ChecksLayout,
@@ -54,12 +61,7 @@ export class LocalChecks implements ChecksBackend {
     const layout = this.#layout;
     const { clock } = this.o;
     const existing = await readChecksState(layout);
-    if (existing) {
-      throw new FathomError(
-        'FATHOM_CHECKS_UP',
-        `cluster checks already run (${existing.replicas.length} replica(s), ${existing.agents.length} agent(s)): \`fathom checks down\` first`,
-      );
-    }
+    if (existing) return this.#restartDead(existing);
     await this.#stopAll(); // what a failed `up` may have left
     const nodes = (await clusterForRun(this.o.home, {}, clock)).nodes.map((n) => n.name);
     const configs = request.configsDir ?? layout.defaultConfigs;
@@ -78,7 +80,11 @@ export class LocalChecks implements ChecksBackend {
           start(dispatcherDaemon(layout, i + 1, configs, dispatcherSettingsArgs(s), env)),
         ),
       );
-      const replicas = replicaUrls.map((url, i) => ({ name: `dispatcher-${i + 1}`, url: url! }));
+      const replicas = replicaUrls.map((url, i) => ({
+        name: `dispatcher-${i + 1}`,
+        url: url!,
+        argv: [...started[i]!.argv],
+      }));
       const agentUrls = await Promise.all(
         nodes.map((node) =>
           start(
@@ -95,6 +101,7 @@ export class LocalChecks implements ChecksBackend {
       const agents = nodes.map((node, i) => ({
         node,
         ...(agentUrls[i] ? { url: agentUrls[i] } : {}),
+        argv: [...started[replicas.length + i]!.argv],
       }));
       const state: ChecksState = {
         apiVersion: CHECKS_API_VERSION,
@@ -111,6 +118,49 @@ export class LocalChecks implements ChecksBackend {
       await rm(layout.dir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /**
+   * `up` over a running install: restarts every replica and agent whose process died, the way
+   * it was started and at the address agents and the CLI know; refuses when all run.
+   */
+  async #restartDead(state: ChecksState): Promise<ChecksUpInfo> {
+    const layout = this.#layout;
+    const env = { ...this.o.env, FATHOM_HOME: this.o.home };
+    const daemons = [
+      ...state.replicas.map((r) => ({ name: r.name, url: r.url, argv: r.argv })),
+      ...state.agents.map((a) => ({ name: `agent-${a.node}`, url: a.url, argv: a.argv })),
+    ];
+    const dead: DaemonSpec[] = [];
+    for (const d of daemons) {
+      const spec: DaemonSpec = {
+        name: d.name,
+        argv: (d.argv ? listeningAt(d.argv, d.url) : ['-']) as [string, ...string[]],
+        files: daemonFiles(layout.dir, d.name),
+        env,
+      };
+      if (!(await daemonAlive(spec))) dead.push(spec);
+    }
+    if (!dead.length) {
+      throw new FathomError(
+        'FATHOM_CHECKS_UP',
+        `cluster checks already run (${state.replicas.length} replica(s), ${state.agents.length} agent(s)): \`fathom checks down\` first`,
+      );
+    }
+    const unknown = dead.filter((d) => d.argv[0] === '-').map((d) => d.name);
+    if (unknown.length) {
+      throw new FathomError(
+        'FATHOM_STATE_INVALID',
+        `${layout.state}: ${unknown.join(', ')} died and were started by an older fathom: \`fathom checks down\`, then up`,
+      );
+    }
+    await Promise.all(dead.map((spec) => ready(spec, this.o.clock)));
+    return {
+      replicas: state.replicas.map(({ name, url }) => ({ name, url })),
+      agents: state.agents.map(({ node, url }) => ({ node, ...(url ? { url } : {}) })),
+      configs: state.configs,
+      restarted: dead.map((d) => d.name),
+    };
   }
 
   async down(): Promise<readonly string[]> {

@@ -39,11 +39,21 @@ export const checksStateSchema = Type.Object(
     kind: Type.Literal('Checks'),
     createdAt: Type.String(),
     configs: Type.String({ minLength: 1 }),
-    replicas: Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), url }), {
-      minItems: 1,
-    }),
+    replicas: Type.Array(
+      Type.Object({
+        name: Type.String({ minLength: 1 }),
+        url,
+        /** How it was started: `checks up` restarts a dead one the same way, at the same address. */
+        argv: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+      }),
+      { minItems: 1 },
+    ),
     agents: Type.Array(
-      Type.Object({ node: Type.String({ minLength: 1 }), url: Type.Optional(url) }),
+      Type.Object({
+        node: Type.String({ minLength: 1 }),
+        url: Type.Optional(url),
+        argv: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+      }),
     ),
   },
   { additionalProperties: false },
@@ -144,4 +154,12 @@ export function agentDaemon(
     files: daemonFiles(layout.dir, name),
     env,
   };
+}
+
+/** `argv` with its `--listen` address replaced by the host and port of `url` (a restart keeps it). */
+export function listeningAt(argv: readonly string[], url: string | undefined): string[] {
+  const out = [...argv];
+  const i = out.indexOf('--listen');
+  if (url && i >= 0 && i + 1 < out.length) out[i + 1] = new URL(url).host;
+  return out;
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** A command to run as its own process group, its output appended to a log file. */
@@ -37,14 +38,28 @@ export async function spawnGroup(spec: GroupSpec): Promise<ChildProcess> {
   return child;
 }
 
-/** True while a process exists (EPERM: it exists but is not ours). */
+/**
+ * True while a process exists and is not a zombie (EPERM: it exists but is not ours). A killed
+ * daemon whose parent has not reaped it yet still answers signal 0; on Linux its state in
+ * /proc says it is dead.
+ */
 export function isAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    // `pid (comm) S ...`: comm may hold spaces and parentheses, the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc (not Linux), or it just went: signal 0 answered for it
   }
 }
 
