@@ -10,6 +10,7 @@
 import { access, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/backends/local/process/group.js';
 import { fathom, tempDir } from '../support/cli.js';
 
 interface State {
@@ -38,15 +39,6 @@ interval: 1s
 instances:
   - command: [${JSON.stringify(process.execPath)}, -e, 'process.exit(0)']
 `;
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 let home = '';
 const env = () => ({ FATHOM_HOME: home });

@@ -1,3 +1,4 @@
+import { isAlive } from '../../src/backends/local/process/group.js';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
@@ -219,6 +220,7 @@ describe('killed processes become error results, not hangs', () => {
     );
     await expect(readdir(join(home, 'runs'))).resolves.toEqual([]);
     // Every process the run started is gone, the ones nobody killed included.
-    for (const pid of started) expect(() => process.kill(pid, 0)).toThrow();
+    // Gone or a zombie not yet reaped by init (dead either way).
+    expect(started.filter(isAlive)).toEqual([]);
   }, 120_000);
 });
