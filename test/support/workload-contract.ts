@@ -166,12 +166,20 @@ export function workloadContract(ctx: () => WorkloadContext): void {
 
     const stop = new AbortController();
     const seen: string[] = [];
+    // Remove only once the watch has shown both: one removed before its first look is simply
+    // never there for it.
+    const shown = new Set<string>();
+    let bothShown!: () => void;
+    const initial = new Promise<void>((r) => (bothShown = r));
     const watching = (async () => {
       for await (const e of runtime.watch(o, stop.signal)) {
+        if (e.type === 'changed') shown.add(e.workload.name);
+        if (shown.has(`${o}-a`) && shown.has(`${o}-b`)) bothShown();
         if (e.type === 'removed') seen.push(e.name);
         if (seen.length === 2) stop.abort();
       }
     })();
+    await initial;
     expect(await runtime.remove(`${o}-a`, { graceMs: 5000 })).toBe(true);
     expect(await runtime.remove(`${o}-b`, { graceMs: 5000 })).toBe(true);
     await watching;
