@@ -100,3 +100,15 @@ export function syntaxError(
     details: { file, line: pos.line, column: pos.col },
   });
 }
+
+/** `a.b[0]["x.y"]`, as the schema builder writes paths, back into segments. */
+export function splitPath(path: string): FieldPath {
+  const out: (string | number)[] = [];
+  const part = /([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\./gy;
+  for (let m = part.exec(path); m && m[0] !== ''; m = part.exec(path)) {
+    if (m[1] !== undefined) out.push(m[1]);
+    else if (m[2] !== undefined) out.push(Number(m[2]));
+    else if (m[3] !== undefined) out.push(JSON.parse(m[3]) as string);
+  }
+  return out;
+}

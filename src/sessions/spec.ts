@@ -13,7 +13,7 @@ import { Type } from '../core/schema.js';
 import { deepFreeze } from '../core/validated.js';
 import { workloadLimits } from '../core/workload.js';
 import type { DocContext, FieldPath } from '../core/yaml-locate.js';
-import { fieldError, positionOf, syntaxError } from '../core/yaml-locate.js';
+import { fieldError, positionOf, splitPath, syntaxError } from '../core/yaml-locate.js';
 import type { PoolNeeds, Session, SessionComponent, SessionSpec } from './types.js';
 import { driverKind, sessionApiVersion, sessionKind } from './types.js';
 
@@ -59,18 +59,6 @@ type Bad = (path: FieldPath, problem: string) => never;
 
 function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** `a.b[0]["x.y"]`, as the schema builder writes paths, back into segments. */
-function splitPath(path: string): FieldPath {
-  const out: (string | number)[] = [];
-  const part = /([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\./gy;
-  for (let m = part.exec(path); m && m[0] !== ''; m = part.exec(path)) {
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else if (m[3] !== undefined) out.push(JSON.parse(m[3]) as string);
-  }
-  return out;
 }
 
 const article: Record<string, string> = {

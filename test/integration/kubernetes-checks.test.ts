@@ -35,7 +35,7 @@ import {
   configsConfigMap,
 } from '../../src/backends/kubernetes/checks/manifests.js';
 import { checksSpec } from '../../src/backends/kubernetes/checks/options.js';
-import { kindPath } from '../../src/backends/kubernetes/checks/paths.js';
+import { kindPath } from '../../src/backends/kubernetes/objects.js';
 import {
   generateChecksSecrets,
   readChecksToken,

@@ -5,11 +5,13 @@ import { resourcePath, type KubeClient } from './api/client.js';
 import { COMPONENT_SELECTOR, LABEL } from './names.js';
 import type { KubeObject } from './api/types.js';
 
-type Group = '' | 'apps' | 'rbac.authorization.k8s.io';
+type Group = '' | 'apps' | 'rbac.authorization.k8s.io' | 'coordination.k8s.io';
 
 const kinds: Record<string, { group: Group; resource: string; namespaced: boolean }> = {
   Namespace: { group: '', resource: 'namespaces', namespaced: false },
   Pod: { group: '', resource: 'pods', namespaced: true },
+  Lease: { group: 'coordination.k8s.io', resource: 'leases', namespaced: true },
+  Deployment: { group: 'apps', resource: 'deployments', namespaced: true },
   Secret: { group: '', resource: 'secrets', namespaced: true },
   ConfigMap: { group: '', resource: 'configmaps', namespaced: true },
   Service: { group: '', resource: 'services', namespaced: true },
@@ -31,15 +33,27 @@ function kindOf(kind: string): (typeof kinds)[string] {
   return k;
 }
 
-/** The collection path of an object (`named`: the object's own path). */
-export function objectPath(obj: KubeObject, named: boolean): string {
-  const k = kindOf(obj.kind);
+export interface Ref {
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string | undefined;
+}
+
+/** The object's own path (`collection`: the path of its kind's collection instead). */
+export function kindPath(ref: Ref, collection = false): string {
+  const k = kindOf(ref.kind);
   return resourcePath(
     k.group,
     k.resource,
-    k.namespaced ? obj.metadata.namespace : undefined,
-    named ? obj.metadata.name : undefined,
+    k.namespaced ? ref.namespace : undefined,
+    collection ? undefined : ref.name,
   );
+}
+
+/** The collection path of an object (`named`: the object's own path). */
+export function objectPath(obj: KubeObject, named: boolean): string {
+  const { kind, metadata } = obj;
+  return kindPath({ kind, name: metadata.name ?? '', namespace: metadata.namespace }, !named);
 }
 
 /** Namespaced kinds a run leaves, the aggregator pod's kind first so its dependents go with it. */
@@ -57,12 +71,6 @@ const CLUSTER = ['ClusterRoleBinding', 'ClusterRole'];
 
 /** fathom's objects, less cluster checks' (`fathom checks down` removes those), which may share the namespace. */
 const RUN_SELECTOR = `${COMPONENT_SELECTOR},app.kubernetes.io/part-of!=fathom-checks`;
-
-interface Ref {
-  readonly kind: string;
-  readonly name: string;
-  readonly namespace?: string;
-}
 
 /** What is left of the run in `namespace`: its own namespace, labelled objects, cluster RBAC. */
 async function remaining(
@@ -124,9 +132,8 @@ export async function deleteRun(
   if (refs.length === 0)
     throw new FathomError('FATHOM_RUN_NOT_FOUND', `no run in namespace "${namespace}"`);
   for (const ref of refs) {
-    const k = kindOf(ref.kind);
     await client.remove(
-      resourcePath(k.group, k.resource, k.namespaced ? ref.namespace : undefined, ref.name),
+      kindPath(ref),
       `deleting ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`,
       { propagationPolicy: 'Background' },
     );

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FathomError } from '../../core/errors.js';
 import { checkIds, configDigest } from './identity.js';
 import { checkLimits } from './limits.js';
-import { parseCheckText, splitPath } from './parse.js';
+import { splitPath } from '../../core/yaml-locate.js';
+import { parseCheckText } from './parse.js';
 
 const web = `name: web
 type: http

@@ -12,7 +12,7 @@ import type { Schema } from '../../core/schema.js';
 import { Type } from '../../core/schema.js';
 import { deepFreeze } from '../../core/validated.js';
 import type { DocContext, FieldPath, Position } from '../../core/yaml-locate.js';
-import { formatPath, positionOf, syntaxError } from '../../core/yaml-locate.js';
+import { formatPath, positionOf, splitPath, syntaxError } from '../../core/yaml-locate.js';
 import type { CheckConfig, CheckInstance, CheckType } from '../types.js';
 import { checkTypes } from '../types.js';
 import { canonicalJson, configDigest } from './identity.js';
@@ -85,18 +85,6 @@ function keyPosition(ctx: DocContext, path: FieldPath): Position {
 /** An error about a whole source (its size, its shape), without a position. */
 export function sourceError(file: string, problem: string): FathomError {
   return new FathomError('FATHOM_CHECK_INVALID', `${file}: ${problem}`, { details: { file } });
-}
-
-/** `a.b[0]["x.y"]`, as the schema builder writes paths, back into segments. */
-export function splitPath(path: string): FieldPath {
-  const out: (string | number)[] = [];
-  const part = /([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\./gy;
-  for (let m = part.exec(path); m && m[0] !== ''; m = part.exec(path)) {
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-    else if (m[3] !== undefined) out.push(JSON.parse(m[3]) as string);
-  }
-  return out;
 }
 
 const article: Record<string, string> = {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFathomError } from '../../../core/errors.js';
 import { checksManifests, configsConfigMap } from './manifests.js';
 import { checksSpec } from './options.js';
-import { kindPath } from './paths.js';
+import { kindPath } from '../objects.js';
 import { checksRefs, readConfigsDir } from './up.js';
 
 const secrets = { token: 't', caPem: 'c', certPem: 'p', keyPem: 'k' };

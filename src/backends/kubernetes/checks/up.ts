@@ -33,7 +33,7 @@ import {
   clusterScopedName,
 } from './names.js';
 import type { KubeChecksSpec } from './options.js';
-import { kindPath, type Ref } from './paths.js';
+import { kindPath, type Ref } from '../objects.js';
 import { generateChecksSecrets, reusableChecksSecrets } from './secrets.js';
 
 export const FIELD_MANAGER = 'fathom-checks';
