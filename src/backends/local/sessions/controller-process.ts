@@ -73,7 +73,7 @@ async function lead(o: ControllerProcessOptions, identity: string): Promise<Lead
   const nodes = [...((await readCluster(home))?.nodes ?? [])];
   // The runtime reads this array on each place: kept in step with cluster.json below.
   const nodeNames = nodes.map((n) => n.name);
-  const runtime = createLocalWorkloadRuntime({ home, clock, nodes: nodeNames });
+  const runtime = createLocalWorkloadRuntime({ home, clock, nodes: nodeNames, recordExits: true });
   const raw = openLocalStore(home);
   const controller = await SessionController.start({
     store: sessionStoreOver(raw),
