@@ -7,11 +7,12 @@
  * by the next CLI call and the session still succeeds. Waits poll the CLI's own answers against
  * deadlines.
  */
+import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/backends/local/process/group.js';
-import { fathom, tempDir } from '../support/cli.js';
+import { fathom, fathomBin, tempDir } from '../support/cli.js';
 
 let home = '';
 const env = () => ({ FATHOM_HOME: home });
@@ -186,6 +187,24 @@ describe('sessions on the local backend', () => {
     expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
   });
 
+  it('a second controller only follows while the first leads, and stops cleanly on SIGTERM', async () => {
+    expect((await fathom(['session', 'list'], env())).code).toBe(0); // the first one runs
+    const second = spawn(process.execPath, [fathomBin, 'session-controller'], {
+      env: { ...process.env, FATHOM_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    second.stdout.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<number | null>((r) => second.once('exit', (code) => r(code)));
+    await until('the second to follow', () => log.includes('"role":"follower"'));
+    second.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(log).not.toMatch(/"msg":"leading"/);
+    expect(log).toMatch(/"msg":"stopped"/);
+    for (const line of log.trim().split('\n'))
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
   it('the controller killed with SIGKILL mid-session: the next CLI call restarts it and the session succeeds', async () => {
     const go = join(home, 'go');
     const driver = await script(
@@ -213,5 +232,17 @@ describe('sessions on the local backend', () => {
     const logs = await fathom(['session', 'logs', 'survivor', '-c', 'driver'], env());
     expect(logs.stdout).toBe('went\n');
     await until('nodes free', async () => (await pools()).every((p) => p.reserved === 0));
+  });
+  it('the cluster deleted under a running session (cluster.json re-read): Errored PodsMissing, nothing held', async () => {
+    const driver = await script('driver-forever', 'setInterval(() => {}, 1000);');
+    const file = await sessionFile('orphan', driver);
+    expect((await fathom(['session', 'submit', '-f', file], env())).code).toBe(0);
+    await until('orphan running', async () => (await state('orphan')) === 'Running');
+    expect((await fathom(['cluster', 'delete', '--force'], env())).code).toBe(0);
+    await until('orphan to end', async () => (await state('orphan')) !== 'Running');
+    expect((await get('orphan')).status).toMatchObject({ state: 'Errored', reason: 'PodsMissing' });
+    expect(await pools()).toEqual([]);
+    const r = await fathom(['session', 'events', 'orphan', '-o', 'json'], env());
+    expect((JSON.parse(r.stdout) as { kind: string }[]).at(-1)?.kind).toBe('errored');
   });
 });
