@@ -218,13 +218,18 @@ describe('sessions on the local backend', () => {
     const before = await controllerPid();
     process.kill(before, 'SIGKILL');
     await until('the controller to die', () => !isAlive(before));
-    await writeFile(go, 'go');
     const next = await fathom(['session', 'get', 'survivor'], env());
     expect(next.code).toBe(0);
     expect(next.stderr).toMatch(/restarted/);
     const after = await controllerPid();
     expect(after).not.toBe(before);
     expect(isAlive(after)).toBe(true);
+    // Followed while it runs: the output once, whether seen live or kept at the end.
+    const follow = fathom(['session', 'logs', 'survivor', '-c', 'driver', '-f'], env());
+    await writeFile(go, 'go');
+    const followed = await follow;
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toBe('went\n');
     await until('survivor to end', async () => (await state('survivor')) !== 'Running');
     expect((await get('survivor')).status, JSON.stringify(await get('survivor'))).toMatchObject({
       state: 'Succeeded',
