@@ -11,6 +11,7 @@ import { registerInternal } from './commands/internal.js';
 import { registerResults } from './commands/results.js';
 import { registerRun } from './commands/run.js';
 import { registerRunCommands } from './commands/runs.js';
+import { registerSessions } from './commands/session.js';
 import { processIo, type Io } from './context.js';
 
 /** Builds the command tree. Every command writes through `io` and throws FathomErrors. */
@@ -36,6 +37,7 @@ export function buildProgram(io: Io): Command {
   registerResults(program, io);
   registerHealth(program, io);
   registerChecks(program, io);
+  registerSessions(program, io);
   registerCheckDaemons(program, io);
   registerInternal(program, io);
   for (const c of program.commands)

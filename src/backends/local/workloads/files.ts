@@ -7,6 +7,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FathomError } from '../../../core/errors.js';
+import type { ExitRecord } from './exit-record.js';
+import { readExitRecord } from './exit-record.js';
 import { Type, type Static } from '../../../core/schema.js';
 import { validatedJson } from '../../../core/validated.js';
 import { phaseOf, type ContainerStatus, type WorkloadState } from '../../../core/workload.js';
@@ -110,6 +112,18 @@ export async function readWorkloadFile(
   return record;
 }
 
+/** A container that ended after its supervisor, as its exit recorder wrote it down. */
+const recordedEnd = (name: string, e: ExitRecord): ContainerStatus => ({
+  name,
+  restarts: 0,
+  state: 'terminated',
+  exitCode: e.code,
+  reason: e.signal ? 'Killed' : e.code === 0 ? 'Completed' : 'Error',
+  message: e.signal
+    ? `killed by ${e.signal}`
+    : `exited with code ${e.code} after its supervisor ended`,
+});
+
 const unknownEnd = (message: string): ContainerStatus & { state: 'terminated' } => ({
   name: '',
   restarts: 0,
@@ -141,37 +155,41 @@ export async function readWorkloadState(
   const pids = supervised ? undefined : await new PidRegistry(join(dir, files.pids)).read();
   const pidOf = (container: string): number | undefined =>
     [...(pids ?? [])].find(([, owner]) => owner === `${name}/${container}`)?.[0];
-  const containers = record.spec.containers.map((c): ContainerStatus => {
-    const s: Snapshot | undefined = snaps.find((x) => x.name === c.name);
-    if (!s || s.state === 'waiting') {
-      if (!supervised)
-        return { ...unknownEnd('its supervisor ended before it started'), name: c.name };
+  const containers = await Promise.all(
+    record.spec.containers.map(async (c): Promise<ContainerStatus> => {
+      const s: Snapshot | undefined = snaps.find((x) => x.name === c.name);
+      if (!s || s.state === 'waiting') {
+        if (!supervised)
+          return { ...unknownEnd('its supervisor ended before it started'), name: c.name };
+        return {
+          name: c.name,
+          restarts: 0,
+          state: 'waiting',
+          reason: 'ContainerCreating',
+          message: '',
+        };
+      }
+      if (s.state === 'running') {
+        if (!supervised && !alive(pidOf(c.name))) {
+          const exit = await readExitRecord(join(dir, 'containers', c.name));
+          if (exit) return recordedEnd(c.name, exit);
+          return {
+            ...unknownEnd('ended after its supervisor; its exit code is unknown'),
+            name: c.name,
+          };
+        }
+        return { name: c.name, restarts: 0, state: 'running' };
+      }
       return {
         name: c.name,
         restarts: 0,
-        state: 'waiting',
-        reason: 'ContainerCreating',
-        message: '',
+        state: 'terminated',
+        exitCode: s.exitCode ?? null,
+        reason: s.reason ?? 'Error',
+        message: s.message ?? '',
       };
-    }
-    if (s.state === 'running') {
-      if (!supervised && !alive(pidOf(c.name))) {
-        return {
-          ...unknownEnd('ended after its supervisor; its exit code is unknown'),
-          name: c.name,
-        };
-      }
-      return { name: c.name, restarts: 0, state: 'running' };
-    }
-    return {
-      name: c.name,
-      restarts: 0,
-      state: 'terminated',
-      exitCode: s.exitCode ?? null,
-      reason: s.reason ?? 'Error',
-      message: s.message ?? '',
-    };
-  });
+    }),
+  );
   return {
     name,
     owner: record.spec.owner,

@@ -22,6 +22,7 @@ import {
 import { isAlive, stopGroups } from '../process/group.js';
 import { PidRegistry, writeFileAtomic } from '../process/pidfile.js';
 import { LocalPod } from '../process/pod.js';
+import { EXIT_FILE, executable, recorded } from './exit-record.js';
 import {
   files,
   isWorkloadName,
@@ -39,6 +40,8 @@ export interface LocalWorkloadOptions {
   readonly clock: Clock;
   /** The embedded cluster's node names (cluster-store.ts): a workload goes on one of these. */
   readonly nodes: readonly string[];
+  /** Run each container under an exit recorder (exit-record.ts): for supervisors that may die. */
+  readonly recordExits?: boolean;
 }
 
 /**
@@ -88,11 +91,13 @@ class LocalWorkloads implements WorkloadRuntime {
   readonly #home: string;
   readonly #clock: Clock;
   readonly #nodes: readonly string[];
+  readonly #recordExits: boolean;
 
   constructor(options: LocalWorkloadOptions) {
     this.#home = options.home;
     this.#clock = options.clock;
     this.#nodes = options.nodes;
+    this.#recordExits = options.recordExits ?? false;
   }
 
   async place(spec: WorkloadSpec): Promise<WorkloadState> {
@@ -145,15 +150,16 @@ class LocalWorkloads implements WorkloadRuntime {
     for (const c of spec.containers) {
       const cwd = join(dir, 'containers', c.name);
       const [command, ...first] = c.command;
+      const env = containerEnv(c, ports.get(c.name));
+      const args = [...first, ...(c.args ?? [])];
       try {
         await mkdir(cwd, { recursive: true });
-        await pod.start({
-          name: c.name,
-          command,
-          args: [...first, ...(c.args ?? [])],
-          env: containerEnv(c, ports.get(c.name)),
-          cwd,
-        });
+        // A command that cannot start is left to fail as it would unwrapped (StartError).
+        const run =
+          this.#recordExits && (await executable(command, env.PATH))
+            ? recorded(command, args, join(cwd, EXIT_FILE))
+            : { command, args };
+        await pod.start({ name: c.name, ...run, env, cwd });
       } catch (err) {
         // spawn refuses some arguments synchronously: that container ends as one that
         // could not start, and its siblings run, as a kubelet would have it.

@@ -1,0 +1,131 @@
+/**
+ * The session commands that follow a session in time: `submit --wait`, `logs -f`, `cancel`.
+ * They poll the store (another process, the controller, writes it) and make sure the controller
+ * still runs while they wait: a controller killed meanwhile is restarted and picks up again.
+ */
+import { systemClock } from '../../core/clock.js';
+import type { LocalSessions } from '../../backends/local/sessions/client.js';
+import type { Session } from '../../sessions/index.js';
+import { isFinal } from '../../sessions/index.js';
+import type { Io } from '../context.js';
+import { eventLine, workloadLine } from '../reporters/sessions.js';
+
+const POLL_MS = 200;
+/** How often a waiting command checks the controller is alive. */
+const CONTROLLER_CHECK_MS = 1_000;
+
+async function ensureNow(s: LocalSessions, io: Io): Promise<void> {
+  if ((await s.ensureController()) === 'restarted') {
+    io.err('The session controller had stopped: restarted it.\n');
+  }
+}
+
+/** Whether `name` ended and its nodes and workloads are free again. */
+async function over(s: LocalSessions, name: string): Promise<Session | undefined> {
+  const cur = (await s.get(name)).session;
+  if (!isFinal(cur.status?.state ?? 'Queued')) return undefined;
+  return (await s.released(name)) ? cur : undefined;
+}
+
+/** Prints each new event and each component's change of state until the session is over. */
+export async function waitForSession(
+  s: LocalSessions,
+  name: string,
+  io: Io,
+  out: (line: string) => void = (l) => io.out(l),
+): Promise<Session> {
+  let shown = 0;
+  const states = new Map<string, string>();
+  let checked = systemClock.now();
+  for (;;) {
+    const events = await s.store.events(name);
+    for (const e of events.slice(shown)) out(`${eventLine(name, e)}\n`);
+    shown = events.length;
+    for (const w of (await s.workloads(name)).list) {
+      const line = workloadLine(w);
+      if (states.get(w.name) !== line) out(`${line}\n`);
+      states.set(w.name, line);
+    }
+    const done = await over(s, name);
+    if (done) {
+      out(`session ${name}: ${done.status!.state}: ${done.status!.message}\n`);
+      return done;
+    }
+    if (systemClock.now() - checked >= CONTROLLER_CHECK_MS) {
+      checked = systemClock.now();
+      await ensureNow(s, io);
+    }
+    await systemClock.sleep(POLL_MS);
+  }
+}
+
+/** Returns once the cancelled session holds nothing and runs nothing. */
+export async function awaitReleased(s: LocalSessions, name: string): Promise<void> {
+  let checked = systemClock.now();
+  while (!(await s.released(name))) {
+    if (systemClock.now() - checked >= CONTROLLER_CHECK_MS) {
+      checked = systemClock.now();
+      await s.ensureController();
+    }
+    await systemClock.sleep(POLL_MS);
+  }
+}
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of chunks) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Kept logs once the session ended, live output while it runs; with `follow`, live output as it
+ * comes until the end, then what was kept beyond it. Several instances: each line is prefixed.
+ */
+export async function printLogs(
+  s: LocalSessions,
+  name: string,
+  io: Io,
+  o: { component?: string; follow?: boolean },
+): Promise<void> {
+  const session = (await s.get(name)).session;
+  if (o.component && !session.spec.components.some((c) => c.name === o.component)) {
+    const { FathomError } = await import('../../core/errors.js');
+    throw new FathomError(
+      'FATHOM_USAGE',
+      `-c ${o.component}: session ${name} has no such component (${session.spec.components.map((c) => c.name).join(', ')})`,
+    );
+  }
+  const printed = new Map<string, number>();
+  const instances = session.spec.components
+    .filter((c) => !o.component || c.name === o.component)
+    .reduce((n, c) => n + c.replicas, 0);
+  const emit = (workload: string, all: Buffer): void => {
+    const from = printed.get(workload) ?? 0;
+    if (all.length <= from) return;
+    const text = all.subarray(from).toString('utf8');
+    printed.set(workload, all.length);
+    io.out(instances > 1 ? text.replace(/^(?=.)/gm, `[${workload}] `) : text);
+  };
+  for (;;) {
+    const cur = (await s.get(name)).session;
+    const ended = isFinal(cur.status?.state ?? 'Queued') && (await s.released(name));
+    if (ended) break;
+    const { runtime, list } = await s.workloads(name);
+    for (const w of list) {
+      const container = w.containers[0]?.name;
+      if (!container || (o.component && container !== o.component)) continue;
+      emit(w.name, await collect(runtime.logs(w.name, container)).catch(() => Buffer.alloc(0)));
+    }
+    if (!o.follow) return;
+    await systemClock.sleep(POLL_MS);
+  }
+  const kept = (await s.logs(name))
+    .filter((l) => !o.component || l.component === o.component)
+    .sort((a, b) => (a.workload < b.workload ? -1 : 1));
+  for (const l of kept) {
+    const all = Buffer.from(l.text, 'utf8');
+    // A kept tail that was cut at its start is printed whole: its offsets are not the live ones.
+    if (l.truncated) printed.delete(l.workload);
+    emit(l.workload, all);
+  }
+}

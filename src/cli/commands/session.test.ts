@@ -1,0 +1,101 @@
+/**
+ * The session commands' flags and bad input, through the real command tree: every refusal is one
+ * `error:` line and exit 2, before any controller is started or any state is written.
+ */
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Io } from '../context.js';
+import { main } from '../main.js';
+
+let home: string;
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'fathom-session-cli-'));
+});
+afterAll(() => rm(home, { recursive: true, force: true }));
+
+async function run(args: readonly string[]) {
+  let out = '';
+  let err = '';
+  const io: Io = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    isTTY: false,
+    env: { FATHOM_HOME: home },
+    cwd: home,
+    stdin: (async function* () {})(),
+  };
+  const code = await main(['node', 'fathom', ...args], io);
+  return { code, out, err };
+}
+
+const oneError = (err: string): string => {
+  expect(err.split('\n').filter(Boolean)).toHaveLength(1);
+  expect(err).toMatch(/^error: /);
+  return err;
+};
+
+describe('session commands: flags and bad input', () => {
+  it('the help lists session and pools; the controller process stays hidden', async () => {
+    const r = await run(['--help']);
+    expect(r.out).toMatch(/^ +session /m);
+    expect(r.out).toMatch(/^ +pools /m);
+    expect(r.out).not.toMatch(/session-controller/);
+    const s = await run(['session', '--help']);
+    for (const c of ['submit', 'list', 'get', 'events', 'logs', 'cancel']) {
+      expect(s.out).toMatch(new RegExp(`^ +${c} `, 'm'));
+    }
+  });
+
+  it('--backend kubernetes: one line saying sessions there are not in this build, exit 2', async () => {
+    for (const args of [
+      ['session', 'get', 'x'],
+      ['session', 'list'],
+      ['pools'],
+      ['session', 'submit', '-f', 'nope.yaml'],
+    ]) {
+      const r = await run([...args, '--backend', 'kubernetes']);
+      expect(r.code).toBe(2);
+      expect(oneError(r.err)).toMatch(/sessions on the kubernetes backend are not in this build/);
+    }
+  });
+
+  it('a malformed session: exit 2, one line naming file:line:col and the field; nothing stored', async () => {
+    await writeFile(
+      join(home, 'bad.yaml'),
+      [
+        'apiVersion: fathom.dev/v1alpha1',
+        'kind: Session',
+        'metadata: {name: x}',
+        'spec:',
+        '  components:',
+        '    - name: d',
+        '      kind: driver',
+        '      pool: drivers',
+        '      replicas: two',
+        '      command: [a]',
+      ].join('\n'),
+    );
+    const r = await run(['session', 'submit', '-f', 'bad.yaml']);
+    expect(r.code).toBe(2);
+    expect(oneError(r.err)).toMatch(/^error: bad\.yaml:9:17: spec\.components\[0\]\.replicas/);
+    // Refused at the edge: no store, no controller.
+    expect(await readdir(home)).toEqual(['bad.yaml']);
+  });
+
+  it('a missing file, a missing -f, a bad -o or --executors: exit 2, one line', async () => {
+    const missing = await run(['session', 'submit', '-f', 'missing.yaml']);
+    expect(missing.code).toBe(2);
+    expect(oneError(missing.err)).toMatch(/-f missing\.yaml/);
+    const noFile = await run(['session', 'submit']);
+    expect(noFile.code).toBe(2);
+    expect(oneError(noFile.err)).toMatch(/--file/);
+    const badOut = await run(['pools', '-o', 'xml']);
+    expect(badOut.code).toBe(2);
+    oneError(badOut.err);
+    const badExec = await run(['session-controller', '--executors', '0']);
+    expect(badExec.code).toBe(2);
+    expect(oneError(badExec.err)).toMatch(/--executors/);
+  });
+});
