@@ -176,7 +176,8 @@ export class LocalPluginRuntime implements PluginRuntime {
   async cleanup(plugin: PluginDefinition): Promise<void> {
     const pods = this.#pods.get(plugin.name) ?? [];
     this.#queue(plugin.name).end();
-    const sleep = (ms: number): Promise<void> => this.options.clock.sleep(ms);
+    const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+      this.options.clock.sleep(ms, signal);
     await Promise.all(
       pods.map(async (p) => {
         this.options.host.stopWorker(p.name);

@@ -79,15 +79,19 @@ export function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => child.once('exit', () => r()));
 }
 
+/** A clock's sleep: resolves after `ms`, rejects when `signal` aborts first. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 /**
  * Stops process groups: SIGTERM, then SIGKILL to whatever is left after `graceMs`. Children are
- * awaited by their exit event; other pids (not our children) by polling their liveness.
+ * awaited by their exit event; other pids (not our children) by polling their liveness. The
+ * grace timer is cancelled when all are gone, so nothing lingers for the rest of it.
  */
 export async function stopGroups(
   children: readonly ChildProcess[],
   others: readonly number[],
   graceMs: number,
-  sleep: (ms: number) => Promise<void>,
+  sleep: Sleep,
 ): Promise<void> {
   // A child without a pid never started (ENOENT): it emits no exit to wait for.
   const live = children.filter(
@@ -100,7 +104,9 @@ export async function stopGroups(
     await Promise.all(live.map(exited));
     while (others.some(isAlive)) await sleep(50);
   };
-  await Promise.race([gone(), sleep(graceMs)]);
+  const grace = new AbortController();
+  await Promise.race([gone(), sleep(graceMs, grace.signal).catch(() => undefined)]);
+  grace.abort();
   for (const pid of pids) signalGroup(pid, 'SIGKILL');
   await Promise.all(live.map(exited));
 }

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAlive, spawnGroup, stopGroups } from './group.js';
+import { isAlive, spawnGroup, stopGroups, type Sleep } from './group.js';
 import type { PidRegistry } from './pidfile.js';
 
 /** One container of a local pod: a process group with its output in a log file. */
@@ -117,7 +117,7 @@ export class LocalPod {
   }
 
   /** Stops every container process group: SIGTERM, then SIGKILL after the grace period. */
-  async stop(graceMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  async stop(graceMs: number, sleep: Sleep): Promise<void> {
     await stopGroups([...this.#children.values()], [...this.#adopted.values()], graceMs, sleep);
     await Promise.all(this.#exits);
     await this.#writing;

@@ -258,7 +258,8 @@ class LocalWorkloads implements WorkloadRuntime {
     const dir = workloadDirOf(this.#home, name);
     if (!(await stat(dir).catch(() => undefined))) return false;
     const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-    const sleep = (ms: number): Promise<void> => this.#clock.sleep(ms);
+    const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+      this.#clock.sleep(ms, signal);
     const pod = this.#pods.get(name);
     if (pod) {
       // Ours: stop it and wait until its last state is written, before the directory goes.
