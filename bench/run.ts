@@ -18,6 +18,7 @@ import { kubernetesBench } from './benches/kubernetes.js';
 import { processBench } from './benches/process.js';
 import { resultsCliBench } from './benches/results-cli.js';
 import { runNoopBench } from './benches/run-noop.js';
+import { sessionsBench } from './benches/sessions.js';
 import { statusBench } from './benches/status.js';
 import { REPO_ROOT, RSS_METHOD } from './lib/measure.js';
 import { renderTable, type Bench, type BenchResult } from './lib/report.js';
@@ -31,6 +32,7 @@ const BENCHES: readonly Bench[] = [
   statusBench,
   kubernetesBench,
   checksBench,
+  sessionsBench,
 ];
 
 function usage(): string {
