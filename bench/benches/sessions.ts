@@ -46,7 +46,7 @@ function admissionTable(d: AdmitDone): Table {
       ['time in admit, all calls', ms(d.admitMs)],
       ['admit calls per second', perSec(d.admitCalls, d.admitMs)],
       ['sessions admitted per second', perSec(d.admitted, d.admitMs)],
-      ['mean time per admit call', ms(d.admitMs / d.admitCalls)],
+      ['mean time per admit call', `${((d.admitMs / d.admitCalls) * 1000).toFixed(0)} µs`],
       ['whole simulation (admit + reserve/release + queue upkeep)', ms(d.simulationMs)],
       [
         `worst case: one decision walking all ${count(d.worstWalked)} (median of ${worst.n})`,
