@@ -240,6 +240,7 @@ function localTable(f: LocalFigures): Table {
     ],
     notes: [
       'Servers and clients are node scripts listening on FATHOM_PORT; the driver exits 0 once it can connect to every QPS_WORKERS address. The whole-session time includes the CLI start, queueing, provisioning servers, then clients, then the driver, the driver run and the end.',
+      "`running` is when every component process has been spawned and is alive (the local backend's health rules), not when each has finished loading, so it can be below the floor of 13 full `node` start-ups; the whole-session time includes them.",
       "The controller's VmHWM is read from /proc before the cluster is deleted; it is the peak over all three sessions.",
       'Sessions on Kubernetes (the test control plane with 50 simulated nodes) do not exist yet, so that row has no figure.',
     ],
