@@ -411,13 +411,19 @@ describe.skipIf(!cluster)(
         graceMs: 1000,
         whileDown: async () => {
           await writeFile(gates.report, '');
-          await whenInDir(aggregatorDir, async () => {
-            const lines = (await runner.podLogs(ns, 'fathom-aggregator', 'aggregator')).split('\n');
-            const received = (l: string): boolean => l.includes('"msg":"result received"');
-            const last = lines.findLastIndex(received);
-            const failed = lines.slice(last).some((l) => l.includes('could not publish status'));
-            return lines.filter(received).length === 3 && failed ? true : undefined;
-          });
+          await whenInDir(
+            aggregatorDir,
+            async () => {
+              const lines = (await runner.podLogs(ns, 'fathom-aggregator', 'aggregator')).split(
+                '\n',
+              );
+              const received = (l: string): boolean => l.includes('"msg":"result received"');
+              const last = lines.findLastIndex(received);
+              const failed = lines.slice(last).some((l) => l.includes('could not publish status'));
+              return lines.filter(received).length === 3 && failed ? true : undefined;
+            },
+            90_000,
+          ); // on 2 busy cores the reports can take longer than the default 30 s
         },
       });
       expect(own.pids['kube-apiserver']).not.toBe(before);
