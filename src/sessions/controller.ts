@@ -20,9 +20,10 @@ import type { Pools } from './pools.js';
 import type { QueuedSession, RunningSession } from './queue.js';
 import { admit, insertQueued, queuedFrom } from './queue.js';
 import { reconcile } from './recovery.js';
+import { storeQueued } from './submit.js';
 import type { Assignment, PoolUsage, Refusal } from './reservations.js';
 import { refusal, Reservations } from './reservations.js';
-import { needsOf, timeoutMs, ttlMs } from './spec.js';
+import { timeoutMs, ttlMs } from './spec.js';
 import { nextStatus } from './status.js';
 import type { SessionStore } from './store.js';
 import type { PoolNeeds, Session, SessionReason, SessionState } from './types.js';
@@ -173,29 +174,15 @@ export class SessionController {
    * FATHOM_SESSION_EXISTS when the name is taken.
    */
   async submit(session: Session): Promise<Session> {
-    const name = session.metadata.name;
-    const refused = refusal(needsOf(session.spec), this.#reservations, this.#o.labelKey);
-    if (refused) {
-      throw new FathomError('FATHOM_SESSION_REFUSED', `session ${name}: ${refused.message}`, {
-        details: { reason: refused.reason, pool: refused.pool },
-      });
-    }
     const now = this.#o.clock.now();
-    const message = 'waiting for nodes and an executor';
-    const queued: Session = {
-      ...session,
-      status: nextStatus(undefined, 'Queued', 'Submitted', message, now),
-    };
-    if (!(await this.#o.store.create({ session: queued, submittedAt: now }))) {
-      throw new FathomError('FATHOM_SESSION_EXISTS', `session ${name} exists already`);
-    }
-    await this.#o.store.addEvent({
-      session: name,
-      kind: 'queued',
-      time: now,
-      reason: 'Submitted',
-      message,
-    });
+    const queued = await storeQueued(
+      this.#o.store,
+      session,
+      this.#reservations,
+      this.#o.labelKey,
+      now,
+    );
+    const name = queued.metadata.name;
     insertQueued(this.#queue, queuedFrom(queued, now));
     this.#changed(name, 'Queued');
     await this.tick();

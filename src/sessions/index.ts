@@ -63,6 +63,7 @@ export type { ComponentLog, SessionStore, StoredSession } from './store.js';
 export { placements, SessionExecutor } from './executor.js';
 export type { ExecutorOptions, ExecutorResult, Verdict } from './executor.js';
 export { SessionController } from './controller.js';
+export { storeQueued } from './submit.js';
 export type { ControllerOptions } from './controller.js';
 export { reconcile } from './recovery.js';
 export type { Known, Reconciliation } from './recovery.js';

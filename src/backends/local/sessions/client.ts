@@ -21,12 +21,11 @@ import type {
 import {
   defaultPoolLabel,
   isFinal,
-  needsOf,
   nextStatus,
   poolsFromNodes,
-  refusal,
   Reservations,
   sessionStoreOver,
+  storeQueued,
 } from '../../../sessions/index.js';
 import { readCluster } from '../cluster-store.js';
 import { openLocalStore } from '../durable-store.js';
@@ -112,32 +111,9 @@ export class LocalSessions {
 
   /** Stores the session Queued; FATHOM_SESSION_REFUSED / _EXISTS as the controller would. */
   async submit(session: Session): Promise<Session> {
-    const name = session.metadata.name;
     const labelKey = this.#o.labelKey ?? defaultPoolLabel;
     const counts = new Reservations(await this.#pools(), labelKey);
-    const refused = refusal(needsOf(session.spec), counts, labelKey);
-    if (refused) {
-      throw new FathomError('FATHOM_SESSION_REFUSED', `session ${name}: ${refused.message}`, {
-        details: { reason: refused.reason, pool: refused.pool },
-      });
-    }
-    const now = this.#o.clock.now();
-    const message = 'waiting for nodes and an executor';
-    const queued: Session = {
-      ...session,
-      status: nextStatus(undefined, 'Queued', 'Submitted', message, now),
-    };
-    if (!(await this.store.create({ session: queued, submittedAt: now }))) {
-      throw new FathomError('FATHOM_SESSION_EXISTS', `session ${name} exists already`);
-    }
-    await this.store.addEvent({
-      session: name,
-      kind: 'queued',
-      time: now,
-      reason: 'Submitted',
-      message,
-    });
-    return queued;
+    return storeQueued(this.store, session, counts, labelKey, this.#o.clock.now());
   }
 
   async get(name: string): Promise<StoredSession> {
