@@ -67,3 +67,7 @@ export { storeQueued } from './submit.js';
 export type { ControllerOptions } from './controller.js';
 export { reconcile } from './recovery.js';
 export type { Known, Reconciliation } from './recovery.js';
+export { SessionsClient } from './client.js';
+export type { SessionsClientOptions } from './client.js';
+export { runControllerDaemon } from './daemon.js';
+export type { ControllerDaemonOptions, ControllerLog, ControllerSite } from './daemon.js';

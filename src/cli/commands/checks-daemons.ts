@@ -14,6 +14,7 @@ import type { LeaseStore } from '../../core/lease.js';
 import { agentFlags, dispatcherFlags, readSecretFile } from '../checks/flags.js';
 import type { ClusterOptions, Io } from '../context.js';
 import { applyFlags, clusterFlags } from '../flags.js';
+import { kubeClientFor } from '../kube-client.js';
 
 type Address = { host: string; port: number };
 
@@ -79,22 +80,6 @@ function lifecycle(): { signal: AbortSignal; ready: (url: string | undefined) =>
   };
 }
 
-async function kubeClient(options: ClusterOptions, io: Io) {
-  const [{ resolveKubeconfig }, { createKubeClient }] = await Promise.all([
-    import('../../backends/kubernetes/api/kubeconfig.js'),
-    import('../../backends/kubernetes/api/client.js'),
-  ]);
-  const resolved = resolveKubeconfig({
-    env: io.env,
-    namespace: options.namespace,
-    ...(io.env.HOME ? { homeDir: io.env.HOME } : {}),
-    ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
-    ...(options.context ? { context: options.context } : {}),
-    ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}),
-  });
-  return createKubeClient(resolved);
-}
-
 export function registerCheckDaemons(program: Command, io: Io): void {
   applyFlags(
     program
@@ -116,7 +101,7 @@ export function registerCheckDaemons(program: Command, io: Io): void {
         const caPem = (await readCa(o.caFile)) ?? tls.caPem;
         if (o.advertise) listenCheck(o.advertise);
         const clock = systemClock;
-        const kube = o.lease || o.backend === 'kubernetes' ? await kubeClient(o, io) : undefined;
+        const kube = o.lease || o.backend === 'kubernetes' ? await kubeClientFor(o, io) : undefined;
         let lease: { store: LeaseStore; name: string } | undefined;
         if (o.leaseFile) {
           const { LocalLeaseStore } = await import('../../backends/local/lease.js');
@@ -198,7 +183,7 @@ export function registerCheckDaemons(program: Command, io: Io): void {
         const statusReader =
           o.backend === 'kubernetes'
             ? (await import('../../backends/kubernetes/reader.js')).createKubeClusterReader(
-                await kubeClient(o, io),
+                await kubeClientFor(o, io),
                 { clock: systemClock },
               )
             : undefined;
@@ -247,7 +232,7 @@ async function nodeLabels(
   io: Io,
 ): Promise<Readonly<Record<string, string>> | undefined> {
   if (o.backend === 'kubernetes') {
-    const client = await kubeClient(o, io);
+    const client = await kubeClientFor(o, io);
     const { resourcePath } = await import('../../backends/kubernetes/api/client.js');
     const found = await client
       .find<{ metadata?: { labels?: Record<string, string> } }>(

@@ -4,7 +4,7 @@
  * still runs while they wait: a controller killed meanwhile is restarted and picks up again.
  */
 import { systemClock } from '../../core/clock.js';
-import type { LocalSessions } from '../../backends/local/sessions/client.js';
+import type { SessionsBackend } from '../../backends/sessions.js';
 import type { Session } from '../../sessions/index.js';
 import { isFinal } from '../../sessions/index.js';
 import type { Io } from '../context.js';
@@ -14,14 +14,14 @@ const POLL_MS = 200;
 /** How often a waiting command checks the controller is alive. */
 const CONTROLLER_CHECK_MS = 1_000;
 
-async function ensureNow(s: LocalSessions, io: Io): Promise<void> {
+async function ensureNow(s: SessionsBackend, io: Io): Promise<void> {
   if ((await s.ensureController()) === 'restarted') {
     io.err('The session controller had stopped: restarted it.\n');
   }
 }
 
 /** Whether `name` ended and its nodes and workloads are free again. */
-async function over(s: LocalSessions, name: string): Promise<Session | undefined> {
+async function over(s: SessionsBackend, name: string): Promise<Session | undefined> {
   const cur = (await s.get(name)).session;
   if (!isFinal(cur.status?.state ?? 'Queued')) return undefined;
   return (await s.released(name)) ? cur : undefined;
@@ -29,7 +29,7 @@ async function over(s: LocalSessions, name: string): Promise<Session | undefined
 
 /** Prints each new event and each component's change of state until the session is over. */
 export async function waitForSession(
-  s: LocalSessions,
+  s: SessionsBackend,
   name: string,
   io: Io,
   out: (line: string) => void = (l) => io.out(l),
@@ -41,7 +41,7 @@ export async function waitForSession(
     const events = await s.store.events(name);
     for (const e of events.slice(shown)) out(`${eventLine(name, e)}\n`);
     shown = events.length;
-    for (const w of (await s.workloads(name)).list) {
+    for (const w of await s.workloads(name)) {
       const line = workloadLine(w);
       if (states.get(w.name) !== line) out(`${line}\n`);
       states.set(w.name, line);
@@ -60,7 +60,7 @@ export async function waitForSession(
 }
 
 /** Returns once the cancelled session holds nothing and runs nothing. */
-export async function awaitReleased(s: LocalSessions, name: string): Promise<void> {
+export async function awaitReleased(s: SessionsBackend, name: string): Promise<void> {
   let checked = systemClock.now();
   while (!(await s.released(name))) {
     if (systemClock.now() - checked >= CONTROLLER_CHECK_MS) {
@@ -82,7 +82,7 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
  * comes until the end, then what was kept beyond it. Several instances: each line is prefixed.
  */
 export async function printLogs(
-  s: LocalSessions,
+  s: SessionsBackend,
   name: string,
   io: Io,
   o: { component?: string; follow?: boolean },
@@ -110,11 +110,10 @@ export async function printLogs(
     const cur = (await s.get(name)).session;
     const ended = isFinal(cur.status?.state ?? 'Queued') && (await s.released(name));
     if (ended) break;
-    const { runtime, list } = await s.workloads(name);
-    for (const w of list) {
+    for (const w of await s.workloads(name)) {
       const container = w.containers[0]?.name;
       if (!container || (o.component && container !== o.component)) continue;
-      emit(w.name, await collect(runtime.logs(w.name, container)).catch(() => Buffer.alloc(0)));
+      emit(w.name, await collect(s.runtime.logs(w.name, container)).catch(() => Buffer.alloc(0)));
     }
     if (!o.follow) return;
     await systemClock.sleep(POLL_MS);

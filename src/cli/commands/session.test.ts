@@ -48,17 +48,35 @@ describe('session commands: flags and bad input', () => {
     }
   });
 
-  it('--backend kubernetes: one line saying sessions there are not in this build, exit 2', async () => {
-    for (const args of [
-      ['session', 'get', 'x'],
-      ['session', 'list'],
-      ['pools'],
-      ['session', 'submit', '-f', 'nope.yaml'],
-    ]) {
-      const r = await run([...args, '--backend', 'kubernetes']);
+  it('--backend kubernetes: a component without an image, or a missing kubeconfig: exit 2, one line, no cluster reached', async () => {
+    await writeFile(
+      join(home, 'noimage.yaml'),
+      [
+        'apiVersion: fathom.dev/v1alpha1',
+        'kind: Session',
+        'metadata: {name: x}',
+        'spec:',
+        '  components:',
+        '    - {name: d, kind: driver, pool: drivers, command: [a]}',
+      ].join('\n'),
+    );
+    const noImage = await run([
+      'session',
+      'submit',
+      '-f',
+      'noimage.yaml',
+      '--backend',
+      'kubernetes',
+    ]);
+    expect(noImage.code).toBe(2);
+    expect(oneError(noImage.err)).toMatch(/noimage\.yaml:6:\d+: spec\.components\[0\].*image/);
+    const kubeconfig = join(home, 'no-such-kubeconfig');
+    for (const args of [['session', 'get', 'x'], ['session', 'list'], ['pools']]) {
+      const r = await run([...args, '--backend', 'kubernetes', '--kubeconfig', kubeconfig]);
       expect(r.code).toBe(2);
-      expect(oneError(r.err)).toMatch(/sessions on the kubernetes backend are not in this build/);
+      expect(oneError(r.err)).toContain(kubeconfig);
     }
+    await rm(join(home, 'noimage.yaml'));
   });
 
   it('a malformed session: exit 2, one line naming file:line:col and the field; nothing stored', async () => {

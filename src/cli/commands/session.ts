@@ -1,13 +1,13 @@
 /**
  * `fathom session submit|list|get|events|logs|cancel`, `fathom pools` and the hidden
- * `fathom session-controller`: sessions on the local backend. Every session command makes sure
- * a controller runs (started detached on first use, restarted when found dead), so a session
- * never waits on a controller that died.
+ * `fathom session-controller`, on both backends. Every session command makes sure a controller
+ * runs (local: started detached on first use, restarted when found dead; Kubernetes: a warning
+ * when none holds the lease), so a session never waits unsaid on a controller that is gone.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { LocalSessions } from '../../backends/local/sessions/client.js';
+import type { SessionsBackend } from '../../backends/sessions.js';
 import { FathomError, messageOf } from '../../core/errors.js';
 import type { ClusterOptions, Io } from '../context.js';
 import { applyFlags, clusterFlags, outputFlag, positiveInt, type FlagSpec } from '../flags.js';
@@ -26,44 +26,64 @@ export const poolLabelFlag: FlagSpec = {
 
 export const sessionFlags: readonly FlagSpec[] = [...clusterFlags, outputFlag, poolLabelFlag];
 
-/** Sessions on Kubernetes come in a later step: said plainly, before anything is touched. */
-export function localOnly(o: ClusterOptions): void {
-  if (o.backend === 'kubernetes') {
-    throw new FathomError(
-      'FATHOM_USAGE',
-      'sessions on the kubernetes backend are not in this build yet; use --backend local',
-    );
-  }
-}
+/** Where sessions live on Kubernetes unless `-n` names another namespace than runs' default. */
+const SESSIONS_NAMESPACE = 'fathom-sessions';
 
-/** The local sessions of this home, with a controller running. */
-async function open<T>(
-  o: SessionOptions,
-  io: Io,
-  use: (s: LocalSessions) => Promise<T>,
-): Promise<T> {
-  localOnly(o);
-  const [{ LocalSessions }, { fathomHome }, { systemClock }] = await Promise.all([
+/** The sessions backend the flags name (not yet checking on its controller). */
+export async function openSessionsBackend(o: SessionOptions, io: Io): Promise<SessionsBackend> {
+  const { systemClock } = await import('../../core/clock.js');
+  if (o.backend === 'kubernetes') {
+    const [{ openKubeSessions }, { kubeClientFor }] = await Promise.all([
+      import('../../backends/kubernetes/sessions/index.js'),
+      import('../kube-client.js'),
+    ]);
+    return openKubeSessions({
+      client: await kubeClientFor(o, io),
+      namespace: sessionsNamespace(o),
+      clock: systemClock,
+      labelKey: o.poolLabel,
+    });
+  }
+  const [{ LocalSessions }, { fathomHome }] = await Promise.all([
     import('../../backends/local/sessions/client.js'),
     import('../../backends/local/store.js'),
-    import('../../core/clock.js'),
   ]);
-  const sessions = new LocalSessions({
+  return new LocalSessions({
     home: fathomHome(io.env),
     clock: systemClock,
     env: io.env,
     labelKey: o.poolLabel,
   });
+}
+
+/** Not the runs' default namespace: deleting a run may delete the namespace it created. */
+export function sessionsNamespace(o: Pick<ClusterOptions, 'namespace'>): string {
+  return o.namespace === 'fathom' ? SESSIONS_NAMESPACE : o.namespace;
+}
+
+/** The backend's sessions, with a controller running (or a warning that none does). */
+async function open<T>(
+  o: SessionOptions,
+  io: Io,
+  use: (s: SessionsBackend) => Promise<T>,
+): Promise<T> {
+  const sessions = await openSessionsBackend(o, io);
   try {
     const started = await sessions.ensureController();
     if (started === 'restarted') io.err('The session controller had stopped: restarted it.\n');
+    if (started === 'absent') {
+      const ns = sessionsNamespace(o);
+      io.err(
+        `warning: no session controller runs in namespace ${ns}: sessions stay Queued until one does (\`fathom gen sessions -n ${ns} | kubectl apply -f -\`)\n`,
+      );
+    }
     return await use(sessions);
   } finally {
     await sessions.close();
   }
 }
 
-async function readSessionFile(file: string, io: Io) {
+async function readSessionFile(file: string, io: Io, requireImage: boolean) {
   const path = resolve(io.cwd, file);
   const text = await readFile(path, 'utf8').catch((err: unknown) => {
     throw new FathomError('FATHOM_BAD_FLAG_VALUE', `-f ${file}: ${messageOf(err)}`, {
@@ -71,7 +91,7 @@ async function readSessionFile(file: string, io: Io) {
     });
   });
   const { parseSessionText } = await import('../../sessions/index.js');
-  const docs = parseSessionText(text, file);
+  const docs = parseSessionText(text, file, { requireImage });
   if (docs.length !== 1) {
     throw new FathomError(
       'FATHOM_SESSION_INVALID',
@@ -95,8 +115,7 @@ export function registerSessions(program: Command, io: Io): void {
       .requiredOption('-f, --file <file>', 'the Session YAML file')
       .option('--wait', 'follow it to its end: exit 0 when it succeeds, 1 otherwise')
       .action(async (o: SessionOptions & { file: string; wait?: boolean }) => {
-        localOnly(o);
-        const parsed = await readSessionFile(o.file, io);
+        const parsed = await readSessionFile(o.file, io, o.backend === 'kubernetes');
         await open(o, io, async (s) => {
           const stored = await s.submit(parsed);
           const name = stored.metadata.name;
@@ -219,28 +238,47 @@ export function registerSessions(program: Command, io: Io): void {
   applyFlags(
     program
       .command('session-controller', { hidden: true })
-      .description('the session controller (started for you by the session commands)')
+      .description(
+        'the session controller (local: started for you by the session commands; kubernetes: the Deployment `gen sessions` prints)',
+      )
       .option('--executors <count>', 'sessions running at once', positiveInt('--executors'), 2)
       .action(async (o: SessionOptions & { executors: number }) => {
-        localOnly(o);
-        const [{ runSessionController }, { fathomHome }, { systemClock }, { pino }] =
-          await Promise.all([
-            import('../../backends/local/sessions/controller-process.js'),
-            import('../../backends/local/store.js'),
-            import('../../core/clock.js'),
-            import('pino'),
-          ]);
+        const [{ systemClock }, { pino }] = await Promise.all([
+          import('../../core/clock.js'),
+          import('pino'),
+        ]);
         const log = pino({ base: { component: 'session-controller', pid: process.pid } });
         const stop = new AbortController();
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
-        await runSessionController({
-          home: fathomHome(io.env),
+        const common = {
           clock: systemClock,
           executors: o.executors,
           labelKey: o.poolLabel,
           signal: stop.signal,
           log,
-        });
+        };
+        if (o.backend === 'kubernetes') {
+          const [{ runKubeSessionController }, { kubeClientFor }] = await Promise.all([
+            import('../../backends/kubernetes/sessions/index.js'),
+            import('../kube-client.js'),
+          ]);
+          const client = await kubeClientFor(o, io);
+          try {
+            await runKubeSessionController({
+              ...common,
+              client,
+              namespace: sessionsNamespace(o),
+            });
+          } finally {
+            client.close();
+          }
+          return;
+        }
+        const [{ runSessionController }, { fathomHome }] = await Promise.all([
+          import('../../backends/local/sessions/controller-process.js'),
+          import('../../backends/local/store.js'),
+        ]);
+        await runSessionController({ ...common, home: fathomHome(io.env) });
       }),
     [...clusterFlags, poolLabelFlag],
   );

@@ -1,8 +1,7 @@
 /**
- * What the CLI does with sessions on the local backend, in its own process: read and write the
- * SQLite store the controller works from, and make sure a controller runs (started detached on
- * first use, restarted within a budget when found dead). Submit refuses what can never run at
- * once; the controller's `sync` picks up what is stored Queued.
+ * Sessions on the local backend, for the CLI: the sessions client over the SQLite store the
+ * controller works from, and a controller that runs (started detached on first use, restarted
+ * within a budget when found dead).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,23 +9,13 @@ import type { Clock } from '../../../core/clock.js';
 import { FathomError } from '../../../core/errors.js';
 import type { DurableStore } from '../../../core/store.js';
 import { PACKAGE_ROOT } from '../../../core/version.js';
-import type {
-  ComponentLog,
-  PoolUsage,
-  Session,
-  SessionEvent,
-  SessionStore,
-  StoredSession,
-} from '../../../sessions/index.js';
 import {
   defaultPoolLabel,
-  isFinal,
-  nextStatus,
   poolsFromNodes,
-  Reservations,
+  SessionsClient,
   sessionStoreOver,
-  storeQueued,
 } from '../../../sessions/index.js';
+import type { ControllerStart, SessionsBackend } from '../../sessions.js';
 import { readCluster } from '../cluster-store.js';
 import { openLocalStore } from '../durable-store.js';
 import type { DaemonSpec } from '../process/daemon.js';
@@ -69,17 +58,23 @@ export function controllerSpec(o: LocalSessionsOptions): DaemonSpec {
   };
 }
 
-export type ControllerStart = 'running' | 'started' | 'restarted';
-
-export class LocalSessions {
+/** The local sessions of a fathom home, with the controller that acts on them. */
+export class LocalSessions extends SessionsClient implements SessionsBackend {
   readonly #o: LocalSessionsOptions;
   readonly #raw: DurableStore;
-  readonly store: SessionStore;
 
   constructor(o: LocalSessionsOptions) {
+    const raw = openLocalStore(o.home);
+    super({
+      store: sessionStoreOver(raw),
+      runtime: createLocalWorkloadRuntime({ home: o.home, clock: o.clock, nodes: [] }),
+      pools: async () =>
+        poolsFromNodes((await readCluster(o.home))?.nodes ?? [], o.labelKey ?? defaultPoolLabel),
+      clock: o.clock,
+      ...(o.labelKey ? { labelKey: o.labelKey } : {}),
+    });
     this.#o = o;
-    this.#raw = openLocalStore(o.home);
-    this.store = sessionStoreOver(this.#raw);
+    this.#raw = raw;
   }
 
   close(): Promise<void> {
@@ -102,90 +97,5 @@ export class LocalSessions {
       );
     }
     return 'restarted';
-  }
-
-  async #pools() {
-    const nodes = (await readCluster(this.#o.home))?.nodes ?? [];
-    return poolsFromNodes(nodes, this.#o.labelKey ?? defaultPoolLabel);
-  }
-
-  /** Stores the session Queued; FATHOM_SESSION_REFUSED / _EXISTS as the controller would. */
-  async submit(session: Session): Promise<Session> {
-    const labelKey = this.#o.labelKey ?? defaultPoolLabel;
-    const counts = new Reservations(await this.#pools(), labelKey);
-    return storeQueued(this.store, session, counts, labelKey, this.#o.clock.now());
-  }
-
-  async get(name: string): Promise<StoredSession> {
-    const s = await this.store.get(name);
-    if (!s) throw new FathomError('FATHOM_SESSION_NOT_FOUND', `no session ${name}`);
-    return s;
-  }
-
-  async list(): Promise<readonly StoredSession[]> {
-    return [...(await this.store.list())].sort((a, b) => a.submittedAt - b.submittedAt);
-  }
-
-  async events(name: string): Promise<readonly SessionEvent[]> {
-    await this.get(name);
-    return this.store.events(name);
-  }
-
-  async logs(name: string): Promise<readonly ComponentLog[]> {
-    await this.get(name);
-    return this.store.logs(name);
-  }
-
-  /**
-   * Ends the session in the store (Cancelled, event `errored`); the controller's next sync
-   * drops it from its queue or stops its executor, which removes its workloads and frees its
-   * nodes. A final session stays as it is.
-   */
-  async cancel(name: string): Promise<Session> {
-    const now = this.#o.clock.now();
-    const message = 'cancelled by the user';
-    let changed = false;
-    const after = await this.store.update(name, (s) => {
-      changed = !(s.status && isFinal(s.status.state));
-      return changed
-        ? { ...s, status: nextStatus(s.status, 'Cancelled', 'Cancelled', message, now) }
-        : undefined;
-    });
-    if (!after) throw new FathomError('FATHOM_SESSION_NOT_FOUND', `no session ${name}`);
-    if (changed) {
-      await this.store.addEvent({
-        session: name,
-        kind: 'errored',
-        time: now,
-        reason: 'Cancelled',
-        message,
-      });
-    }
-    return after;
-  }
-
-  /** True once the session holds no nodes and none of its workloads is left. */
-  async released(name: string): Promise<boolean> {
-    if ((await this.store.holdings()).has(name)) return false;
-    return (await this.workloads(name)).list.length === 0;
-  }
-
-  /** Per pool: capacity, reserved, available, and which sessions hold its nodes. */
-  async pools(): Promise<PoolUsage[]> {
-    const r = new Reservations(await this.#pools(), this.#o.labelKey ?? defaultPoolLabel);
-    for (const [holder, nodes] of await this.store.holdings()) {
-      r.adopt(holder, Object.values(nodes).flat());
-    }
-    return r.usage();
-  }
-
-  /** Workloads of the session now (a running session's components). */
-  async workloads(name: string) {
-    const runtime = createLocalWorkloadRuntime({
-      home: this.#o.home,
-      clock: this.#o.clock,
-      nodes: [],
-    });
-    return { runtime, list: await runtime.list(name) };
   }
 }

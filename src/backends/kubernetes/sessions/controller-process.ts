@@ -1,0 +1,82 @@
+/**
+ * `fathom session-controller --backend kubernetes`: the controller daemon (sessions/daemon.ts)
+ * in one namespace, over Session custom resources (the store), Pods bound to nodes (the
+ * workload runtime) and the pools of the cluster's Nodes (watched), acting only while it holds
+ * the Lease `fathom-session-controller`. Run as a Deployment of two replicas, one leads.
+ */
+import { hostname } from 'node:os';
+import type { Clock } from '../../../core/clock.js';
+import { messageOf } from '../../../core/errors.js';
+import type { ControllerLog, ControllerSite } from '../../../sessions/index.js';
+import { runControllerDaemon } from '../../../sessions/index.js';
+import type { KubeClient } from '../api/client.js';
+import { KubeLeaseStore } from '../lease.js';
+import { createKubeWorkloadRuntime } from '../workloads.js';
+import { WatchedPools } from './nodes.js';
+import { openKubeSessionStore, SESSION_CONTROLLER } from './open.js';
+
+export interface KubeControllerOptions {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly clock: Clock;
+  readonly executors: number;
+  readonly labelKey: string;
+  readonly signal: AbortSignal;
+  readonly log: ControllerLog;
+  /** Defaults to the host name (the pod's) and pid. */
+  readonly identity?: string;
+  readonly pollMs?: number;
+  readonly leaseDurationMs?: number;
+  readonly leaseRetryMs?: number;
+}
+
+async function openSite(o: KubeControllerOptions): Promise<ControllerSite> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const watched = await WatchedPools.start({
+      client: o.client,
+      clock: o.clock,
+      labelKey: o.labelKey,
+      signal: stop.signal,
+      onError: (err) => o.log.error({ error: messageOf(err) }, 'node watch failed; retrying'),
+    });
+    const store = await openKubeSessionStore(o);
+    return {
+      store,
+      runtime: createKubeWorkloadRuntime(o),
+      pools: watched.pools,
+      changedPools: () => Promise.resolve(watched.changed()),
+      ...(store.beforeSync ? { beforeSync: (now: number) => store.beforeSync!(now) } : {}),
+      close: () => {
+        stop.abort();
+        o.signal.removeEventListener('abort', onAbort);
+        return Promise.resolve();
+      },
+    };
+  } catch (err) {
+    stop.abort();
+    throw err;
+  }
+}
+
+/** Runs until `signal` aborts; acts only while leading. */
+export function runKubeSessionController(o: KubeControllerOptions): Promise<void> {
+  return runControllerDaemon({
+    clock: o.clock,
+    signal: o.signal,
+    log: o.log,
+    identity: o.identity ?? `${hostname()}_${process.pid}`,
+    executors: o.executors,
+    labelKey: o.labelKey,
+    lease: {
+      store: new KubeLeaseStore(o.client, o.namespace),
+      name: SESSION_CONTROLLER,
+      ...(o.leaseDurationMs ? { durationMs: o.leaseDurationMs } : {}),
+      ...(o.leaseRetryMs ? { retryMs: o.leaseRetryMs } : {}),
+    },
+    ...(o.pollMs ? { pollMs: o.pollMs } : {}),
+    open: () => openSite(o),
+  });
+}
