@@ -1,0 +1,286 @@
+/**
+ * Sessions on the Kubernetes backend, end to end through the built CLI against the test control
+ * plane, with the pod runner playing the kubelet on four nodes labelled as pools (servers ×2,
+ * clients ×1, drivers ×1). The controller is `fathom session-controller --backend kubernetes`
+ * in a process of its own, as its Deployment would run it:
+ *
+ * - a load test submitted with --wait succeeds (the driver dials every QPS_WORKERS address on
+ *   the servers' and client's pod IPs), its events come in order, its pods are gone after and
+ *   nothing is held; one needing 3 servers is refused at submit (exit 2, one line);
+ * - the controller SIGKILLed while a session runs: its pods keep running, a new controller
+ *   picks the session up and it succeeds;
+ * - a running session cancelled ends Cancelled with its pods gone;
+ * - a node taken out of its pool while a session runs on it: Errored, PodsMissing, released.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createKubeClient,
+  resourcePath,
+  type KubeClient,
+} from '../../src/backends/kubernetes/api/client.js';
+import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
+import { startTestPodRunner, type TestPodRunner } from '../podrunner/fixture.js';
+import { fathom, fathomBin, type CliResult } from '../support/cli.js';
+import { WAIT_FOR_FILE } from './kube-cli.js';
+import { providedCluster } from './provided.js';
+
+const { cluster, skipReason } = providedCluster();
+const hex = randomBytes(3).toString('hex');
+const ns = `sessions-${hex}`;
+const pool = (p: string): string => `${p}-${hex}`;
+const node = process.execPath;
+
+interface SessionJson {
+  metadata: { name: string };
+  status?: { state: string; reason: string; message: string };
+}
+interface PoolJson {
+  name: string;
+  capacity: number;
+  reserved: number;
+  holders: { holder: string; nodes: string[] }[];
+}
+
+describe.skipIf(!cluster)(
+  `sessions on the kubernetes backend${cluster ? '' : ` (skipped: ${skipReason})`}`,
+  () => {
+    let runner: TestPodRunner;
+    let admin: KubeClient;
+    let dir: string;
+    let controller: ChildProcess | undefined;
+    const flags = (): string[] => [
+      '--backend',
+      'kubernetes',
+      '--kubeconfig',
+      cluster!.kubeconfig,
+      '-n',
+      ns,
+    ];
+    const cli = (args: string[]): Promise<CliResult> => fathom([...args, ...flags()]);
+
+    function startController(): ChildProcess {
+      const p = spawn(node, [fathomBin, 'session-controller', ...flags(), '--executors', '2'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, CI: 'true' },
+      });
+      controller = p;
+      return p;
+    }
+    async function stopController(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+      const p = controller;
+      controller = undefined;
+      if (!p || p.exitCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill(signal);
+      await exited;
+    }
+
+    async function get(name: string): Promise<SessionJson> {
+      const r = await cli(['session', 'get', name, '-o', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as SessionJson;
+    }
+    async function pools(): Promise<PoolJson[]> {
+      const r = await cli(['pools', '-o', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as PoolJson[];
+    }
+    async function podsOf(session: string): Promise<string[]> {
+      const list = await admin.list<{ metadata: { name: string } }>(
+        resourcePath('', 'pods', ns),
+        'listing pods',
+      );
+      return list.items.map((p) => p.metadata.name).filter((n) => n.startsWith(`${session}-`));
+    }
+    /** Polls `probe` until it answers true, failing after `ms`. */
+    async function until(what: string, probe: () => Promise<boolean>, ms = 60_000): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (!(await probe())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const stateOf = async (name: string): Promise<string | undefined> =>
+      (await get(name)).status?.state;
+
+    /** Servers and the client listen on their pod IP; the driver waits for `gate`, then dials all. */
+    async function sessionFile(name: string, o: { servers?: number; gate?: string } = {}) {
+      const serve = join(dir, 'serve.js');
+      await writeFile(
+        serve,
+        `require("node:net").createServer((s) => s.end("ok")).listen(Number(process.env.FATHOM_PORT), process.env.FATHOM_HOST);`,
+      );
+      const drive = join(dir, `drive-${name}.js`);
+      await writeFile(
+        drive,
+        `${o.gate ? `${WAIT_FOR_FILE.replace('process.exit(0)', 'go()')}\n` : 'go();\n'}
+function go() {
+  const all = process.env.QPS_WORKERS.split(",");
+  if (all.length !== ${(o.servers ?? 2) + 1}) { console.error("QPS_WORKERS=" + process.env.QPS_WORKERS); process.exit(3); }
+  let left = all.length;
+  for (const a of all) {
+    const [host, port] = a.split(":");
+    require("node:net").connect(Number(port), host, () => { if (--left === 0) { console.log("dialled " + all.join(" ")); process.exit(0); } })
+      .on("error", (e) => { console.error(a + ": " + e.message); process.exit(1); });
+  }
+}`,
+      );
+      const doc = {
+        apiVersion: 'fathom.dev/v1alpha1',
+        kind: 'Session',
+        metadata: { name },
+        spec: {
+          timeout: '2m',
+          components: [
+            {
+              name: 'driver',
+              kind: 'driver',
+              pool: pool('drivers'),
+              image: 'fathom.test/node',
+              command: [node, drive, ...(o.gate ? [o.gate] : [])],
+            },
+            {
+              name: 'server',
+              kind: 'server',
+              pool: pool('servers'),
+              replicas: o.servers ?? 2,
+              port: 7070,
+              image: 'fathom.test/node',
+              command: [node, serve],
+            },
+            {
+              name: 'client',
+              kind: 'client',
+              pool: pool('clients'),
+              port: 7071,
+              image: 'fathom.test/node',
+              command: [node, serve],
+            },
+          ],
+        },
+      };
+      const file = join(dir, `${name}.yaml`);
+      await writeFile(file, JSON.stringify(doc, null, 2));
+      return file;
+    }
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'fathom-ksessions-'));
+      admin = createKubeClient(resolveKubeconfig({ kubeconfig: cluster!.kubeconfig }));
+      runner = await startTestPodRunner(cluster!.kubeconfig, { count: 4 });
+      const labels = [pool('servers'), pool('servers'), pool('clients'), pool('drivers')];
+      for (const [i, n] of runner.nodes.entries()) {
+        await admin.mergePatch(
+          resourcePath('', 'nodes', undefined, n),
+          { metadata: { labels: { pool: labels[i] } } },
+          `labelling node ${n}`,
+        );
+      }
+      await admin.create(
+        resourcePath('', 'namespaces'),
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+        `creating namespace ${ns}`,
+      );
+      startController();
+    }, 120_000);
+
+    afterAll(async () => {
+      await stopController();
+      await runner?.stop();
+      if (admin) {
+        await admin
+          .remove(resourcePath('', 'namespaces', undefined, ns), `deleting ${ns}`)
+          .catch(() => false);
+        admin.close();
+      }
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }, 120_000);
+
+    it('a load test with --wait succeeds: events in order, pods gone, nothing held', async () => {
+      const file = await sessionFile('load');
+      const r = await cli(['session', 'submit', '-f', file, '--wait']);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/session load: Succeeded/);
+      const events = await cli(['session', 'events', 'load', '-o', 'json']);
+      const kinds = (JSON.parse(events.stdout) as { kind: string }[]).map((e) => e.kind);
+      expect(kinds).toEqual(['queued', 'accepted', 'provisioning', 'running', 'done']);
+      const logs = await cli(['session', 'logs', 'load', '-c', 'driver']);
+      expect(logs.stdout).toMatch(
+        /^dialled 127\.0\.\d+\.\d+:7070 127\.0\.\d+\.\d+:7070 127\.0\.\d+\.\d+:7071$/m,
+      );
+      expect(await podsOf('load')).toEqual([]);
+      expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
+    }, 180_000);
+
+    it('a session needing more servers than the pool has is refused at submit: exit 2, one line', async () => {
+      const r = await cli(['session', 'submit', '-f', await sessionFile('toobig', { servers: 3 })]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(pool('servers'));
+      expect(r.stderr).toMatch(/3/);
+    });
+
+    it('the controller SIGKILLed mid-session: pods keep running, a new controller finishes it', async () => {
+      const gate = join(dir, 'gate-kill');
+      const r = await cli(['session', 'submit', '-f', await sessionFile('survivor', { gate })]);
+      expect(r.code, r.stderr).toBe(0);
+      await until('survivor running', async () => (await stateOf('survivor')) === 'Running');
+      const before = await podsOf('survivor');
+      expect(before).toHaveLength(4);
+      await stopController('SIGKILL');
+      await writeFile(gate, '');
+      startController();
+      await until(
+        'survivor over',
+        async () => (await stateOf('survivor')) === 'Succeeded',
+        120_000,
+      );
+      await until('survivor pods gone', async () => (await podsOf('survivor')).length === 0);
+      expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
+    }, 240_000);
+
+    it('a running session cancelled ends Cancelled, its pods gone and its nodes free', async () => {
+      const file = await sessionFile('stopped', { gate: join(dir, 'never') });
+      expect((await cli(['session', 'submit', '-f', file])).code).toBe(0);
+      await until('stopped running', async () => (await stateOf('stopped')) === 'Running');
+      const r = await cli(['session', 'cancel', 'stopped']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/session stopped cancelled/);
+      expect((await get('stopped')).status).toMatchObject({
+        state: 'Cancelled',
+        reason: 'Cancelled',
+      });
+      expect(await podsOf('stopped')).toEqual([]);
+      expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
+    }, 180_000);
+
+    it('a node taken out of its pool mid-session: Errored with PodsMissing, nothing held', async () => {
+      const file = await sessionFile('orphan', { gate: join(dir, 'never') });
+      expect((await cli(['session', 'submit', '-f', file])).code).toBe(0);
+      await until('orphan running', async () => (await stateOf('orphan')) === 'Running');
+      const clientNode = runner.nodes[2]!;
+      await admin.mergePatch(
+        resourcePath('', 'nodes', undefined, clientNode),
+        { metadata: { labels: { pool: null } } },
+        'unlabelling',
+      );
+      try {
+        await until('orphan errored', async () => (await stateOf('orphan')) === 'Errored');
+        expect((await get('orphan')).status?.reason).toBe('PodsMissing');
+        await until('orphan pods gone', async () => (await podsOf('orphan')).length === 0);
+        expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
+      } finally {
+        await admin.mergePatch(
+          resourcePath('', 'nodes', undefined, clientNode),
+          { metadata: { labels: { pool: pool('clients') } } },
+          'relabelling',
+        );
+      }
+    }, 180_000);
+  },
+);
