@@ -155,8 +155,9 @@ export class SessionExecutor {
     return this.#finish(this.#verdict!);
   }
 
+  /** A placed workload; what the watch told of it already is newer than a place's answer. */
   #record(w: WorkloadState): void {
-    this.#seen.set(w.name, w);
+    if (!this.#seen.has(w.name)) this.#seen.set(w.name, w);
     this.#placed.add(w.name);
   }
 
