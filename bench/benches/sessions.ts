@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AdmitChildMessage } from '../children/sessions-admit.js';
+import { KUBE_SESSION_NODES, kubeSessions, type KubeSessionFigures } from '../lib/kube-sessions.js';
 import { FATHOM_BIN, forkChild, runTimed, stats, vmHwmKiB } from '../lib/measure.js';
 import { bytes, count, mib, ms, type Bench, type BenchResult, type Table } from '../lib/report.js';
 
@@ -207,7 +208,7 @@ async function localSessions(log: (line: string) => void): Promise<LocalFigures>
   }
 }
 
-function localTable(f: LocalFigures): Table {
+function localTable(f: LocalFigures, k: KubeSessionFigures | Error): Table {
   const wall = stats(f.runs.map((r) => r.wallMs));
   const a2r = stats(f.runs.map((r) => r.acceptedToRunningMs));
   const one = stats(f.nodeStartMs);
@@ -236,27 +237,48 @@ function localTable(f: LocalFigures): Table {
       ],
       ['floor', "13 × `node -e ''` one after another", ms(13 * one.median), `one: ${range(one)}`],
       ['floor', "13 × `node -e ''` at once", ms(f.parallelStartMs), ''],
-      ['Kubernetes (50 simulated nodes)', 'not measured', '–', ''],
+      ...kubeRows(k),
     ],
     notes: [
       'Servers and clients are node scripts listening on FATHOM_PORT; the driver exits 0 once it can connect to every QPS_WORKERS address. The whole-session time includes the CLI start, queueing, provisioning servers, then clients, then the driver, the driver run and the end.',
       "`running` is when every component process has been spawned and is alive (the local backend's health rules), not when each has finished loading, so it can be below the floor of 13 full `node` start-ups; the whole-session time includes them.",
       "The controller's VmHWM is read from /proc before the cluster is deleted; it is the peak over all three sessions.",
-      'Sessions on Kubernetes (the test control plane with 50 simulated nodes) do not exist yet, so that row has no figure.',
+      `Kubernetes: the test control plane with ${KUBE_SESSION_NODES} kwok nodes (13 of them in the three pools), \`fathom session-controller --backend kubernetes\` as a process beside it, \`session submit\` without --wait; *submit → running* is from spawning the CLI to the controller's \`running\` event (all 13 pods Running: kwok marks them so once bound, no container starts), read back from the events. The session is then cancelled.`,
     ],
   };
 }
 
+function kubeRows(k: KubeSessionFigures | Error): string[][] {
+  const where = `Kubernetes (${KUBE_SESSION_NODES} kwok nodes)`;
+  if (k instanceof Error) return [[where, `not measured: ${k.message.split('\n')[0]}`, '–', '']];
+  const s2r = stats(k.runs.map((r) => r.submitToRunningMs));
+  const a2r = stats(k.runs.map((r) => r.acceptedToRunningMs));
+  const range = (s: ReturnType<typeof stats>): string => `${ms(s.min)}–${ms(s.max)}`;
+  return [
+    [where, '`session submit` spawn → running event', ms(s2r.median), range(s2r)],
+    [where, 'events: accepted → running (13 pods Running)', ms(a2r.median), range(a2r)],
+    [
+      where,
+      'session controller peak RSS (VmHWM)',
+      k.controllerHwmKiB !== undefined ? mib(k.controllerHwmKiB) : '–',
+      '',
+    ],
+  ];
+}
+
 export const sessionsBench: Bench = {
   name: 'sessions',
-  description: 'session admission on manual time; submit → running on the local backend',
+  description:
+    'session admission on manual time; submit → running on the local backend and on 50 kwok nodes',
   async run(log): Promise<BenchResult> {
     const a = await admission();
     log(`admission: ${count(a.admitCalls)} admit calls in ${ms(a.admitMs)}`);
     const local = await localSessions(log);
+    const kube = await kubeSessions(REPS, log).catch((err: unknown) => err as Error);
+    if (kube instanceof Error) log(`kubernetes sessions not measured: ${kube.message}`);
     return {
-      data: { admission: a, local },
-      tables: [admissionTable(a), localTable(local)],
+      data: { admission: a, local, kube: kube instanceof Error ? kube.message : kube },
+      tables: [admissionTable(a), localTable(local, kube)],
     };
   },
 };
