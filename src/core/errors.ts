@@ -154,6 +154,13 @@ export const errorCatalogue = {
       "A file fathom wrote and reads back (a local run's run.json or status.json, the Kubernetes run config) is corrupt or not of this version; the message names the file and field.",
     action: 'Fix the named field; `fathom delete` still removes a run whose state is corrupt.',
   },
+  FATHOM_STATE_LOCKED: {
+    kind: 'unavailable',
+    summary:
+      'The local state database (`state.db`) stayed locked by another process beyond the busy timeout; nothing was changed.',
+    action:
+      'Find the process holding the file (`fuser <file>`): a stuck fathom command or a tool with the database open; retry once it is gone.',
+  },
   FATHOM_WORKLOAD_INVALID: {
     kind: 'input',
     summary:

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFathomError } from '../../core/errors.js';
 import type { Collection, DurableStore } from '../../core/store.js';
@@ -106,6 +107,31 @@ describe('the local durable store (SQLite)', () => {
       expect(message).not.toContain('\n');
     } finally {
       await rm(bad, { recursive: true, force: true });
+    }
+  });
+
+  it('a database another process keeps locked is one line naming it, after the busy timeout', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fathom-store-locked-'));
+    const store = openLocalStore(dir, { busyTimeoutMs: 50 });
+    const holder = new Database(stateDbOf(dir));
+    try {
+      holder.exec('BEGIN EXCLUSIVE');
+      let caught: unknown;
+      await store
+        .collection('c')
+        .create('k', 1)
+        .catch((err: unknown) => (caught = err));
+      expect(isFathomError(caught, 'FATHOM_STATE_LOCKED')).toBe(true);
+      expect((caught as Error).message).toBe(
+        `${stateDbOf(dir)}: locked by another process for more than 50 ms`,
+      );
+      holder.exec('ROLLBACK');
+      // Nothing was lost or reset: once the lock is gone, writes go through.
+      expect(await store.collection('c').create('k', 1)).toBeDefined();
+    } finally {
+      holder.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -18,7 +18,7 @@ import {
 } from '../../core/store.js';
 
 /** How long a writer waits for another process's write lock before failing. */
-const BUSY_TIMEOUT_MS = 10_000;
+export const BUSY_TIMEOUT_MS = 10_000;
 
 export function stateDbOf(home: string): string {
   return join(home, 'state.db');
@@ -45,8 +45,30 @@ function sqliteFault(err: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(NOTADB|CORRUPT|CANTOPEN)/.test(code);
 }
 
+/** Another process held the write lock for longer than the busy timeout. */
+function lockedOut(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
+
+/** SQLite's failures as fathom's, naming the file; anything else as it is. */
+function storeError(file: string, busyMs: number, err: unknown): Error {
+  if (sqliteFault(err)) return stateInvalid(file, err);
+  if (lockedOut(err)) {
+    return new FathomError(
+      'FATHOM_STATE_LOCKED',
+      `${file}: locked by another process for more than ${busyMs} ms`,
+      { cause: err, details: { file } },
+    );
+  }
+  return err as Error;
+}
+
 /** Opens (creating when absent, mode 0600) the store of `home`. */
-export function openLocalStore(home: string): DurableStore {
+export function openLocalStore(
+  home: string,
+  { busyTimeoutMs = BUSY_TIMEOUT_MS }: { busyTimeoutMs?: number } = {},
+): DurableStore {
   const file = stateDbOf(home);
   mkdirSync(home, { recursive: true });
   // Created here so that it is private from the start; SQLite gives its -wal and -shm files
@@ -55,7 +77,7 @@ export function openLocalStore(home: string): DurableStore {
   let db: Database.Database;
   try {
     db = new Database(file);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');
     db.exec(`CREATE TABLE IF NOT EXISTS items (
       version INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -64,9 +86,9 @@ export function openLocalStore(home: string): DurableStore {
       value TEXT NOT NULL,
       UNIQUE (collection, key))`);
   } catch (err) {
-    throw sqliteFault(err) ? stateInvalid(file, err) : err;
+    throw storeError(file, busyTimeoutMs, err);
   }
-  return new SqliteStore(db, file);
+  return new SqliteStore(db, file, busyTimeoutMs);
 }
 
 class SqliteStore implements DurableStore {
@@ -80,6 +102,7 @@ class SqliteStore implements DurableStore {
   constructor(
     private readonly db: Database.Database,
     private readonly file: string,
+    private readonly busyMs: number,
   ) {
     this.#get = db.prepare<[string, string], Row>(
       'SELECT key, value, version FROM items WHERE collection = ? AND key = ?',
@@ -158,7 +181,7 @@ class SqliteStore implements DurableStore {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      return Promise.reject(sqliteFault(err) ? stateInvalid(this.file, err) : (err as Error));
+      return Promise.reject(storeError(this.file, this.busyMs, err));
     }
   }
 }

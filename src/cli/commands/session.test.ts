@@ -2,7 +2,7 @@
  * The session commands' flags and bad input, through the real command tree: every refusal is one
  * `error:` line and exit 2, before any controller is started or any state is written.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,30 @@ describe('session commands: flags and bad input', () => {
     expect(oneError(r.err)).toMatch(/^error: bad\.yaml:9:17: spec\.components\[0\]\.replicas/);
     // Refused at the edge: no store, no controller.
     expect(await readdir(home)).toEqual(['bad.yaml']);
+  });
+
+  it('a corrupt state.db: exit 2, one line naming it, never a silent reset', async () => {
+    const corrupt = await mkdtemp(join(tmpdir(), 'fathom-session-corrupt-'));
+    try {
+      const text = 'not a database\n'.repeat(300);
+      await writeFile(join(corrupt, 'state.db'), text);
+      let out = '';
+      let err = '';
+      const io: Io = {
+        out: (t) => void (out += t),
+        err: (t) => void (err += t),
+        isTTY: false,
+        env: { FATHOM_HOME: corrupt },
+        cwd: corrupt,
+        stdin: (async function* () {})(),
+      };
+      expect(await main(['node', 'fathom', 'session', 'list'], io)).toBe(2);
+      expect(out).toBe('');
+      expect(oneError(err)).toContain(join(corrupt, 'state.db'));
+      expect(await readFile(join(corrupt, 'state.db'), 'utf8')).toBe(text);
+    } finally {
+      await rm(corrupt, { recursive: true, force: true });
+    }
   });
 
   it('a missing file, a missing -f, a bad -o or --executors: exit 2, one line', async () => {
