@@ -143,6 +143,31 @@ describe('fathom health --watch', () => {
     expect(t.clock.pending).toBe(0);
   });
 
+  it('a Failed object (an errored session) is named in the --timeout line', async () => {
+    const session = {
+      apiVersion: 'fathom.dev/v1alpha1',
+      kind: 'Session',
+      metadata: { name: 'lt', namespace: 'fathom' },
+      spec: {},
+      status: {
+        state: 'Errored',
+        conditions: [
+          { type: 'Ready', status: 'False', reason: 'Errored', message: '' },
+          { type: 'Stalled', status: 'True', reason: 'ContainerError', message: 'driver exited 3' },
+        ],
+      },
+    };
+    const t = setup(createMemoryClusterReader([session]), {
+      input: 'apiVersion: fathom.dev/v1alpha1\nkind: Session\nmetadata: {name: lt}\n',
+    });
+    const result = t.run(['--watch', '-f', '-', '-n', 'fathom', '--timeout', '3s']);
+    await until(() => t.out.length === 1);
+    expect(t.out[0]).toBe('2026-01-01T12:00:00Z Session/fathom/lt Failed driver exited 3\n');
+    await t.clock.advance(3000);
+    const err = (await result) as FathomError;
+    expect(err.message).toBe('timed out after 3s: 1 of 1 object(s) not yet Current (1 Failed)');
+  });
+
   it('Ctrl-C stops it: exit 0 if everything is Current (--until forever), else not ready', async () => {
     const memory = createMemoryClusterReader([
       deployment('shop', 'web', 2),

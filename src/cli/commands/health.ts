@@ -153,7 +153,7 @@ async function offline(options: HealthOptions, io: Io): Promise<void> {
   if (notCurrent) {
     throw new FathomError(
       'FATHOM_NOT_READY',
-      `${notCurrent} of ${rows.length} object(s) are not Current`,
+      `${notCurrent} of ${rows.length} object(s) are not Current${failedNote(rows)}`,
     );
   }
 }
@@ -268,9 +268,19 @@ async function watch(options: HealthOptions, io: Io, deps: HealthDeps): Promise<
   }
 }
 
+/**
+ * ` (N Failed)` when some objects are Failed: a stalled object (an errored session) rarely
+ * recovers, so the one error line says so rather than only "not yet".
+ */
+function failedNote(rows: readonly { readonly status: string }[]): string {
+  const failed = rows.filter((r) => r.status === 'Failed').length;
+  return failed ? ` (${failed} Failed)` : '';
+}
+
 /** Exit 0 when the aggregate verdict is the desired status; one line saying why not otherwise. */
 function verdict(outcome: WatchOutcome, timeoutMs: number, word: string): void {
   const count = `${outcome.pending} of ${outcome.total} object(s)`;
+  const failed = failedNote(outcome.observation.statuses);
   switch (outcome.end) {
     case 'reached':
       return;
@@ -279,12 +289,12 @@ function verdict(outcome: WatchOutcome, timeoutMs: number, word: string): void {
     case 'timeout':
       throw new FathomError(
         'FATHOM_TIMEOUT',
-        `timed out after ${formatDuration(timeoutMs)}: ${count} not yet ${word}`,
+        `timed out after ${formatDuration(timeoutMs)}: ${count} not yet ${word}${failed}`,
         { details: { pending: outcome.pending, total: outcome.total } },
       );
     case 'interrupted':
       if (outcome.aggregate === outcome.desired) return;
-      throw new FathomError('FATHOM_NOT_READY', `interrupted: ${count} are not ${word}`, {
+      throw new FathomError('FATHOM_NOT_READY', `interrupted: ${count} are not ${word}${failed}`, {
         details: { pending: outcome.pending, total: outcome.total },
       });
   }
