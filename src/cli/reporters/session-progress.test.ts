@@ -166,7 +166,7 @@ describe('renderSessionProgress', () => {
   it('draws the table, the session line and the latest event', () => {
     const s = session(['Initializing', 'Provisioning', 'placing', t0 + 1000]);
     const now = t0 + 3000;
-    const events = [queued, event('provisioning', 'Provisioning', 'placing', t0 + 1000)];
+    const events = [queued, event('accepted', 'Provisioning', 'executor 0 took it', t0 + 1000)];
     const w = [workload('server-0', 's1', running)];
     const memory = remember(new Map(), { ...snap(s, w, events, now), now: t0 + 1000 });
     expect(renderSessionProgress(snap(s, w, events, now), memory)).toBe(
@@ -178,10 +178,13 @@ describe('renderSessionProgress', () => {
         ' driver       driver    -       pending    -   ',
         '',
         'session lt: Initializing (Provisioning) placing, 2s',
-        'last event: provisioning (Provisioning) placing',
+        'last event: accepted (Provisioning) executor 0 took it',
         '',
       ].join('\n'),
     );
+    // An event that says what the session's line says is not repeated.
+    const same = [queued, event('provisioning', 'Provisioning', 'placing', t0 + 1000)];
+    expect(renderSessionProgress(snap(s, w, same, now), memory)).not.toContain('last event');
   });
 });
 

@@ -138,10 +138,13 @@ export function renderSessionProgress(
   for (const r of progressRows(snapshot, memory)) {
     t.push([cell(r.instance), cell(r.kind), cell(r.node), r.state, r.age]);
   }
+  // The latest event, unless the session's line already says the same.
   const last = snapshot.events.at(-1);
-  const event = last
-    ? `\n${visible(`last event: ${last.kind} (${last.reason}) ${last.message}`, 'line')}`
-    : '';
+  const same = last?.message === snapshot.session.status?.message;
+  const event =
+    last && !same
+      ? `\n${visible(`last event: ${last.kind} (${last.reason}) ${last.message}`, 'line')}`
+      : '';
   return `${t.toString()}\n\n${sessionLine(snapshot)}${event}\n`;
 }
 
