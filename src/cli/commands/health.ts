@@ -64,7 +64,7 @@ export function registerHealth(program: Command, io: Io, deps: HealthDeps = {}):
   const cmd = program
     .command('health')
     .description(
-      'tell how ready each object is (kstatus rules): Current, InProgress, Failed, Terminating, NotFound or Unknown; --watch polls them in a cluster or local runs',
+      'tell how ready each object is (kstatus rules): Current, InProgress, Failed, Terminating, NotFound or Unknown; --watch polls them in a cluster or on the local backend (runs, their pods, sessions)',
     )
     .option(
       '-f, --filename <file|dir|->',
