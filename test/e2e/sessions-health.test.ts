@@ -1,8 +1,8 @@
 /**
  * `fathom health` on sessions of the local backend, with the built CLI: `--watch -f` on the
  * user's own session file (no status) follows the stored session from InProgress to Current and
- * exits 0; a session that errors is Failed, named in the error line of both the watch and the
- * offline check of `session get -o yaml`. The driver waits for a file the test writes once the
+ * exits 0; a session that errors is Failed, named in the error line of the watch (at once with
+ * --fail-fast, else at --timeout) and of the offline check of `session get -o json`. The driver waits for a file the test writes once the
  * watch has printed InProgress, so the order is the test's, not the machine's speed.
  */
 import { spawn } from 'node:child_process';
@@ -151,6 +151,12 @@ describe('fathom health on local sessions', () => {
     expect(watch.stdout).toMatch(/Session\/fathom\/bad Failed /);
     expect(watch.stderr).toBe(
       'error: timed out after 2s: 1 of 1 object(s) not yet Current (1 Failed)\n',
+    );
+
+    const fast = await fathom(['health', '--watch', '-f', file, '--fail-fast'], env());
+    expect(fast.code).toBe(1);
+    expect(fast.stderr).toMatch(
+      /^error: 1 of 1 object\(s\) Failed, first Session\/fathom\/bad: driver has failed/,
     );
 
     const got = await fathom(['session', 'get', 'bad', '-o', 'json'], env());
