@@ -34,6 +34,23 @@ describe('conditionsFor, read by the kstatus engine', () => {
     if (want !== 'Current') expect(result.message).toBe('the message');
   });
 
+  it('reads the same without a generation, and a session without status as InProgress', () => {
+    for (const [state, want] of [
+      ['Running', 'InProgress'],
+      ['Succeeded', 'Current'],
+      ['Cancelled', 'Failed'],
+    ] as const) {
+      const o = object(state, state === 'Succeeded' ? 'DriverSucceeded' : 'Running', 'm');
+      expect(compute({ ...o, metadata: { name: 's' } }).status).toBe(want);
+    }
+    // The user's own file, before any controller took it in: not Current.
+    const { status: _none, ...fresh } = object('Queued', 'Submitted', '');
+    expect(compute(fresh)).toMatchObject({
+      status: 'InProgress',
+      message: 'Resource has no status yet',
+    });
+  });
+
   it('covers every state with exactly one True condition', () => {
     for (const state of sessionStates) {
       const on = conditionsFor(state, 'Submitted', '', now).filter((c) => c.status === 'True');

@@ -369,6 +369,15 @@ describe('compute: the fresh custom resource guard (cluster-api#9299)', () => {
       cur('Resource is current'),
     );
   });
+  it("is on for fathom's own kinds (fathom.dev): one without status has not been seen yet", () => {
+    const session = obj('fathom.dev/v1alpha1', 'Session');
+    expect(compute(session)).toEqual(ip('NoStatus', 'Resource has no status yet'));
+    expect(compute(session, { freshGuard: 'ready' })).toEqual(
+      ip('NoStatus', 'Resource has no status yet'),
+    );
+    const ready = { ...session, status: { conditions: [cond('Ready', 'True')] } };
+    expect(compute(ready)).toEqual(cur('Resource is Ready'));
+  });
   it('runs after the generic steps', () => {
     const terminating = cr({ metadata: { deletionTimestamp: 'x' } });
     expect(compute(terminating, { freshGuard: 'status' }).status).toBe('Terminating');

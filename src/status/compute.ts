@@ -158,6 +158,12 @@ function freshGuard(obj: KubeObject, gk: GroupKind, mode: FreshGuard): Result | 
   return undefined;
 }
 
+/**
+ * fathom's own kinds (Run, Session): fathom writes their status as soon as it takes one in, so
+ * one without status has not been seen yet and is InProgress, as with `--fresh-guard status`.
+ */
+export const FATHOM_GROUP = 'fathom.dev';
+
 function computeOrThrow(obj: KubeObject, options: ComputeOptions): Result {
   const generic = genericProperties(obj);
   if (generic) return generic;
@@ -169,9 +175,10 @@ function computeOrThrow(obj: KubeObject, options: ComputeOptions): Result {
   const rule = builtinRules.get(gk.group === '' ? gk.kind : `${gk.group}/${gk.kind}`);
   if (rule) return rule(obj, (options.now ?? Date.now)());
 
+  const mode = options.freshGuard ?? 'off';
   return (
     readyCondition(obj) ??
-    freshGuard(obj, gk, options.freshGuard ?? 'off') ??
+    freshGuard(obj, gk, mode === 'off' && gk.group === FATHOM_GROUP ? 'status' : mode) ??
     current('Resource is current')
   );
 }

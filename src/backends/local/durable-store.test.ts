@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFathomError } from '../../core/errors.js';
 import type { Collection, DurableStore } from '../../core/store.js';
 import { storeContract } from '../../../test/support/store-contract.js';
-import { openLocalStore, stateDbOf } from './durable-store.js';
+import { openLocalStore, openLocalStoreReadOnly, stateDbOf } from './durable-store.js';
 
 let home: string;
 const opened: DurableStore[] = [];
@@ -131,6 +131,31 @@ describe('the local durable store (SQLite)', () => {
     } finally {
       holder.close();
       await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the local durable store, opened read-only (observers)', () => {
+  it('is absent without state.db or its table, sees what writers wrote, and writes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fathom-store-ro-'));
+    try {
+      expect(openLocalStoreReadOnly(dir)).toBeUndefined();
+      await expect(stat(stateDbOf(dir))).rejects.toMatchObject({ code: 'ENOENT' });
+      // An empty file is a SQLite database without fathom's table yet.
+      await writeFile(stateDbOf(dir), '');
+      expect(openLocalStoreReadOnly(dir)).toBeUndefined();
+
+      const writer = openLocalStore(dir);
+      await writer.collection('c').create('k', { n: 1 });
+      const reader = openLocalStoreReadOnly(dir)!;
+      expect((await reader.collection('c').get('k'))?.value).toEqual({ n: 1 });
+      await writer.collection('c').create('k2', { n: 2 });
+      expect((await reader.collection('c').list()).map((i) => i.key)).toEqual(['k', 'k2']);
+      await expect(reader.collection('c').create('k3', { n: 3 })).rejects.toThrow(/readonly/);
+      await reader.close();
+      await writer.close();
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

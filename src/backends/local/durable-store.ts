@@ -5,7 +5,7 @@
  * which SQLite never hands out twice, so a version read before a key was removed and created
  * again can never match the new row (no ABA, as with Kubernetes' resourceVersion).
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { FathomError } from '../../core/errors.js';
@@ -89,6 +89,37 @@ export function openLocalStore(
     throw storeError(file, busyTimeoutMs, err);
   }
   return new SqliteStore(db, file, busyTimeoutMs);
+}
+
+/**
+ * Opens the store of `home` for reading only, for observers such as `fathom health --watch`
+ * that must not create state: undefined while there is no `state.db`, or while it has no
+ * table yet (a writer is creating it). A file that is not a fathom database is
+ * FATHOM_STATE_INVALID, as for writers.
+ */
+export function openLocalStoreReadOnly(home: string): DurableStore | undefined {
+  const file = stateDbOf(home);
+  if (!existsSync(file)) return undefined;
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw sqliteFault(err) ? stateInvalid(file, err) : err;
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const table = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'items'")
+      .get();
+    if (!table) {
+      db.close();
+      return undefined;
+    }
+    return new SqliteStore(db, file);
+  } catch (err) {
+    db.close();
+    throw sqliteFault(err) ? stateInvalid(file, err) : err;
+  }
 }
 
 class SqliteStore implements DurableStore {

@@ -282,7 +282,7 @@ describe('the local ClusterReader: Pods', () => {
     const err = await r.list({ group: 'apps', kind: 'Deployment' }, 'e2e').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FathomError);
     expect((err as FathomError).message).toBe(
-      'the local backend has no kind Deployment.apps (it serves Run.fathom.dev, Pod)',
+      'the local backend has no kind Deployment.apps (it serves Run.fathom.dev, Pod, Session.fathom.dev)',
     );
     expect(await r.scopeOf(RUN)).toBe('Namespaced');
     expect(await r.scopeOf({ group: 'apps', kind: 'Deployment' })).toBeUndefined();

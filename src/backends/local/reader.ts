@@ -8,8 +8,11 @@
  * - `Pod` (`v1`): `fathom-aggregator`, and one per plugin placement, named as the local runtime
  *   names them (`fathom-<plugin>-<node>` for a DaemonSet plugin, `fathom-<plugin>-job` for a
  *   Job), with a phase, containerStatuses and conditions, so kstatus's Pod rule applies.
+ * - `Session` (`fathom.dev/v1alpha1`): each session of the session store, as stored, in its own
+ *   namespace or `fathom` (sessions/objects.ts).
  *
- * Everything is read from the run directory ($FATHOM_HOME/runs/<namespace>) on each call.
+ * Runs and pods are read from the run directory ($FATHOM_HOME/runs/<namespace>), sessions from
+ * $FATHOM_HOME/state.db, on each call.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +35,7 @@ import {
   type LocalRunRecord,
 } from './store.js';
 import { NODE_HOST_OWNER } from './nodehost/protocol.js';
+import { LocalSessionObjects, SESSION_GK } from './sessions/objects.js';
 
 export const LOCAL_GROUP = 'fathom.dev';
 export const LOCAL_API_VERSION = `${LOCAL_GROUP}/v1alpha1`;
@@ -67,10 +71,7 @@ interface RunState {
   readonly aggregatorAlive: boolean;
 }
 
-/**
- * The kinds the local backend serves, each listing its objects of one run. Sessions, when they
- * exist, are one more entry here (`Session` in `fathom.dev`), read from their own directory.
- */
+/** The kinds the local backend serves per run; sessions are not a run's (see `list`). */
 interface KindSource {
   readonly gk: GroupKind;
   list(run: RunState, alive: (pid: number | undefined) => boolean): Promise<KubeObject[]>;
@@ -81,7 +82,9 @@ const sources: readonly KindSource[] = [
   { gk: POD, list: (run, alive) => podObjects(run, alive) },
 ];
 
-const served = sources.map((s) => `${formatGroupKind(s.gk)}`).join(', ');
+const served = [...sources.map((s) => s.gk), SESSION_GK].map(formatGroupKind).join(', ');
+
+const isSession = (gk: GroupKind): boolean => groupKindKey(gk) === groupKindKey(SESSION_GK);
 
 function sourceOf(gk: GroupKind): KindSource {
   const source = sources.find((s) => groupKindKey(s.gk) === groupKindKey(gk));
@@ -113,15 +116,16 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 
 class LocalReader implements LocalClusterReader {
   readonly #alive: (pid: number | undefined) => boolean;
+  readonly #sessions: LocalSessionObjects;
 
   constructor(readonly options: LocalReaderOptions) {
     this.#alive = options.isAlive ?? isAlive;
+    this.#sessions = new LocalSessionObjects(options.home);
   }
 
   scopeOf(gk: GroupKind): Promise<ResourceScope | undefined> {
-    return Promise.resolve(
-      sources.some((s) => groupKindKey(s.gk) === groupKindKey(gk)) ? 'Namespaced' : undefined,
-    );
+    const known = isSession(gk) || sources.some((s) => groupKindKey(s.gk) === groupKindKey(gk));
+    return Promise.resolve(known ? 'Namespaced' : undefined);
   }
 
   async get(id: ObjectIdentifier, signal?: AbortSignal): Promise<KubeObject | undefined> {
@@ -136,6 +140,10 @@ class LocalReader implements LocalClusterReader {
     signal?: AbortSignal,
   ): Promise<KubeObject[]> {
     abortIfNeeded(signal);
+    if (isSession(gk)) {
+      const all = await this.#sessions.list(namespace);
+      return selector ? all.filter((o) => matchesSelector(labelsOf(o), selector)) : all;
+    }
     const source = sourceOf(gk);
     const namespaces = namespace === '' ? await this.#namespaces() : [namespace];
     const out: KubeObject[] = [];
@@ -149,7 +157,9 @@ class LocalReader implements LocalClusterReader {
     return out;
   }
 
-  close(): void {}
+  close(): void {
+    this.#sessions.close();
+  }
 
   async #namespaces(): Promise<string[]> {
     const names = await readdir(join(this.options.home, 'runs')).catch(() => [] as string[]);

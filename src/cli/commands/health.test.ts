@@ -143,6 +143,48 @@ describe('fathom health --watch', () => {
     expect(t.clock.pending).toBe(0);
   });
 
+  it('a Failed object (an errored session) is named in the --timeout line; --fail-fast ends at once', async () => {
+    const session = {
+      apiVersion: 'fathom.dev/v1alpha1',
+      kind: 'Session',
+      metadata: { name: 'lt', namespace: 'fathom' },
+      spec: {},
+      status: {
+        state: 'Errored',
+        conditions: [
+          { type: 'Ready', status: 'False', reason: 'Errored', message: '' },
+          { type: 'Stalled', status: 'True', reason: 'ContainerError', message: 'driver exited 3' },
+        ],
+      },
+    };
+    const t = setup(createMemoryClusterReader([session]), {
+      input: 'apiVersion: fathom.dev/v1alpha1\nkind: Session\nmetadata: {name: lt}\n',
+    });
+    const result = t.run(['--watch', '-f', '-', '-n', 'fathom', '--timeout', '3s']);
+    await until(() => t.out.length === 1);
+    expect(t.out[0]).toBe('2026-01-01T12:00:00Z Session/fathom/lt Failed driver exited 3\n');
+    await t.clock.advance(3000);
+    const err = (await result) as FathomError;
+    expect(err.message).toBe('timed out after 3s: 1 of 1 object(s) not yet Current (1 Failed)');
+
+    // --fail-fast: it ends at the first read, before any time passes.
+    const fast = setup(createMemoryClusterReader([session]), {
+      input: 'apiVersion: fathom.dev/v1alpha1\nkind: Session\nmetadata: {name: lt}\n',
+    });
+    const ended = (await fast.run([
+      '--watch',
+      '-f',
+      '-',
+      '-n',
+      'fathom',
+      '--fail-fast',
+    ])) as FathomError;
+    expect(ended.code).toBe('FATHOM_NOT_READY');
+    expect(ended.message).toBe('1 of 1 object(s) Failed, first Session/fathom/lt: driver exited 3');
+    expect(fast.clock.pending).toBe(0);
+    expect(fast.closed()).toBe(true);
+  });
+
   it('Ctrl-C stops it: exit 0 if everything is Current (--until forever), else not ready', async () => {
     const memory = createMemoryClusterReader([
       deployment('shop', 'web', 2),
@@ -185,7 +227,13 @@ describe('fathom health --watch', () => {
     const t = setup(createMemoryClusterReader());
     const usage = (await t.run(['-f', '-', '--until', 'deleted'])) as FathomError;
     expect(usage.code).toBe('FATHOM_USAGE');
-    expect(usage.message).toBe('--until, --timeout and --poll-interval need --watch');
+    expect(usage.message).toBe('--until, --timeout, --poll-interval and --fail-fast need --watch');
+    const fast = (await setup(createMemoryClusterReader()).run([
+      '-f',
+      '-',
+      '--fail-fast',
+    ])) as FathomError;
+    expect(fast.code).toBe('FATHOM_USAGE');
 
     const nameless = setup(createMemoryClusterReader(), {
       input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: x}\n',

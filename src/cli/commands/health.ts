@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { FathomError } from '../../core/errors.js';
+import { visible } from '../../core/visible.js';
 import type {
   FreshGuard,
   HealthRow,
@@ -29,6 +30,7 @@ interface HealthOptions extends Omit<ClusterOptions, 'namespace'> {
   until: WatchUntil;
   timeout?: number;
   pollInterval: number;
+  failFast?: boolean;
 }
 
 /** What tests replace: the clock, the cluster, the stop signal, the terminal width. */
@@ -43,7 +45,7 @@ export interface HealthDeps {
   readonly columns?: number;
 }
 
-const WATCH_ONLY = ['until', 'timeout', 'pollInterval'] as const;
+const WATCH_ONLY = ['until', 'timeout', 'pollInterval', 'failFast'] as const;
 
 /**
  * The cluster flags, with -n as kubectl has it for objects: the namespace of those that name
@@ -64,7 +66,7 @@ export function registerHealth(program: Command, io: Io, deps: HealthDeps = {}):
   const cmd = program
     .command('health')
     .description(
-      'tell how ready each object is (kstatus rules): Current, InProgress, Failed, Terminating, NotFound or Unknown; --watch polls them in a cluster or local runs',
+      'tell how ready each object is (kstatus rules): Current, InProgress, Failed, Terminating, NotFound or Unknown; --watch polls them in a cluster or on the local backend (runs, their pods, sessions)',
     )
     .option(
       '-f, --filename <file|dir|->',
@@ -90,6 +92,10 @@ export function registerHealth(program: Command, io: Io, deps: HealthDeps = {}):
         '--watch: give up after this long (default: never)',
       ).argParser((v: string) => parseDuration(v, '--timeout')),
     )
+    .option(
+      '--fail-fast',
+      '--watch: stop (exit 1) as soon as an object is Failed, e.g. an errored session',
+    )
     .addOption(
       new Option('--poll-interval <duration>', '--watch: time between two reads')
         .argParser((v: string) => parseDuration(v, '--poll-interval'))
@@ -113,7 +119,7 @@ export function registerHealth(program: Command, io: Io, deps: HealthDeps = {}):
         if (given.length) {
           throw new FathomError(
             'FATHOM_USAGE',
-            '--until, --timeout and --poll-interval need --watch',
+            '--until, --timeout, --poll-interval and --fail-fast need --watch',
           );
         }
         return offline(options, io);
@@ -153,7 +159,7 @@ async function offline(options: HealthOptions, io: Io): Promise<void> {
   if (notCurrent) {
     throw new FathomError(
       'FATHOM_NOT_READY',
-      `${notCurrent} of ${rows.length} object(s) are not Current`,
+      `${notCurrent} of ${rows.length} object(s) are not Current${failedNote(rows)}`,
     );
   }
 }
@@ -246,6 +252,9 @@ async function watch(options: HealthOptions, io: Io, deps: HealthDeps): Promise<
         : {}),
     });
     const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (clock.now() - started)) : 0;
+    // --fail-fast: kstatus keeps waiting on Failed (a Deployment may recover); a session that
+    // errored never will, and the user may say so.
+    const failed = new AbortController();
     const outcome = await status.watchStatus(
       poller,
       ids,
@@ -254,11 +263,15 @@ async function watch(options: HealthOptions, io: Io, deps: HealthDeps): Promise<
         pollInterval: options.pollInterval,
         timeoutMs: left,
         clock,
-        signal: stop.signal,
+        signal: AbortSignal.any([stop.signal, failed.signal]),
       },
-      (u) => renderer.update(u),
+      (u) => {
+        renderer.update(u);
+        if (options.failFast && u.aggregate === 'Failed') failed.abort(new Error('failed'));
+      },
     );
     renderer.end(outcome);
+    if (failed.signal.aborted && !stop.signal.aborted) failFast(outcome);
     verdict(outcome, timeoutMs, word);
   } finally {
     opened.close();
@@ -268,9 +281,36 @@ async function watch(options: HealthOptions, io: Io, deps: HealthDeps): Promise<
   }
 }
 
+/**
+ * ` (N Failed)` when some objects are Failed: a stalled object (an errored session) rarely
+ * recovers, so the one error line says so rather than only "not yet".
+ */
+function failedNote(rows: readonly { readonly status: string }[]): string {
+  const failed = rows.filter((r) => r.status === 'Failed').length;
+  return failed ? ` (${failed} Failed)` : '';
+}
+
+/** --fail-fast ended the watch: one line naming the first Failed object and its message. */
+function failFast(outcome: WatchOutcome): never {
+  const bad = outcome.observation.statuses.filter((s) => s.status === 'Failed');
+  const id = bad[0]?.identifier;
+  const ref =
+    id && (id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`);
+  const why = bad[0]?.message ? `: ${bad[0].message}` : '';
+  throw new FathomError(
+    'FATHOM_NOT_READY',
+    visible(
+      `${bad.length} of ${outcome.total} object(s) Failed, first ${ref ?? '?'}${why}`,
+      'line',
+    ),
+    { details: { failed: bad.length, total: outcome.total } },
+  );
+}
+
 /** Exit 0 when the aggregate verdict is the desired status; one line saying why not otherwise. */
 function verdict(outcome: WatchOutcome, timeoutMs: number, word: string): void {
   const count = `${outcome.pending} of ${outcome.total} object(s)`;
+  const failed = failedNote(outcome.observation.statuses);
   switch (outcome.end) {
     case 'reached':
       return;
@@ -279,12 +319,12 @@ function verdict(outcome: WatchOutcome, timeoutMs: number, word: string): void {
     case 'timeout':
       throw new FathomError(
         'FATHOM_TIMEOUT',
-        `timed out after ${formatDuration(timeoutMs)}: ${count} not yet ${word}`,
+        `timed out after ${formatDuration(timeoutMs)}: ${count} not yet ${word}${failed}`,
         { details: { pending: outcome.pending, total: outcome.total } },
       );
     case 'interrupted':
       if (outcome.aggregate === outcome.desired) return;
-      throw new FathomError('FATHOM_NOT_READY', `interrupted: ${count} are not ${word}`, {
+      throw new FathomError('FATHOM_NOT_READY', `interrupted: ${count} are not ${word}${failed}`, {
         details: { pending: outcome.pending, total: outcome.total },
       });
   }

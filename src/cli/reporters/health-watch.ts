@@ -13,6 +13,7 @@ import type {
 } from '../../status/index.js';
 import { visible } from '../../core/visible.js';
 import { statusColours } from './health.js';
+import { createRedraw, type Redraw } from './redraw.js';
 import { kubectlTable, renderData, type OutputFormat } from './status.js';
 
 export interface WatchRendererOptions {
@@ -108,25 +109,15 @@ export function watchTable(
   return `${table.toString()}\n\n${colour(watchSummary(statuses, aggregate, desired))}\n`;
 }
 
-// eslint-disable-next-line no-control-regex
-const ansi = /\x1b\[[0-9;]*[A-Za-z]/g;
-
-/** Terminal rows `text` takes, counting lines that wrap at `columns`. */
-export function rowsOf(text: string, columns: number | undefined): number {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  const width = columns && columns > 0 ? columns : Infinity;
-  return lines.reduce(
-    (n, line) => n + Math.max(1, Math.ceil(line.replace(ansi, '').length / width)),
-    0,
-  );
-}
+export { rowsOf } from './redraw.js';
 
 class Renderer implements WatchRenderer {
-  #drawnRows = 0;
   #synced = false;
+  readonly #redraw: Redraw;
 
-  constructor(readonly options: WatchRendererOptions) {}
+  constructor(readonly options: WatchRendererOptions) {
+    this.#redraw = createRedraw(options.write, options.columns);
+  }
 
   update(u: WatchUpdate): void {
     const { format, live, write } = this.options;
@@ -161,11 +152,7 @@ class Renderer implements WatchRenderer {
   }
 
   #draw(statuses: readonly ResourceStatus[], aggregate: Status): void {
-    const text = watchTable(statuses, aggregate, this.options.desired);
-    // Back to the first row of the previous table, clear down, draw again.
-    const back = this.#drawnRows ? `\r\x1b[${this.#drawnRows}A\x1b[J` : '';
-    this.options.write(back + text);
-    this.#drawnRows = rowsOf(text, this.options.columns);
+    this.#redraw.draw(watchTable(statuses, aggregate, this.options.desired));
   }
 }
 
