@@ -10,11 +10,12 @@
  * - the controller SIGKILLed while a session runs: its pods keep running, a new controller
  *   picks the session up and it succeeds;
  * - a running session cancelled ends Cancelled with its pods gone;
+ * - a server whose command does not exist: Errored, ContainerError, before the driver is placed;
  * - a node taken out of its pool while a session runs on it: Errored, PodsMissing, released.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -256,6 +257,29 @@ function go() {
         reason: 'Cancelled',
       });
       expect(await podsOf('stopped')).toEqual([]);
+      expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
+    }, 180_000);
+
+    it('a server whose command does not exist: Errored ContainerError before the driver is placed', async () => {
+      const file = await sessionFile('nocmd');
+      const doc = JSON.parse(await readFile(file, 'utf8')) as {
+        spec: { components: { name: string; command: string[] }[] };
+      };
+      doc.spec.components.find((c) => c.name === 'server')!.command = [join(dir, 'no-such-binary')];
+      await writeFile(file, JSON.stringify(doc));
+      const r = await cli(['session', 'submit', '-f', file, '--wait']);
+      expect(r.code).toBe(1);
+      expect((await get('nocmd')).status).toMatchObject({
+        state: 'Errored',
+        reason: 'ContainerError',
+      });
+      const events = JSON.parse(
+        (await cli(['session', 'events', 'nocmd', '-o', 'json'])).stdout,
+      ) as {
+        kind: string;
+      }[];
+      expect(events.map((e) => e.kind)).not.toContain('running');
+      expect(await podsOf('nocmd')).toEqual([]);
       expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
     }, 180_000);
 

@@ -104,7 +104,7 @@ export function openLocalStoreReadOnly(home: string): DurableStore | undefined {
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
   } catch (err) {
-    throw sqliteFault(err) ? stateInvalid(file, err) : err;
+    throw storeError(file, BUSY_TIMEOUT_MS, err);
   }
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -115,10 +115,10 @@ export function openLocalStoreReadOnly(home: string): DurableStore | undefined {
       db.close();
       return undefined;
     }
-    return new SqliteStore(db, file);
+    return new SqliteStore(db, file, BUSY_TIMEOUT_MS);
   } catch (err) {
     db.close();
-    throw sqliteFault(err) ? stateInvalid(file, err) : err;
+    throw storeError(file, BUSY_TIMEOUT_MS, err);
   }
 }
 

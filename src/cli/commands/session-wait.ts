@@ -8,7 +8,7 @@ import type { SessionsBackend } from '../../backends/sessions.js';
 import type { Session } from '../../sessions/index.js';
 import { isFinal } from '../../sessions/index.js';
 import type { Io } from '../context.js';
-import { eventLine, workloadLine } from '../reporters/sessions.js';
+import { createSessionProgress, type SessionSnapshot } from '../reporters/session-progress.js';
 
 const POLL_MS = 200;
 /** How often a waiting command checks the controller is alive. */
@@ -27,30 +27,34 @@ async function over(s: SessionsBackend, name: string): Promise<Session | undefin
   return (await s.released(name)) ? cur : undefined;
 }
 
-/** Prints each new event and each component's change of state until the session is over. */
+/**
+ * Follows the session until it is over: on a terminal (`tty`) a table of its component
+ * instances redrawn in place, elsewhere one line per new event and per component change.
+ */
 export async function waitForSession(
   s: SessionsBackend,
   name: string,
   io: Io,
   out: (line: string) => void = (l) => io.out(l),
+  tty: boolean = io.isTTY,
 ): Promise<Session> {
-  let shown = 0;
-  const states = new Map<string, string>();
+  const columns = process.stdout.columns;
+  const view = createSessionProgress({ tty, out, ...(columns ? { columns } : {}) });
+  const read = async (session: Session): Promise<SessionSnapshot> => ({
+    session,
+    workloads: await s.workloads(name),
+    events: await s.store.events(name),
+    now: systemClock.now(),
+  });
   let checked = systemClock.now();
   for (;;) {
-    const events = await s.store.events(name);
-    for (const e of events.slice(shown)) out(`${eventLine(name, e)}\n`);
-    shown = events.length;
-    for (const w of await s.workloads(name)) {
-      const line = workloadLine(w);
-      if (states.get(w.name) !== line) out(`${line}\n`);
-      states.set(w.name, line);
-    }
+    const snapshot = await read((await s.get(name)).session);
     const done = await over(s, name);
     if (done) {
-      out(`session ${name}: ${done.status!.state}: ${done.status!.message}\n`);
+      view.done(await read(done)); // re-read: the final event may be newer than the snapshot
       return done;
     }
+    view.update(snapshot);
     if (systemClock.now() - checked >= CONTROLLER_CHECK_MS) {
       checked = systemClock.now();
       await ensureNow(s, io);

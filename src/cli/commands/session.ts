@@ -130,8 +130,12 @@ export function registerSessions(program: Command, io: Io): void {
           }
           const { waitForSession } = await import('./session-wait.js');
           // Machine output stays alone on stdout: progress then goes to stderr.
-          const end = await waitForSession(s, name, io, (l) =>
-            o.output === 'table' ? io.out(l) : io.err(l),
+          const end = await waitForSession(
+            s,
+            name,
+            io,
+            (l) => (o.output === 'table' ? io.out(l) : io.err(l)),
+            io.isTTY && o.output === 'table',
           );
           if (o.output !== 'table') {
             const { renderSession } = await import('../reporters/sessions.js');
