@@ -74,8 +74,11 @@ const NAMESPACED = [
 ];
 const CLUSTER = ['ClusterRoleBinding', 'ClusterRole'];
 
-/** fathom's objects, less cluster checks' (`fathom checks down` removes those), which may share the namespace. */
-const RUN_SELECTOR = `${COMPONENT_SELECTOR},app.kubernetes.io/part-of!=fathom-checks`;
+/**
+ * fathom's objects, less cluster checks' and the session controller's (`checks down` and
+ * `kubectl delete` remove those) and the durable store's ConfigMaps: they may share the namespace.
+ */
+const RUN_SELECTOR = `${COMPONENT_SELECTOR},app.kubernetes.io/part-of notin (fathom-checks,fathom-sessions),!fathom.dev/store`;
 
 /** What is left of the run in `namespace`: its own namespace, labelled objects, cluster RBAC. */
 async function remaining(
