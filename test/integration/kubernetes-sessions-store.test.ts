@@ -27,7 +27,7 @@ import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.
 import type { KubeObject } from '../../src/backends/kubernetes/api/types.js';
 import { applyObject } from '../../src/backends/kubernetes/apply.js';
 import { configMapName } from '../../src/backends/kubernetes/durable-store.js';
-import { kindPath } from '../../src/backends/kubernetes/objects.js';
+import { deleteRun, kindPath } from '../../src/backends/kubernetes/objects.js';
 import {
   createKubeSessionStore,
   ensureCrd,
@@ -395,6 +395,21 @@ describe.skipIf(!cluster)(
         message: '',
       });
       expect(logged).toEqual([]);
+    });
+
+    it("is left alone by a run's delete in the same namespace", async () => {
+      const events = resourcePath('', 'configmaps', ns, configMapName('session-events', 'one'));
+      expect(await admin.find(events, 'reading')).toBeDefined(); // the last test's record
+      const err = await deleteRun(admin, ns, {
+        wait: false,
+        clock: systemClock,
+        pollMs: 100,
+        timeoutMs: 0,
+      }).catch((e: unknown) => e);
+      expect(isFathomError(err, 'FATHOM_RUN_NOT_FOUND')).toBe(true);
+      expect(await admin.find(events, 'reading')).toBeDefined();
+      const role = kindPath({ kind: 'Role', name: SA, namespace: ns });
+      expect(await admin.find(role, 'reading')).toBeDefined();
     });
   },
 );
