@@ -13,5 +13,7 @@ export type ControllerStart = 'running' | 'started' | 'restarted' | 'absent';
 
 export interface SessionsBackend extends SessionsClient {
   ensureController(): Promise<ControllerStart>;
+  /** Stored sessions that cannot be read as sessions (Kubernetes: applied with kubectl), one line each. */
+  problems(): Promise<readonly string[]>;
   close(): Promise<void>;
 }

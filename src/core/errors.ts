@@ -358,6 +358,13 @@ export const errorCatalogue = {
       "A session's stored state kept changing under another writer (another controller?) while it was being updated.",
     action: 'Make sure one session controller runs per store, then retry.',
   },
+  FATHOM_SESSION_CRD_MISSING: {
+    kind: 'notAllowed',
+    summary:
+      'The Session CustomResourceDefinition (sessions.fathom.dev) is not installed and these credentials may not install it.',
+    action:
+      'Apply the output of `fathom gen sessions` with `kubectl apply -f -` as a cluster admin, then retry.',
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',

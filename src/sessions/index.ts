@@ -58,7 +58,7 @@ export {
   workloadName,
 } from './instances.js';
 export type { ComponentInstance } from './instances.js';
-export { sessionStoreLimits, sessionStoreOver, withStatus } from './store.js';
+export { sessionStatusSchema, sessionStoreLimits, sessionStoreOver, withStatus } from './store.js';
 export type { ComponentLog, SessionStore, StoredSession } from './store.js';
 export { placements, SessionExecutor } from './executor.js';
 export type { ExecutorOptions, ExecutorResult, Verdict } from './executor.js';

@@ -89,7 +89,8 @@ const conditionSchema = Type.Object({
   message: str,
   lastTransitionTime: str,
 });
-const statusSchema = Type.Object({
+/** A stored status, as read back (a backend keeping the spec elsewhere checks it with this). */
+export const sessionStatusSchema = Type.Object({
   state: Type.Enum(sessionStates),
   reason: str,
   message: str,
@@ -111,7 +112,7 @@ const sessionSchema = Type.Object({
     ttl: str,
     priority: Type.Integer(),
   }),
-  status: Type.Optional(statusSchema),
+  status: Type.Optional(sessionStatusSchema),
 });
 const storedSchema = Type.Object({ session: sessionSchema, submittedAt: Type.Number() });
 const eventSchema = Type.Object({

@@ -85,6 +85,7 @@ export type SessionReason =
   | 'ComponentExited' // a component other than the driver ended while the driver ran
   | 'PodsMissing' // a component's workload or node is gone
   | 'TimeoutErrored' // provisioning and running took longer than spec.timeout
+  | 'InvalidSpec' // written around the parser (kubectl apply) and refused by it
   | 'Cancelled'; // `fathom session cancel`
 
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';

@@ -28,7 +28,7 @@ const specSchema = Type.Object({
 });
 
 /** A MicroTime as the API server parses it: RFC 3339 with six fractional digits. */
-function microTime(ms: number): string {
+export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 

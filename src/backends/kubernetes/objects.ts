@@ -1,13 +1,11 @@
 /** Where each kind lives in the API, and how a run's objects are found and removed again. */
 import type { Clock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
-import { resourcePath, type KubeClient } from './api/client.js';
+import { resourcePath, type ApiGroup, type KubeClient } from './api/client.js';
 import { COMPONENT_SELECTOR, LABEL } from './names.js';
 import type { KubeObject } from './api/types.js';
 
-type Group = '' | 'apps' | 'rbac.authorization.k8s.io' | 'coordination.k8s.io';
-
-const kinds: Record<string, { group: Group; resource: string; namespaced: boolean }> = {
+const kinds: Record<string, { group: ApiGroup; resource: string; namespaced: boolean }> = {
   Namespace: { group: '', resource: 'namespaces', namespaced: false },
   Pod: { group: '', resource: 'pods', namespaced: true },
   Lease: { group: 'coordination.k8s.io', resource: 'leases', namespaced: true },
@@ -25,6 +23,13 @@ const kinds: Record<string, { group: Group; resource: string; namespaced: boolea
     resource: 'clusterrolebindings',
     namespaced: false,
   },
+  CustomResourceDefinition: {
+    group: 'apiextensions.k8s.io',
+    resource: 'customresourcedefinitions',
+    namespaced: false,
+  },
+  Event: { group: '', resource: 'events', namespaced: true },
+  Session: { group: 'fathom.dev', resource: 'sessions', namespaced: true },
 };
 
 function kindOf(kind: string): (typeof kinds)[string] {
@@ -69,8 +74,11 @@ const NAMESPACED = [
 ];
 const CLUSTER = ['ClusterRoleBinding', 'ClusterRole'];
 
-/** fathom's objects, less cluster checks' (`fathom checks down` removes those), which may share the namespace. */
-const RUN_SELECTOR = `${COMPONENT_SELECTOR},app.kubernetes.io/part-of!=fathom-checks`;
+/**
+ * fathom's objects, less cluster checks' and the session controller's (`checks down` and
+ * `kubectl delete` remove those) and the durable store's ConfigMaps: they may share the namespace.
+ */
+const RUN_SELECTOR = `${COMPONENT_SELECTOR},app.kubernetes.io/part-of notin (fathom-checks,fathom-sessions),!fathom.dev/store`;
 
 /** What is left of the run in `namespace`: its own namespace, labelled objects, cluster RBAC. */
 async function remaining(

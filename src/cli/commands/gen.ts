@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { RawChecksOptions } from '../../backends/kubernetes/checks/options.js';
+import type { RawSessionsOptions } from '../../backends/kubernetes/sessions/options.js';
 import { systemClock } from '../../core/clock.js';
 import { examplePluginsDir, type Io } from '../context.js';
-import { applyFlags, imageFlags, runFlags } from '../flags.js';
+import { applyFlags, imageFlags, runFlags, type FlagSpec } from '../flags.js';
 
 interface GenRunOptions {
   namespace: string;
@@ -17,6 +18,34 @@ interface GenRunOptions {
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** `gen sessions`: checked by the backend's `sessionsSpec`, so they arrive as text. */
+const genSessionsFlags: readonly FlagSpec[] = [
+  {
+    flags: '-n, --namespace <name>',
+    description: 'namespace of the session controller and the Session objects',
+    default: 'fathom-sessions',
+  },
+  { flags: '--image <image>', description: "fathom's image for the session controller" },
+  { flags: '--image-pull-policy <policy>', description: 'Always, IfNotPresent or Never' },
+  { flags: '--replicas <count>', description: 'controller replicas (one leads)', default: '2' },
+  { flags: '--executors <count>', description: 'sessions running at once', default: '2' },
+  {
+    flags: '--pool-label <key>',
+    description: 'the node label whose value names a node pool',
+    default: 'pool',
+  },
+  {
+    flags: '--node-selector <k=v>',
+    description: 'place the controller replicas (repeatable)',
+    parse: (v, prev) => collect(v, prev as string[] | undefined),
+  },
+  {
+    flags: '--toleration <key[=value][:effect]>',
+    description: 'controller toleration (repeatable)',
+    parse: (v, prev) => collect(v, prev as string[] | undefined),
+  },
+];
 
 export function registerGen(program: Command, io: Io): void {
   const gen = program
@@ -93,6 +122,18 @@ export function registerGen(program: Command, io: Io): void {
       const { generateChecksYaml } = await import('../../backends/kubernetes/checks/gen.js');
       io.out(await generateChecksYaml(o, { now: systemClock.now() }));
     });
+  applyFlags(
+    gen
+      .command('sessions')
+      .description(
+        'print the Session CRD, RBAC and session controller (kubernetes backend) for `kubectl apply -f -`',
+      )
+      .action(async (o: RawSessionsOptions) => {
+        const { generateSessionsYaml } = await import('../../backends/kubernetes/sessions/gen.js');
+        io.out(generateSessionsYaml(o));
+      }),
+    genSessionsFlags,
+  );
   gen
     .command('plugin')
     .description('print a plugin definition (Sonobuoy format) for the given command')

@@ -153,9 +153,10 @@ export function registerSessions(program: Command, io: Io): void {
       .description('every stored session: state, reason, age, components')
       .action(async (o: SessionOptions) => {
         const { renderSessionList } = await import('../reporters/sessions.js');
-        await open(o, io, async (s) =>
-          io.out(renderSessionList(await s.list(), o.output, Date.now())),
-        );
+        await open(o, io, async (s) => {
+          io.out(renderSessionList(await s.list(), o.output, Date.now()));
+          for (const p of await s.problems()) io.err(`warning: ${p}\n`);
+        });
       }),
     sessionFlags,
   );

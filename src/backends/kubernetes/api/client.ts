@@ -269,14 +269,24 @@ export function createKubeClient(
   return new HttpKubeClient(resolved);
 }
 
-/** `/api/v1/namespaces/<ns>/<resource>[/<name>]` and the apps/rbac equivalents. */
+/** The API groups fathom calls, and their version where it is not `v1`. */
+export type ApiGroup =
+  | ''
+  | 'apps'
+  | 'rbac.authorization.k8s.io'
+  | 'coordination.k8s.io'
+  | 'apiextensions.k8s.io'
+  | 'fathom.dev';
+const groupVersions: Partial<Record<ApiGroup, string>> = { 'fathom.dev': 'v1alpha1' };
+
+/** `/api/v1/namespaces/<ns>/<resource>[/<name>]` and the other groups' equivalents. */
 export function resourcePath(
-  group: '' | 'apps' | 'rbac.authorization.k8s.io' | 'coordination.k8s.io',
+  group: ApiGroup,
   resource: string,
   namespace?: string,
   name?: string,
 ): string {
-  const base = group === '' ? '/api/v1' : `/apis/${group}/v1`;
+  const base = group === '' ? '/api/v1' : `/apis/${group}/${groupVersions[group] ?? 'v1'}`;
   const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }

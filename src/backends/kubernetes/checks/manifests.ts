@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
+import { CONTAINER_SECURITY, POD_SECURITY } from '../pod-security.js';
 import {
   AGENT,
   AGENT_PORT,
@@ -80,20 +81,6 @@ const fieldEnv = (name: string, fieldPath: string) => ({
   name,
   valueFrom: { fieldRef: { fieldPath } },
 });
-
-/** The restricted Pod Security profile: non-root, no privilege escalation, no capabilities. */
-const POD_SECURITY = {
-  runAsNonRoot: true,
-  runAsUser: 65532,
-  runAsGroup: 65532,
-  fsGroup: 65532,
-  seccompProfile: { type: 'RuntimeDefault' },
-};
-const CONTAINER_SECURITY = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: ['ALL'] },
-};
 
 /** Secret volumes readable by the pod's group (fsGroup) only. */
 const secretVolume = (name: string, secretName: string) => ({

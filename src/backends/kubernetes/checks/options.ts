@@ -63,13 +63,13 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
-function bad(flag: string, message: string, value: string): FathomError {
+export function bad(flag: string, message: string, value: string): FathomError {
   return new FathomError('FATHOM_BAD_FLAG_VALUE', `${flag}: ${message}, got "${value}"`, {
     details: { flag, value },
   });
 }
 
-function isLabelKey(key: string): boolean {
+export function isLabelKey(key: string): boolean {
   const slash = key.lastIndexOf('/');
   if (slash < 0) return LABEL_NAME.test(key);
   return LABEL_PREFIX.test(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1));
@@ -113,7 +113,8 @@ export function parseToleration(text: string): Toleration {
     : { key, operator: 'Equal', value, ...(e ? { effect: e } : {}) };
 }
 
-function replicasOf(raw: string | number | undefined): number {
+/** `--replicas`: 2 unless given, at most 100. */
+export function replicasOf(raw: string | number | undefined): number {
   if (raw === undefined) return 2;
   const text = String(raw);
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 100) {
@@ -124,6 +125,15 @@ function replicasOf(raw: string | number | undefined): number {
 
 const IMAGE_PULL_POLICIES: readonly ImagePullPolicy[] = ['Always', 'IfNotPresent', 'Never'];
 
+/** `--image-pull-policy`: IfNotPresent unless given. */
+export function pullPolicyOf(raw: string | undefined): ImagePullPolicy {
+  const pull = raw ?? 'IfNotPresent';
+  if (!(IMAGE_PULL_POLICIES as readonly string[]).includes(pull)) {
+    throw bad('--image-pull-policy', `expected one of ${IMAGE_PULL_POLICIES.join(', ')}`, pull);
+  }
+  return pull as ImagePullPolicy;
+}
+
 /** Checks every flag; the first bad one is a FATHOM_BAD_FLAG_VALUE naming it. */
 export function checksSpec(raw: RawChecksOptions): KubeChecksSpec {
   // Not `fathom`, the runs' default: deleting a run may delete the namespace it created.
@@ -131,10 +141,7 @@ export function checksSpec(raw: RawChecksOptions): KubeChecksSpec {
   if (!DNS_LABEL.test(namespace)) {
     throw bad('--namespace', 'expected a DNS label (lower-case letters, digits, -)', namespace);
   }
-  const pull = raw.imagePullPolicy ?? 'IfNotPresent';
-  if (!(IMAGE_PULL_POLICIES as readonly string[]).includes(pull)) {
-    throw bad('--image-pull-policy', `expected one of ${IMAGE_PULL_POLICIES.join(', ')}`, pull);
-  }
+  const pull = pullPolicyOf(raw.imagePullPolicy);
   const strategy = raw.strategy;
   if (strategy !== undefined && !(CHECK_STRATEGIES as readonly string[]).includes(strategy)) {
     throw bad('--strategy', `expected one of ${CHECK_STRATEGIES.join(', ')}`, strategy);
@@ -157,7 +164,7 @@ export function checksSpec(raw: RawChecksOptions): KubeChecksSpec {
   const spec: KubeChecksSpec = {
     namespace,
     image: raw.image ?? DEFAULT_IMAGE,
-    imagePullPolicy: pull as ImagePullPolicy,
+    imagePullPolicy: pull,
     replicas: replicasOf(raw.replicas),
     ...(strategy ? { strategy: strategy as ChecksStrategy } : {}),
     durations: Object.freeze(durations),

@@ -33,10 +33,12 @@ import {
   clusterScopedName,
 } from './names.js';
 import type { KubeChecksSpec } from './options.js';
+import { applyObject, describe } from '../apply.js';
 import { kindPath, type Ref } from '../objects.js';
 import { generateChecksSecrets, reusableChecksSecrets } from './secrets.js';
 
-export const FIELD_MANAGER = 'fathom-checks';
+export { applyObject, FIELD_MANAGER } from '../apply.js';
+
 /** A ConfigMap holds at most 1 MiB; leave room for its metadata. */
 const MAX_CONFIG_BYTES = 1_000_000;
 
@@ -67,39 +69,6 @@ export interface KubeChecksUpResult {
   readonly applied: readonly string[];
   /** False when the token and certificate were made new (first up, or renewal due). */
   readonly reusedSecrets: boolean;
-}
-
-const describe = (o: Pick<Ref, 'kind' | 'name' | 'namespace'>): string =>
-  `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
-
-/** Kubernetes keeps `data`; applying `stringData` would leave old keys owned by nobody. */
-function forApply(obj: KubeObject): KubeObject {
-  if (obj.kind !== 'Secret' || !obj.stringData) return obj;
-  const { stringData, ...rest } = obj as KubeObject & { stringData: Record<string, string> };
-  const data = Object.fromEntries(
-    Object.entries(stringData).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
-  );
-  return { ...rest, data };
-}
-
-/** Server-side apply of one object (`dryRun`: validated and admitted by the server, not stored). */
-export async function applyObject(
-  client: KubeClient,
-  obj: KubeObject,
-  dryRun = false,
-): Promise<void> {
-  const ref = { kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace };
-  await client.request('PATCH', kindPath(ref), `applying ${describe(ref)}`, {
-    // Strict: a field the API does not know is an error, not a warning dropped on the floor.
-    query: {
-      fieldManager: FIELD_MANAGER,
-      force: true,
-      fieldValidation: 'Strict',
-      ...(dryRun ? { dryRun: 'All' } : {}),
-    },
-    body: forApply(obj),
-    contentType: 'application/apply-patch+yaml',
-  });
 }
 
 /** The directory's check files, each checked as the dispatcher will read it. */

@@ -5,14 +5,16 @@
  * none holds it, since sessions then wait in the queue.
  */
 import type { Clock } from '../../../core/clock.js';
-import { SessionsClient } from '../../../sessions/index.js';
+import { FathomError, isFathomError } from '../../../core/errors.js';
+import { SessionsClient, type StoredSession } from '../../../sessions/index.js';
 import type { ControllerStart, SessionsBackend } from '../../sessions.js';
 import type { KubeClient } from '../api/client.js';
 import { KubeLeaseStore } from '../lease.js';
 import { createKubeWorkloadRuntime } from '../workloads.js';
 import { listPools } from './nodes.js';
-import type { KubeSessionsStore } from './open.js';
-import { openKubeSessionStore, SESSION_CONTROLLER } from './open.js';
+import { SESSION_CONTROLLER_LEASE } from './names.js';
+import { openKubeSessionStore } from './open.js';
+import type { KubeSessionStore } from './store.js';
 
 export interface KubeSessionsOptions {
   readonly client: KubeClient;
@@ -23,8 +25,9 @@ export interface KubeSessionsOptions {
 
 class KubeSessions extends SessionsClient implements SessionsBackend {
   readonly #o: KubeSessionsOptions;
+  readonly #store: KubeSessionStore;
 
-  constructor(o: KubeSessionsOptions, store: KubeSessionsStore) {
+  constructor(o: KubeSessionsOptions, store: KubeSessionStore) {
     super({
       store,
       runtime: createKubeWorkloadRuntime(o),
@@ -33,12 +36,28 @@ class KubeSessions extends SessionsClient implements SessionsBackend {
       labelKey: o.labelKey,
     });
     this.#o = o;
+    this.#store = store;
+  }
+
+  /** A Session the parser refuses is not a session: said with the parser's message. */
+  override async get(name: string): Promise<StoredSession> {
+    try {
+      return await super.get(name);
+    } catch (err) {
+      const bad = (await this.#store.invalid()).find((i) => i.name === name);
+      if (!bad || !isFathomError(err, 'FATHOM_SESSION_NOT_FOUND')) throw err;
+      throw new FathomError('FATHOM_SESSION_INVALID', `session ${name}: ${bad.message}`);
+    }
+  }
+
+  async problems(): Promise<readonly string[]> {
+    return (await this.#store.invalid()).map((i) => `session ${i.name}: ${i.message}`);
   }
 
   /** Whether a controller holds the Lease now (its renewal not yet past its duration). */
   async ensureController(): Promise<ControllerStart> {
     const lease = await new KubeLeaseStore(this.#o.client, this.#o.namespace).get(
-      SESSION_CONTROLLER,
+      SESSION_CONTROLLER_LEASE,
     );
     const r = lease?.record;
     const held = r && r.holder !== '' && r.renewedAt + r.durationMs > this.#o.clock.now();

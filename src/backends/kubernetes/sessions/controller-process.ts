@@ -13,7 +13,8 @@ import type { KubeClient } from '../api/client.js';
 import { KubeLeaseStore } from '../lease.js';
 import { createKubeWorkloadRuntime } from '../workloads.js';
 import { WatchedPools } from './nodes.js';
-import { openKubeSessionStore, SESSION_CONTROLLER } from './open.js';
+import { SESSION_CONTROLLER_LEASE } from './names.js';
+import { openKubeSessionStore } from './open.js';
 
 export interface KubeControllerOptions {
   readonly client: KubeClient;
@@ -42,13 +43,20 @@ async function openSite(o: KubeControllerOptions): Promise<ControllerSite> {
       signal: stop.signal,
       onError: (err) => o.log.error({ error: messageOf(err) }, 'node watch failed; retrying'),
     });
-    const store = await openKubeSessionStore(o);
+    const store = await openKubeSessionStore({
+      ...o,
+      log: (line) => o.log.error({}, line),
+    });
     return {
       store,
       runtime: createKubeWorkloadRuntime(o),
       pools: watched.pools,
       changedPools: () => Promise.resolve(watched.changed()),
-      ...(store.beforeSync ? { beforeSync: (now: number) => store.beforeSync!(now) } : {}),
+      // A Session the parser refuses (applied with kubectl) ends Errored, InvalidSpec.
+      beforeSync: async (now) => {
+        const { ended, removed } = await store.endInvalid(now);
+        if (ended.length || removed.length) o.log.info({ ended, removed }, 'invalid sessions');
+      },
       close: () => {
         stop.abort();
         o.signal.removeEventListener('abort', onAbort);
@@ -72,7 +80,7 @@ export function runKubeSessionController(o: KubeControllerOptions): Promise<void
     labelKey: o.labelKey,
     lease: {
       store: new KubeLeaseStore(o.client, o.namespace),
-      name: SESSION_CONTROLLER,
+      name: SESSION_CONTROLLER_LEASE,
       ...(o.leaseDurationMs ? { durationMs: o.leaseDurationMs } : {}),
       ...(o.leaseRetryMs ? { retryMs: o.leaseRetryMs } : {}),
     },

@@ -1,22 +1,18 @@
-/** The session store on Kubernetes, as the controller and the CLI open it. */
+/** The session store on Kubernetes as the controller and the CLI open it: the CRD first. */
 import type { Clock } from '../../../core/clock.js';
-import type { SessionStore } from '../../../sessions/index.js';
-import { sessionStoreOver } from '../../../sessions/index.js';
 import type { KubeClient } from '../api/client.js';
-import { createKubeStore } from '../durable-store.js';
+import { ensureSessionCrd } from './crd.js';
+import { createKubeSessionStore, type KubeSessionStore } from './store.js';
 
-/** The controller's Deployment, ServiceAccount and Lease. */
-export const SESSION_CONTROLLER = 'fathom-session-controller';
+/** How long a first use waits for the CRD it installed to be Established. */
+const CRD_WAIT_MS = 60_000;
 
-export type KubeSessionsStore = SessionStore & {
-  /** Before each sync of the controller. */
-  beforeSync?(now: number): Promise<void>;
-};
-
-export function openKubeSessionStore(o: {
+export async function openKubeSessionStore(o: {
   client: KubeClient;
   namespace: string;
   clock: Clock;
-}): Promise<KubeSessionsStore> {
-  return Promise.resolve(sessionStoreOver(createKubeStore(o)));
+  log?: (line: string) => void;
+}): Promise<KubeSessionStore> {
+  await ensureSessionCrd({ client: o.client, clock: o.clock, timeoutMs: CRD_WAIT_MS });
+  return createKubeSessionStore(o);
 }
