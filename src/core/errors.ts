@@ -347,6 +347,12 @@ export const errorCatalogue = {
     action:
       'Choose another metadata.name, or cancel the existing session and wait until its ttl has passed.',
   },
+  FATHOM_SESSION_FAILED: {
+    kind: 'failed',
+    summary:
+      '`fathom session submit --wait`: the session ended Errored or Cancelled; the message gives its reason.',
+    action: 'Read its events and logs (`fathom session events NAME`, `fathom session logs NAME`).',
+  },
   FATHOM_SESSION_NOT_FOUND: {
     kind: 'notFound',
     summary: 'No session of that name is stored (never submitted, or removed after its ttl).',

@@ -11,9 +11,15 @@
  *   picks the session up and it succeeds;
  * - a running session cancelled ends Cancelled with its pods gone;
  * - a server whose command does not exist: Errored, ContainerError, before the driver is placed;
- * - a node taken out of its pool while a session runs on it: Errored, PodsMissing, released.
+ * - a node taken out of its pool while a session runs on it: Errored, PodsMissing, released;
+ * - a Session created as `kubectl apply` would runs (its Kubernetes Events on it); one the
+ *   parser refuses ends Errored/InvalidSpec and the CLI names it;
+ * - `fathom health --watch -f session.yaml` waits until the session is Current;
+ * - the controller as the Deployment `gen sessions` prints (2 replicas, run by the pod runner
+ *   with in-cluster credentials): the leader pod deleted mid-session, the other one finishes it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +33,9 @@ import {
 import { resolveKubeconfig } from '../../src/backends/kubernetes/api/kubeconfig.js';
 import { startTestPodRunner, type TestPodRunner } from '../podrunner/fixture.js';
 import { fathom, fathomBin, type CliResult } from '../support/cli.js';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../../src/backends/kubernetes/api/types.js';
+import { applyObject } from '../../src/backends/kubernetes/apply.js';
 import { WAIT_FOR_FILE } from './kube-cli.js';
 import { providedCluster } from './provided.js';
 
@@ -65,10 +74,13 @@ describe.skipIf(!cluster)(
     const cli = (args: string[]): Promise<CliResult> => fathom([...args, ...flags()]);
 
     function startController(): ChildProcess {
+      // Its JSON log beside the test's files, for a failure to be read (FATHOM_CLUSTER_KEEP keeps it).
+      const log = openSync(join(dir, 'controller.log'), 'a');
       const p = spawn(node, [fathomBin, 'session-controller', ...flags(), '--executors', '2'], {
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', log, log],
         env: { ...process.env, CI: 'true' },
       });
+      closeSync(log);
       controller = p;
       return p;
     }
@@ -114,7 +126,8 @@ describe.skipIf(!cluster)(
       const serve = join(dir, 'serve.js');
       await writeFile(
         serve,
-        `require("node:net").createServer((s) => s.end("ok")).listen(Number(process.env.FATHOM_PORT), process.env.FATHOM_HOST);`,
+        // A driver that exits at once resets its connections: that is no reason for a server to die.
+        `require("node:net").createServer((s) => { s.on("error", () => {}); s.end("ok"); }).listen(Number(process.env.FATHOM_PORT), process.env.FATHOM_HOST);`,
       );
       const drive = join(dir, `drive-${name}.js`);
       await writeFile(
@@ -197,9 +210,22 @@ function go() {
         await admin
           .remove(resourcePath('', 'namespaces', undefined, ns), `deleting ${ns}`)
           .catch(() => false);
+        for (const kind of ['clusterroles', 'clusterrolebindings']) {
+          await admin
+            .remove(
+              resourcePath(
+                'rbac.authorization.k8s.io',
+                kind,
+                undefined,
+                `fathom-session-controller-${ns}`,
+              ),
+              `deleting ${kind}`,
+            )
+            .catch(() => false);
+        }
         admin.close();
       }
-      if (dir) await rm(dir, { recursive: true, force: true });
+      if (dir && !process.env.FATHOM_CLUSTER_KEEP) await rm(dir, { recursive: true, force: true });
     }, 120_000);
 
     it('a load test with --wait succeeds: events in order, pods gone, nothing held', async () => {
@@ -306,5 +332,134 @@ function go() {
         );
       }
     }, 180_000);
+
+    it('a Session applied as kubectl would runs; one with two drivers ends Errored InvalidSpec, named by the CLI', async () => {
+      const doc = JSON.parse(await readFile(await sessionFile('applied'), 'utf8')) as {
+        spec: { components: { kind: string }[] };
+      };
+      const sessions = `/apis/fathom.dev/v1alpha1/namespaces/${ns}/sessions`;
+      await admin.create(sessions, doc, 'applying a Session');
+      await until('applied succeeded', async () => (await stateOf('applied')) === 'Succeeded');
+      const events = await admin.list<{
+        reason: string;
+        type: string;
+        involvedObject: { kind: string; name: string };
+      }>(resourcePath('', 'events', ns), 'listing events', {
+        fieldSelector: 'involvedObject.name=applied',
+      });
+      expect(events.items.every((e) => e.involvedObject.kind === 'Session')).toBe(true);
+      expect(events.items.map((e) => e.reason)).toContain('DriverSucceeded');
+
+      const twoDrivers = {
+        ...doc,
+        metadata: { name: 'twodrivers' },
+        spec: {
+          ...doc.spec,
+          components: doc.spec.components.map((c) => ({
+            ...c,
+            kind: c.kind === 'server' ? 'driver' : c.kind,
+          })),
+        },
+      };
+      await admin.create(sessions, twoDrivers, 'applying a Session with two drivers');
+      await until('twodrivers ended', async () => {
+        const cr = await admin.get<{ status?: { state: string; reason: string } }>(
+          `${sessions}/twodrivers`,
+          'reading the Session',
+        );
+        return cr.status?.state === 'Errored' && cr.status.reason === 'InvalidSpec';
+      });
+      const got = await cli(['session', 'get', 'twodrivers']);
+      expect(got.code).toBe(2);
+      expect(got.stderr).toMatch(/twodrivers.*driver/);
+      const list = await cli(['session', 'list']);
+      expect(list.code).toBe(0);
+      expect(list.stderr).toMatch(/^warning: session twodrivers: .*driver/m);
+    }, 180_000);
+
+    it('fathom health --watch waits on a session until it is Current', async () => {
+      const gate = join(dir, 'gate-health');
+      const file = await sessionFile('watched', { gate });
+      expect((await cli(['session', 'submit', '-f', file])).code).toBe(0);
+      const health = cli(['health', '--watch', '-f', file, '--timeout', '120s']);
+      await until('watched running', async () => (await stateOf('watched')) === 'Running');
+      const events = async (): Promise<string> =>
+        (await cli(['session', 'events', 'watched'])).stdout;
+      await writeFile(gate, '');
+      const r = await health;
+      expect(r.code, `${r.stdout}\n${r.stderr}\n${await events()}`).toBe(0);
+      expect(r.stdout).toMatch(/Session.*watched.*Current/);
+    }, 180_000);
+
+    it('the controller as the Deployment gen sessions prints: its leader pod deleted mid-session, the other replica finishes it', async () => {
+      await stopController();
+      const gen = await fathom([
+        'gen',
+        'sessions',
+        '-n',
+        ns,
+        '--replicas',
+        '2',
+        '--node-selector',
+        'fathom.test/runner=true',
+        '--image',
+        'fathom.test/fathom:dev',
+      ]);
+      expect(gen.code, gen.stderr).toBe(0);
+      for (const obj of parseAllDocuments(gen.stdout).map((d) => d.toJS() as KubeObject)) {
+        await applyObject(admin, obj);
+      }
+      const leasePath = resourcePath(
+        'coordination.k8s.io',
+        'leases',
+        ns,
+        'fathom-session-controller',
+      );
+      const holder = async (): Promise<string> =>
+        (await admin.find<{ spec?: { holderIdentity?: string } }>(leasePath, 'reading the lease'))
+          ?.spec?.holderIdentity ?? '';
+      const controllerPods = async (): Promise<string[]> =>
+        (
+          await admin.list<{ metadata: { name: string } }>(
+            resourcePath('', 'pods', ns),
+            'listing',
+            {
+              labelSelector: 'app.kubernetes.io/part-of=fathom-sessions',
+            },
+          )
+        ).items.map((p) => p.metadata.name);
+      await until(
+        'a controller pod leads',
+        async () => (await controllerPods()).includes(await holder()),
+        120_000,
+      );
+      const gate = join(dir, 'gate-deploy');
+      expect(
+        (await cli(['session', 'submit', '-f', await sessionFile('deployed', { gate })])).code,
+      ).toBe(0);
+      await until(
+        'deployed running',
+        async () => (await stateOf('deployed')) === 'Running',
+        120_000,
+      );
+      const leader = await holder();
+      await admin.remove(resourcePath('', 'pods', ns, leader), `deleting the leader pod ${leader}`);
+      await until(
+        'another replica leads',
+        async () => {
+          const h = await holder();
+          return h !== '' && h !== leader;
+        },
+        120_000,
+      );
+      await writeFile(gate, '');
+      await until(
+        'deployed succeeded',
+        async () => (await stateOf('deployed')) === 'Succeeded',
+        120_000,
+      );
+      await until('deployed pods gone', async () => (await podsOf('deployed')).length === 0);
+      expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
+    }, 360_000);
   },
 );

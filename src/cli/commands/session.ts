@@ -141,7 +141,13 @@ export function registerSessions(program: Command, io: Io): void {
             const { renderSession } = await import('../reporters/sessions.js');
             io.out(renderSession(end, o.output));
           }
-          if (end.status?.state !== 'Succeeded') process.exitCode = 1;
+          const st = end.status!;
+          if (st.state !== 'Succeeded') {
+            throw new FathomError(
+              'FATHOM_SESSION_FAILED',
+              `session ${name} ${st.state}: ${st.reason}: ${st.message}`,
+            );
+          }
         });
       }),
     sessionFlags,
@@ -269,10 +275,13 @@ export function registerSessions(program: Command, io: Io): void {
           ]);
           const client = await kubeClientFor(o, io);
           try {
+            // In its Deployment the pod's name (downward API) names this replica.
+            const pod = io.env.POD_NAME;
             await runKubeSessionController({
               ...common,
               client,
               namespace: sessionsNamespace(o),
+              ...(pod ? { identity: pod } : {}),
             });
           } finally {
             client.close();

@@ -24,7 +24,7 @@ export interface KubeControllerOptions {
   readonly labelKey: string;
   readonly signal: AbortSignal;
   readonly log: ControllerLog;
-  /** Defaults to the host name (the pod's) and pid. */
+  /** The lease holder and the Events' reporting instance; the host name and pid by default. */
   readonly identity?: string;
   readonly pollMs?: number;
   readonly leaseDurationMs?: number;
@@ -46,6 +46,7 @@ async function openSite(o: KubeControllerOptions): Promise<ControllerSite> {
     const store = await openKubeSessionStore({
       ...o,
       log: (line) => o.log.error({}, line),
+      ...(o.identity ? { instance: o.identity } : {}),
     });
     return {
       store,

@@ -12,6 +12,7 @@ export async function openKubeSessionStore(o: {
   namespace: string;
   clock: Clock;
   log?: (line: string) => void;
+  instance?: string;
 }): Promise<KubeSessionStore> {
   await ensureSessionCrd({ client: o.client, clock: o.clock, timeoutMs: CRD_WAIT_MS });
   return createKubeSessionStore(o);
