@@ -351,6 +351,13 @@ export const errorCatalogue = {
       "A session's stored state kept changing under another writer (another controller?) while it was being updated.",
     action: 'Make sure one session controller runs per store, then retry.',
   },
+  FATHOM_POOL_REFUSED: {
+    kind: 'input',
+    summary:
+      '`fathom run --pool` names a pool no node is in, or asks (--pool-nodes) for more nodes than the pool has; the message names the pool, the nodes requested and the capacity.',
+    action:
+      'Label nodes into the pool (`fathom pools` shows them) or ask for fewer nodes, then run again.',
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',
