@@ -12,6 +12,10 @@ import type { Assignment, LostNodes, Refusal, Reservations } from './reservation
 import { refusal } from './reservations.js';
 import type { SessionStore } from './store.js';
 
+/** A refusal as a run is told it. */
+export const runMessage = (r: Refusal): string =>
+  r.message.replace('the session needs', 'the run asks for');
+
 export interface ClaimKeeperOptions {
   readonly claims: ClaimStore;
   readonly store: SessionStore;
@@ -72,7 +76,7 @@ export class ClaimKeeper {
     for (const c of plan.enqueue) {
       const q = claimQueued(c, reservations);
       const r = refusal(q.needs, reservations, this.#o.labelKey);
-      if (r) await claims.refuse(c.run, r.message);
+      if (r) await claims.refuse(c.run, runMessage(r));
       else {
         this.#waiting.set(c.run, c);
         insertQueued(this.#queue, q);
@@ -97,7 +101,7 @@ export class ClaimKeeper {
   async refuse(q: QueuedSession, r: Refusal): Promise<void> {
     const run = claimRunOf(q.name)!;
     this.#drop(run);
-    await this.#o.claims.refuse(run, r.message);
+    await this.#o.claims.refuse(run, runMessage(r));
   }
 
   /**
@@ -116,7 +120,7 @@ export class ClaimKeeper {
     for (const c of waiting) {
       const q = claimQueued(c, this.#o.reservations);
       const r = refusal(q.needs, this.#o.reservations, this.#o.labelKey);
-      if (r) await this.#o.claims.refuse(c.run, r.message);
+      if (r) await this.#o.claims.refuse(c.run, runMessage(r));
       else {
         this.#waiting.set(c.run, c);
         insertQueued(this.#queue, q);

@@ -78,5 +78,5 @@ export {
   reconcileClaims,
 } from './claims.js';
 export type { ClaimPlan, ClaimsKnown, ClaimState, ClaimStore, PoolClaim } from './claims.js';
-export { ClaimKeeper } from './claim-keeper.js';
+export { ClaimKeeper, runMessage } from './claim-keeper.js';
 export type { Known, Reconciliation } from './recovery.js';

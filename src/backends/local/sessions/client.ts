@@ -19,6 +19,9 @@ import type {
   StoredSession,
 } from '../../../sessions/index.js';
 import {
+  claimHolder,
+  claimRunOf,
+  claimStoreOver,
   defaultPoolLabel,
   isFinal,
   nextStatus,
@@ -170,11 +173,18 @@ export class LocalSessions {
     return (await this.workloads(name)).list.length === 0;
   }
 
-  /** Per pool: capacity, reserved, available, and which sessions hold its nodes. */
+  /**
+   * Per pool: capacity, reserved, available, and which sessions (and runs, `run/<name>`) hold
+   * its nodes. A run's holding is shown while its claim exists (the controller removes the
+   * holding at its next look).
+   */
   async pools(): Promise<PoolUsage[]> {
     const r = new Reservations(await this.#pools(), this.#o.labelKey ?? defaultPoolLabel);
-    for (const [holder, nodes] of await this.store.holdings()) {
-      r.adopt(holder, Object.values(nodes).flat());
+    const claims = new Set((await claimStoreOver(this.#raw).list()).map((c) => c.run));
+    for (const [key, nodes] of await this.store.holdings()) {
+      const run = claimRunOf(key);
+      if (run !== undefined && !claims.has(run)) continue;
+      r.adopt(run === undefined ? key : claimHolder(run), Object.values(nodes).flat());
     }
     return r.usage();
   }

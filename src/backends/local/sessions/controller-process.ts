@@ -2,7 +2,7 @@
  * `fathom session-controller` on the local backend: the SessionController over the SQLite store,
  * the local workload runtime and the embedded cluster's pools (re-read when cluster.json
  * changes), acting only while it holds the local lease `session-controller`. Sessions written
- * by the CLI are picked up by `sync` on each tick. On SIGTERM it stops watching and hands the
+ * by the CLI are picked up by `sync` on each tick, and so are runs' pool claims (run-claims.ts). On SIGTERM it stops watching and hands the
  * lease back; what runs keeps running for the next controller (components are not its children).
  */
 import { stat } from 'node:fs/promises';
@@ -12,12 +12,18 @@ import { messageOf } from '../../../core/errors.js';
 import type { LeaseStore } from '../../../core/lease.js';
 import { elect, releasedLease } from '../../../core/lease.js';
 import type { DurableStore } from '../../../core/store.js';
-import { poolsFromNodes, SessionController, sessionStoreOver } from '../../../sessions/index.js';
+import {
+  claimStoreOver,
+  poolsFromNodes,
+  SessionController,
+  sessionStoreOver,
+} from '../../../sessions/index.js';
 import { clusterFileOf, readCluster } from '../cluster-store.js';
 import { openLocalStore } from '../durable-store.js';
 import { LocalLeaseStore } from '../lease.js';
 import { isAlive } from '../process/group.js';
 import { createLocalWorkloadRuntime } from '../workloads/index.js';
+import { localRunEnded } from './run-claims.js';
 
 export const sessionLease = 'session-controller';
 
@@ -84,6 +90,8 @@ async function lead(o: ControllerProcessOptions, identity: string): Promise<Lead
     labelKey,
     id: identity,
     log: (line) => log.error({}, line),
+    claims: claimStoreOver(raw),
+    runEnded: (run) => localRunEnded(home, run),
   });
   controller.onChange((session, state) => log.info({ session, state }, 'session state'));
   log.info({ pools: controller.usage() }, 'leading');
