@@ -111,6 +111,7 @@ export async function claimAndWait(o: ClaimWaitOptions): Promise<readonly string
       await claims.create(claim);
     }
     let told = '';
+    let polls = 0;
     for (;;) {
       await sessions.ensureController();
       const cur = await claims.get(o.run);
@@ -125,8 +126,12 @@ export async function claimAndWait(o: ClaimWaitOptions): Promise<readonly string
         .find((p) => p.name === o.pool.name)
         ?.holders.map((h) => (h.holder.startsWith('run/') ? h.holder : `session ${h.holder}`));
       const line = `Waiting for the nodes of pool "${o.pool.name}"${holders?.length ? `, held by ${holders.join(', ')}` : ''}.`;
-      if (line !== told) o.progress?.(line);
-      told = line;
+      // Said once someone holds the pool, or once the controller has had a look; again on change.
+      if (line !== told && (holders?.length || polls > 0)) {
+        o.progress?.(line);
+        told = line;
+      }
+      polls++;
       try {
         await o.clock.sleep(o.pollMs ?? 200, o.signal);
       } catch (err) {
