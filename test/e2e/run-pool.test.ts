@@ -3,7 +3,7 @@
  * node of pool "servers"; a run on that pool waits (saying who holds it), goes on once the
  * session ends, runs its DaemonSet plugin on exactly the pool's nodes and its Job on one of
  * them, and holds the pool meanwhile (`fathom pools` shows `run/<name>`, and a session
- * submitted then waits); when the run completes the pool is free and that session runs. A pool
+ * submitted then waits, also across a controller killed with SIGKILL); when the run completes the pool is free and that session runs. A pool
  * no node is in is refused at once. Waits poll the CLI's own answers against deadlines.
  */
 import { spawn } from 'node:child_process';
@@ -164,6 +164,19 @@ describe('fathom run --pool on the local backend', () => {
     // A session submitted now waits for the run's nodes.
     const after = await fathom(['session', 'submit', '-f', await session('after', holdGo)], env());
     expect(after.code, after.stderr).toBe(0);
+    expect(await state('after')).toBe('Queued');
+    expect(await holders('servers')).toEqual(['run/pooled:s1,s2']);
+
+    // The controller killed meanwhile: the next one takes the run's nodes back, admits nothing onto them.
+    const log = join(home, 'sessions', 'controller.log');
+    const leading = async () => (await readFile(log, 'utf8')).split('"msg":"leading"').length - 1;
+    const before = await leading();
+    process.kill(
+      Number(await readFile(join(home, 'sessions', 'controller.pid'), 'utf8')),
+      'SIGKILL',
+    );
+    expect((await fathom(['session', 'list'], env())).stderr).toMatch(/restarted it/);
+    await until('the new controller to lead', async () => (await leading()) > before);
     expect(await state('after')).toBe('Queued');
     expect(await holders('servers')).toEqual(['run/pooled:s1,s2']);
 
