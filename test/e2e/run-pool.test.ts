@@ -153,6 +153,8 @@ describe('fathom run --pool on the local backend', () => {
     );
     expect(await holders('servers')).toEqual(['holder:s1']);
     expect(stderr).not.toMatch(/granted/);
+    const waits = await fathom(['status', '-n', 'pooled'], env());
+    expect(waits.stderr).toMatch(/the run in namespace "pooled" waits for the nodes of its pool/);
 
     await writeFile(holdGo, 'go');
     await until('the grant', () => stderr.includes('Pool "servers": granted s1, s2.'));

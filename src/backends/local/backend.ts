@@ -23,8 +23,8 @@ import {
 import { retrievePartial } from './partial.js';
 import type { ClusterNode } from '../../core/nodes.js';
 import { stopDaemon } from './process/daemon.js';
-import { signalGroup } from './process/group.js';
-import { PidRegistry } from './process/pidfile.js';
+import { isAlive, signalGroup } from './process/group.js';
+import { PidRegistry, readPidFile } from './process/pidfile.js';
 import {
   assertRunDirExists,
   files,
@@ -126,7 +126,17 @@ export class LocalBackend implements Backend {
    */
   async status(namespace: string): Promise<RunStatus> {
     const dir = runDirOf(this.options.home, namespace);
-    await this.#record(dir, namespace);
+    await this.#record(dir, namespace).catch(async (err: unknown) => {
+      // A run on a pool has no record until its nodes are granted.
+      if (isAlive(await readPidFile(join(dir, files.claimWaiter)))) {
+        throw new FathomError(
+          'FATHOM_RUN_NOT_FOUND',
+          `the run in namespace "${namespace}" waits for the nodes of its pool (\`fathom pools\` shows who holds them)`,
+          { cause: err },
+        );
+      }
+      throw err;
+    });
     const { status, aggregatorAlive } = await readRunStatus(dir);
     if (aggregatorAlive || status.status === 'complete') return status;
     if (!(await restartAggregator(dir, this.#clock, { limit: MAX_AUTOMATIC_RESTARTS }))) {

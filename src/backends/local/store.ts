@@ -74,6 +74,8 @@ export const files = {
   journal: 'journal.jsonl',
   restarts: 'restarts',
   restartLock: 'restart.lock',
+  /** `run --pool`: the process waiting for the pool's nodes, until the aggregator runs. */
+  claimWaiter: 'pool-claim.pid',
 } as const;
 
 /** The run's record, checked and frozen; a corrupt one is FATHOM_STATE_INVALID naming file and field. */

@@ -29,7 +29,7 @@ import { readPidFile, writePidFile } from '../process/pidfile.js';
 import { files, readRunStatus } from '../store.js';
 import { LocalSessions } from './client.js';
 
-export const claimWaiterFile = 'pool-claim.pid';
+export const claimWaiterFile = files.claimWaiter;
 
 const exists = (path: string): Promise<boolean> =>
   stat(path).then(
