@@ -5,16 +5,19 @@
  * the claim is gone (or its run ended), so a restarted controller finds what each run holds.
  */
 import type { ClaimStore, PoolClaim } from './claims.js';
-import { claimHolder, claimKey, claimQueued, claimRunOf, reconcileClaims } from './claims.js';
+import {
+  claimHolder,
+  claimKey,
+  claimQueued,
+  claimRunOf,
+  reconcileClaims,
+  runMessage,
+} from './claims.js';
 import type { QueuedSession } from './queue.js';
 import { insertQueued } from './queue.js';
 import type { Assignment, LostNodes, Refusal, Reservations } from './reservations.js';
 import { refusal } from './reservations.js';
 import type { SessionStore } from './store.js';
-
-/** A refusal as a run is told it. */
-export const runMessage = (r: Refusal): string =>
-  r.message.replace('the session needs', 'the run asks for');
 
 export interface ClaimKeeperOptions {
   readonly claims: ClaimStore;

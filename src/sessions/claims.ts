@@ -16,8 +16,11 @@ import type { Collection, DurableStore } from '../core/store.js';
 import { typedCollection } from '../core/store.js';
 import { Type } from '../core/schema.js';
 import { deepFreeze } from '../core/validated.js';
+import type { ClusterNode } from '../core/nodes.js';
+import { poolsFromNodes } from './pools.js';
 import type { QueuedSession } from './queue.js';
-import type { Assignment, PoolCounts } from './reservations.js';
+import type { Assignment, PoolCounts, Refusal } from './reservations.js';
+import { refusal, Reservations } from './reservations.js';
 
 export type ClaimState = 'Waiting' | 'Granted' | 'Refused';
 export const claimStates: readonly ClaimState[] = ['Waiting', 'Granted', 'Refused'];
@@ -53,6 +56,33 @@ export function claimRunOf(keyOrHolder: string): string | undefined {
   if (keyOrHolder.startsWith('run/')) return keyOrHolder.slice('run/'.length);
   return undefined;
 }
+
+/**
+ * The nodes of the pool a run asks for (`fathom run --pool`), or FATHOM_POOL_REFUSED naming the
+ * pool, the nodes asked for and the capacity when the pool cannot give them.
+ */
+export function runPoolNodes(
+  nodes: readonly ClusterNode[],
+  pool: { readonly name: string; readonly nodes?: number; readonly labelKey: string },
+): readonly string[] {
+  const pools = poolsFromNodes(nodes, pool.labelKey);
+  const counts = new Reservations(pools, pool.labelKey);
+  const r = refusal(
+    [[pool.name, pool.nodes ?? counts.capacity(pool.name) ?? 1]],
+    counts,
+    pool.labelKey,
+  );
+  if (r) {
+    throw new FathomError('FATHOM_POOL_REFUSED', `--pool ${pool.name}: ${runMessage(r)}`, {
+      details: { pool: pool.name, reason: r.reason },
+    });
+  }
+  return pools.get(pool.name)!;
+}
+
+/** A refusal as a run is told it. */
+export const runMessage = (r: Refusal): string =>
+  r.message.replace('the session needs', 'the run asks for');
 
 /** The claim as the queue sees it: every node of its pool unless it names a count. */
 export function claimQueued(claim: PoolClaim, counts: PoolCounts): QueuedSession {

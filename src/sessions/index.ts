@@ -76,7 +76,9 @@ export {
   claimStoreOver,
   claimStates,
   reconcileClaims,
+  runMessage,
+  runPoolNodes,
 } from './claims.js';
 export type { ClaimPlan, ClaimsKnown, ClaimState, ClaimStore, PoolClaim } from './claims.js';
-export { ClaimKeeper, runMessage } from './claim-keeper.js';
+export { ClaimKeeper } from './claim-keeper.js';
 export type { Known, Reconciliation } from './recovery.js';

@@ -33,7 +33,7 @@ const poolFlags: readonly FlagSpec[] = [
   {
     flags: '--pool <name>',
     description:
-      'run only on the nodes of this pool, once no session or run holds them (local backend)',
+      'run only on the nodes of this pool (local backend: once no session or run holds them)',
     parse: (v: string) => {
       if (!labelValue.test(v)) {
         throw new FathomError('FATHOM_BAD_FLAG_VALUE', `--pool: "${v}" is not a label value`);
@@ -43,7 +43,7 @@ const poolFlags: readonly FlagSpec[] = [
   },
   {
     flags: '--pool-nodes <count>',
-    description: 'with --pool: how many of its nodes (default: all of them)',
+    description: 'with --pool: how many of its nodes (default: all of them; local backend)',
     parse: positiveInt('--pool-nodes'),
   },
   {
@@ -75,11 +75,9 @@ function poolRequest(options: RunOptions) {
     }
     return undefined;
   }
-  if (options.backend === 'kubernetes') {
-    throw new FathomError(
-      'FATHOM_USAGE',
-      '--pool runs on the local backend in this build (sessions are local only); use --backend local',
-    );
+  if (options.backend === 'kubernetes' && options.poolNodes !== undefined) {
+    // A node selector takes every node of the pool; a count needs the local backend's claims.
+    throw new FathomError('FATHOM_USAGE', '--pool-nodes needs --backend local');
   }
   return {
     name: options.pool,

@@ -15,14 +15,7 @@ import type { Clock } from '../../../core/clock.js';
 import { FathomError } from '../../../core/errors.js';
 import type { ClusterNode } from '../../../core/nodes.js';
 import type { PoolClaim } from '../../../sessions/index.js';
-import {
-  claimLimits,
-  claimStoreOver,
-  poolsFromNodes,
-  refusal,
-  Reservations,
-  runMessage,
-} from '../../../sessions/index.js';
+import { claimLimits, claimStoreOver, runPoolNodes } from '../../../sessions/index.js';
 import { openLocalStore, stateDbOf } from '../durable-store.js';
 import { isAlive } from '../process/group.js';
 import { readPidFile, writePidFile } from '../process/pidfile.js';
@@ -48,18 +41,8 @@ export async function localRunEnded(home: string, run: string): Promise<boolean>
 }
 
 /** The pool's nodes, or FATHOM_POOL_REFUSED when the pool cannot give what is asked. */
-export function poolNodes(nodes: readonly ClusterNode[], pool: PoolRequest): readonly string[] {
-  const pools = poolsFromNodes(nodes, pool.labelKey);
-  const counts = new Reservations(pools, pool.labelKey);
-  const capacity = counts.capacity(pool.name);
-  const r = refusal([[pool.name, pool.nodes ?? capacity ?? 1]], counts, pool.labelKey);
-  if (r) {
-    throw new FathomError('FATHOM_POOL_REFUSED', `--pool ${pool.name}: ${runMessage(r)}`, {
-      details: { pool: pool.name, reason: r.reason },
-    });
-  }
-  return pools.get(pool.name)!;
-}
+export const poolNodes = (nodes: readonly ClusterNode[], pool: PoolRequest): readonly string[] =>
+  runPoolNodes(nodes, pool);
 
 export interface ClaimWaitOptions {
   readonly home: string;
