@@ -11,6 +11,25 @@ export interface RunSpec {
   readonly timeoutMs: number;
   /** Largest upload accepted for one result. */
   readonly maxResultBytes: number;
+  /** `--pool`: run only on nodes of this pool, admitted with sessions (README: runs on a pool). */
+  readonly pool?: PoolRequest;
+}
+
+/** What `--pool` asks for, validated. */
+export interface PoolRequest {
+  readonly name: string;
+  /** Nodes wanted; every node of the pool when undefined. */
+  readonly nodes?: number;
+  readonly priority: number;
+  /** The node label whose value names a pool. */
+  readonly labelKey: string;
+}
+
+export interface StartOptions {
+  /** Lines to show while the run waits (for the nodes of its pool). */
+  readonly progress?: (line: string) => void;
+  /** Gives up waiting. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunInfo {
@@ -46,7 +65,7 @@ export interface LogOptions {
 export interface Backend {
   readonly name: BackendName;
   /** Creates the run and returns once it is started; results keep coming in the background. */
-  start(spec: RunSpec): Promise<RunInfo>;
+  start(spec: RunSpec, options?: StartOptions): Promise<RunInfo>;
   /** The run's status document; FATHOM_RUN_NOT_FOUND when there is no run. */
   status(namespace: string): Promise<RunStatus>;
   /** Status snapshots as they change, until the run completes or `signal` aborts. */

@@ -94,6 +94,7 @@ export async function openBackend(options: ClusterOptions, io: Io): Promise<Back
   return new LocalBackend({
     home,
     clock: systemClock,
+    env: io.env,
     nodes: async () => (await clusterForRun(home, wish, systemClock)).nodes,
     ...(options.terminatedGrace !== undefined
       ? { terminatedGraceMs: options.terminatedGrace }

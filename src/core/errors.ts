@@ -371,6 +371,13 @@ export const errorCatalogue = {
     action:
       'Apply the output of `fathom gen sessions` with `kubectl apply -f -` as a cluster admin, then retry.',
   },
+  FATHOM_POOL_REFUSED: {
+    kind: 'input',
+    summary:
+      '`fathom run --pool` names a pool no node is in, or asks (--pool-nodes) for more nodes than the pool has; the message names the pool, the nodes requested and the capacity.',
+    action:
+      'Label nodes into the pool (`fathom pools` shows them) or ask for fewer nodes, then run again.',
+  },
   FATHOM_INTERNAL: {
     kind: 'internal',
     summary: 'A bug in fathom: please report it with the message.',

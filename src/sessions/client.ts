@@ -7,6 +7,8 @@
 import type { Clock } from '../core/clock.js';
 import { FathomError } from '../core/errors.js';
 import type { WorkloadRuntime, WorkloadState } from '../core/workload.js';
+import type { ClaimStore } from './claims.js';
+import { claimHolder, claimRunOf } from './claims.js';
 import type { SessionEvent } from './events.js';
 import type { Pools } from './pools.js';
 import { defaultPoolLabel } from './pools.js';
@@ -26,6 +28,8 @@ export interface SessionsClientOptions {
   readonly pools: () => Promise<Pools>;
   readonly clock: Clock;
   readonly labelKey?: string;
+  /** Runs' pool claims, shown as holders `run/<name>`; none when absent. */
+  readonly claims?: ClaimStore;
 }
 
 export class SessionsClient {
@@ -104,11 +108,18 @@ export class SessionsClient {
     return (await this.workloads(name)).length === 0;
   }
 
-  /** Per pool: capacity, reserved, available, and which sessions hold its nodes. */
+  /**
+   * Per pool: capacity, reserved, available, and which sessions (and runs, `run/<name>`) hold
+   * its nodes. A run's holding is shown while its claim exists (the controller removes the
+   * holding at its next look).
+   */
   async pools(): Promise<PoolUsage[]> {
     const r = new Reservations(await this.#o.pools(), this.#labelKey);
-    for (const [holder, nodes] of await this.store.holdings()) {
-      r.adopt(holder, Object.values(nodes).flat());
+    const claims = new Set((await this.#o.claims?.list())?.map((c) => c.run));
+    for (const [key, nodes] of await this.store.holdings()) {
+      const run = claimRunOf(key);
+      if (run !== undefined && !claims.has(run)) continue;
+      r.adopt(run === undefined ? key : claimHolder(run), Object.values(nodes).flat());
     }
     return r.usage();
   }

@@ -9,8 +9,14 @@
  * what was queued, re-adopts the nodes of what was running and resumes watching it (its
  * workloads still run: they are not the controller's children), and frees holdings of sessions
  * that ended.
+ *
+ * Runs' pool claims (claims.ts) go through the same admission with no executor slot; the
+ * ClaimKeeper applies what `admit` and `reconcileClaims` decide for them.
  */
 import type { Clock } from '../core/clock.js';
+import type { ClaimStore } from './claims.js';
+import { claimRunOf } from './claims.js';
+import { ClaimKeeper } from './claim-keeper.js';
 import { FathomError } from '../core/errors.js';
 import type { WorkloadRuntime } from '../core/workload.js';
 import { stateAfter } from './events.js';
@@ -19,6 +25,7 @@ import { SessionExecutor } from './executor.js';
 import type { Pools } from './pools.js';
 import type { QueuedSession, RunningSession } from './queue.js';
 import { admit, insertQueued, queuedFrom } from './queue.js';
+import type { Reconciliation } from './recovery.js';
 import { reconcile } from './recovery.js';
 import { storeQueued } from './submit.js';
 import type { Assignment, PoolUsage, Refusal } from './reservations.js';
@@ -44,6 +51,10 @@ export interface ControllerOptions {
   readonly id?: string;
   /** Where an executor's own failure is told (the daemon's log); stderr when not given. */
   readonly log?: (line: string) => void;
+  /** Runs' pool claims (claims.ts), admitted with the sessions; none when not given. */
+  readonly claims?: ClaimStore;
+  /** The backend's probe: true once a claiming run is over, so its nodes are freed. */
+  readonly runEnded?: (run: string) => Promise<boolean>;
 }
 
 interface Active {
@@ -63,6 +74,7 @@ const countsOf = (nodes: Assignment): PoolNeeds =>
 export class SessionController {
   readonly #o: ControllerOptions;
   readonly #reservations: Reservations;
+  readonly #claims?: ClaimKeeper;
   #queue: QueuedSession[] = [];
   readonly #active = new Map<string, Active>();
   readonly #listeners = new Set<Listener>();
@@ -72,6 +84,15 @@ export class SessionController {
   private constructor(options: ControllerOptions) {
     this.#o = options;
     this.#reservations = new Reservations(options.pools, options.labelKey);
+    if (options.claims) {
+      this.#claims = new ClaimKeeper({
+        claims: options.claims,
+        store: options.store,
+        reservations: this.#reservations,
+        ...(options.labelKey ? { labelKey: options.labelKey } : {}),
+        ...(options.runEnded ? { runEnded: options.runEnded } : {}),
+      });
+    }
   }
 
   /** A controller over `store`, with what it holds recovered, admitting at once. */
@@ -95,13 +116,21 @@ export class SessionController {
   async #reconcile(starting: boolean): Promise<void> {
     const { store } = this.#o;
     const known = { queued: new Set(this.queued()), active: new Set(this.#active.keys()) };
-    const plan = reconcile(await store.list(), await store.holdings(), known);
+    const holdings = await store.holdings();
+    // Runs' claims hold nodes too (key `run--<run>`): the ClaimKeeper's to match.
+    const sessionHoldings = new Map([...holdings].filter(([k]) => claimRunOf(k) === undefined));
+    const plan = reconcile(await store.list(), sessionHoldings, known);
     for (const name of plan.unhold) await store.unhold(name);
     for (const name of plan.dequeue) this.#queue = this.#queue.filter((q) => q.name !== name);
     for (const name of plan.stop) this.#active.get(name)?.executor.cancel();
     for (const q of plan.enqueue) await this.#enqueue(q);
-    if (!starting) return; // a live controller resumes nothing: what runs is its own
-    for (const { session, nodes } of plan.resume) {
+    // After the sessions' nodes are taken back: a claim never takes a running session's node.
+    if (starting) this.#resume(plan.resume);
+    await this.#claims?.sync(holdings);
+  }
+
+  #resume(resume: Reconciliation['resume']): void {
+    for (const { session, nodes } of resume) {
       const name = session.metadata.name;
       const lost = nodes ? this.#reservations.adopt(name, Object.values(nodes).flat()) : [];
       const executor = this.#startExecutor(session, nodes ?? {}, true);
@@ -248,6 +277,7 @@ export class SessionController {
     const decision = admit(
       {
         queued: this.#queue,
+        claims: this.#claims?.queue() ?? [],
         running,
         reservations: this.#reservations,
         executors: this.#o.executors,
@@ -258,8 +288,14 @@ export class SessionController {
         ...(this.#o.labelKey ? { labelKey: this.#o.labelKey } : {}),
       },
     );
-    for (const { session, refusal: r } of decision.refuse) await this.#refuse(session.name, r);
-    for (const q of decision.start) await this.#admit(q, now);
+    for (const { session, refusal: r } of decision.refuse) {
+      if (session.slot === false) await this.#claims?.refuse(session, r);
+      else await this.#refuse(session.name, r);
+    }
+    for (const q of decision.start) {
+      if (q.slot === false) await this.#claims?.grant(q);
+      else await this.#admit(q, now);
+    }
     await this.#expire(now);
   }
 
@@ -339,7 +375,9 @@ export class SessionController {
   }
 
   async #setPools(pools: Pools): Promise<void> {
-    for (const { holder, nodes } of this.#reservations.setPools(pools)) {
+    const lost = this.#reservations.setPools(pools);
+    await this.#claims?.poolsChanged(lost);
+    for (const { holder, nodes } of lost) {
       const message = `node ${nodes.join(', ')} left pool or cluster`;
       this.#active
         .get(holder)
@@ -372,6 +410,11 @@ export class SessionController {
 
   queued(): string[] {
     return this.#queue.map((q) => q.name);
+  }
+
+  /** Runs whose pool claims wait, in queue order, and those holding nodes. */
+  claims(): { readonly queued: string[]; readonly granted: string[] } {
+    return { queued: this.#claims?.queued() ?? [], granted: this.#claims?.granted() ?? [] };
   }
 
   /** Ticks every `ms` on the clock until `signal` aborts (the daemon's loop). */

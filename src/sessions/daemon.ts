@@ -11,6 +11,7 @@ import type { LeaseStore } from '../core/lease.js';
 import { elect } from '../core/lease.js';
 import type { WorkloadRuntime } from '../core/workload.js';
 import { SessionController } from './controller.js';
+import type { ClaimStore } from './claims.js';
 import type { Pools } from './pools.js';
 import type { SessionStore } from './store.js';
 
@@ -24,6 +25,9 @@ export interface ControllerSite {
   readonly store: SessionStore;
   readonly runtime: WorkloadRuntime;
   readonly pools: Pools;
+  /** Runs' pool claims and how to tell their run ended (local backend); none when absent. */
+  readonly claims?: ClaimStore;
+  readonly runEnded?: (run: string) => Promise<boolean>;
   /** The pools when the nodes changed since the last call, else undefined. */
   changedPools(): Promise<Pools | undefined>;
   /** Before each sync: the Kubernetes backend ends sessions it cannot read here. */
@@ -70,6 +74,8 @@ async function lead(o: ControllerDaemonOptions): Promise<Leading> {
       labelKey,
       id: o.identity,
       log: (line) => log.error({}, line),
+      ...(site.claims ? { claims: site.claims } : {}),
+      ...(site.runEnded ? { runEnded: site.runEnded } : {}),
     });
   } catch (err) {
     await site.close().catch(() => {});

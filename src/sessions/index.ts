@@ -66,6 +66,21 @@ export { SessionController } from './controller.js';
 export { storeQueued } from './submit.js';
 export type { ControllerOptions } from './controller.js';
 export { reconcile } from './recovery.js';
+export {
+  claimHolder,
+  claimKey,
+  claimKeyPrefix,
+  claimLimits,
+  claimQueued,
+  claimRunOf,
+  claimStoreOver,
+  claimStates,
+  reconcileClaims,
+  runMessage,
+  runPoolNodes,
+} from './claims.js';
+export type { ClaimPlan, ClaimsKnown, ClaimState, ClaimStore, PoolClaim } from './claims.js';
+export { ClaimKeeper } from './claim-keeper.js';
 export type { Known, Reconciliation } from './recovery.js';
 export { SessionsClient } from './client.js';
 export type { SessionsClientOptions } from './client.js';

@@ -28,6 +28,10 @@
  * - **Guarantee.** With sessions ending by their deadlines, the head starts no later than its
  *   shadow time, and no later than it would with backfill off. Only the head is protected:
  *   sessions behind it may be overtaken by backfill (as in EASY backfilling).
+ * - **Runs' pool claims** (`claims`, claims.ts) are in the same order and under the same rule,
+ *   but take no executor slot and have no deadline: a claim starts in order while it fits, may
+ *   be the head, and behind the head starts only by (b). A session waiting only for a slot is
+ *   the head as well when claims are queued, so that a claim never takes its nodes.
  */
 import type { PoolCounts, Refusal } from './reservations.js';
 import { refusal } from './reservations.js';
@@ -42,6 +46,8 @@ export interface QueuedSession {
   readonly needs: PoolNeeds;
   /** Provisioning plus running; undefined for no limit. */
   readonly timeoutMs?: number;
+  /** false for a run's pool claim: it holds nodes but takes no executor slot. */
+  readonly slot?: false;
 }
 
 export interface RunningSession {
@@ -55,6 +61,8 @@ export interface RunningSession {
 export interface AdmissionState {
   /** Ideally kept sorted with `insertQueued` (admit sorts a copy otherwise). */
   readonly queued: readonly QueuedSession[];
+  /** Runs' pool claims waiting (`slot: false`), merged into the order of `queued`. */
+  readonly claims?: readonly QueuedSession[];
   readonly running: readonly RunningSession[];
   readonly reservations: PoolCounts;
   readonly executors: number;
@@ -131,7 +139,8 @@ function shadowOf(
 ): Shadow {
   const short = new Map<string, number>();
   for (const [pool, n] of head.needs) if (n > free(pool)) short.set(pool, n - free(pool));
-  let slotShort = 1 - slots;
+  const slot = head.slot === false ? 0 : 1;
+  let slotShort = slot - slots;
   const ending = running.filter((r) => r.deadline !== undefined);
   ending.sort((a, b) => a.deadline! - b.deadline!);
   let time: number | undefined;
@@ -165,7 +174,20 @@ function shadowOf(
   for (const [pool, n] of head.needs) {
     extra.set(pool, Math.max(0, free(pool) + (back.get(pool) ?? 0) - n));
   }
-  return { time, extra, extraSlots: Math.max(0, slots + released - 1) };
+  return { time, extra, extraSlots: Math.max(0, slots + released - slot) };
+}
+
+/** Both queues in one order (each sorted by `compareQueued`). */
+function* merged(
+  a: readonly QueuedSession[],
+  b: readonly QueuedSession[],
+): Generator<QueuedSession> {
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && compareQueued(a[i]!, b[j]!) <= 0)) yield a[i++]!;
+    else yield b[j++]!;
+  }
 }
 
 /**
@@ -186,7 +208,7 @@ export function admit(state: AdmissionState, now: number, options: AdmitOptions 
   const fits = (s: QueuedSession): boolean => s.needs.every(([p, n]) => n <= free(p));
   const take = (s: QueuedSession): void => {
     for (const [p, n] of s.needs) freeNow.set(p, free(p) - n);
-    slots--;
+    if (s.slot !== false) slots--;
     start.push(s);
   };
   const failedAt = new Map<string, number>();
@@ -202,12 +224,20 @@ export function admit(state: AdmissionState, now: number, options: AdmitOptions 
   };
   let head: QueuedSession | undefined;
   let shadow: Shadow | undefined;
-  for (const s of sorted(state.queued)) {
-    if (slots <= 0) break;
+  const claims = state.claims?.length ? sorted(state.claims) : [];
+  let claimsLeft = claims.length;
+  for (const s of claims.length ? merged(sorted(state.queued), claims) : sorted(state.queued)) {
+    const slot = s.slot !== false;
+    if (!slot) claimsLeft--;
+    // Out of slots, only a claim can still start; with none left, the pass is over.
+    if (slots <= 0 && slot && (claimsLeft === 0 || head)) {
+      if (claimsLeft === 0) break;
+      continue;
+    }
     if (!head) {
       const refused = refusal(s.needs, state.reservations, options.labelKey);
       if (refused) refuse.push({ session: s, refusal: refused });
-      else if (fits(s)) take(s);
+      else if (fits(s) && (!slot || slots > 0)) take(s);
       else {
         head = s;
         if (!backfill) break;
@@ -226,11 +256,10 @@ export function admit(state: AdmissionState, now: number, options: AdmitOptions 
       continue;
     }
     const extra = shadow.extra;
-    if (shadow.extraSlots < 1 || !s.needs.every(([p, n]) => n <= (extra.get(p) ?? Infinity))) {
-      continue;
-    }
+    if (slot && shadow.extraSlots < 1) continue;
+    if (!s.needs.every(([p, n]) => n <= (extra.get(p) ?? Infinity))) continue;
     for (const [p, n] of s.needs) if (extra.has(p)) extra.set(p, extra.get(p)! - n);
-    shadow.extraSlots--;
+    if (slot) shadow.extraSlots--;
     take(s);
   }
   return {

@@ -4,6 +4,7 @@
  * local CLI, which the controller's sync then picks up) both submit through here.
  */
 import { FathomError } from '../core/errors.js';
+import { claimKeyPrefix } from './claims.js';
 import type { Reservations } from './reservations.js';
 import { refusal } from './reservations.js';
 import { needsOf } from './spec.js';
@@ -20,6 +21,13 @@ export async function storeQueued(
   now: number,
 ): Promise<Session> {
   const name = session.metadata.name;
+  if (name.startsWith(claimKeyPrefix)) {
+    // Their holdings would pass for a run's (claims.ts).
+    throw new FathomError(
+      'FATHOM_SESSION_INVALID',
+      `session ${name}: metadata.name: names beginning with "${claimKeyPrefix}" are kept for runs on a pool`,
+    );
+  }
   const refused = refusal(needsOf(session.spec), reservations, labelKey);
   if (refused) {
     throw new FathomError('FATHOM_SESSION_REFUSED', `session ${name}: ${refused.message}`, {

@@ -13,8 +13,10 @@ import type {
   LogOptions,
   ResumeOutcome,
   RetrieveOptions,
+  PoolRequest,
   RunInfo,
   RunSpec,
+  StartOptions,
 } from '../backend.js';
 import { createKubeClient, resourcePath, type KubeClient } from './api/client.js';
 import { isPermanent } from './api/errors.js';
@@ -36,7 +38,10 @@ import { deleteRun, objectPath } from './objects.js';
 import { downloadPartial, downloadTarball } from './retrieve.js';
 import { readStatusAnnotation } from './runtime.js';
 import type { ImagePullPolicy, KubeRunConfig } from './runconfig.js';
-import type { KubeObject, Pod, Secret } from './api/types.js';
+import type { KubeObject, Node, Pod, Secret } from './api/types.js';
+import type { PluginDefinition } from '../../plugin/types.js';
+import { onNodesLabelled } from '../../plugin/pool.js';
+import { runPoolNodes } from '../../sessions/claims.js';
 
 export interface KubernetesBackendOptions {
   readonly client: KubeClient;
@@ -89,8 +94,9 @@ export class KubernetesBackend implements Backend {
     this.#clock = options.clock;
   }
 
-  async start(spec: RunSpec): Promise<RunInfo> {
+  async start(spec: RunSpec, options: StartOptions = {}): Promise<RunInfo> {
     checkPluginsForKubernetes(spec.plugins);
+    const plugins = spec.pool ? await this.#onPool(spec.pool, spec.plugins, options) : spec.plugins;
     const ns = spec.namespace;
     const client = this.#client;
     const existing = await client.find<Pod>(
@@ -126,7 +132,7 @@ export class KubernetesBackend implements Backend {
     };
     const objects = runManifests({
       config,
-      plugins: spec.plugins,
+      plugins,
       retrieveToken: randomBytes(32).toString('hex'),
       createNamespace: !namespace,
       ...(this.options.aggregatorNodeSelector
@@ -146,6 +152,28 @@ export class KubernetesBackend implements Backend {
       throw await this.#rollBack(ns, created, err);
     }
     return { namespace: ns, uuid: config.uuid, backend: 'kubernetes', createdAt: config.createdAt };
+  }
+
+  /**
+   * `--pool`: refused at once when no node is in the pool; otherwise every plugin's pods get the
+   * node selector `<pool-label>=<pool>`. No session controller runs on Kubernetes in this
+   * build, so the run is not admitted through the sessions' reservations here (it is locally).
+   */
+  async #onPool(
+    pool: PoolRequest,
+    plugins: readonly PluginDefinition[],
+    options: StartOptions,
+  ): Promise<readonly PluginDefinition[]> {
+    const list = await this.#client.list<Node>('/api/v1/nodes', 'listing nodes');
+    const nodes = list.items.map((n) => ({
+      name: n.metadata.name,
+      labels: { ...n.metadata.labels },
+    }));
+    const names = runPoolNodes(nodes, pool);
+    options.progress?.(
+      `Pool "${pool.name}": the plugins run on its ${names.length} node(s) (node selector ${pool.labelKey}=${pool.name}); on Kubernetes the run is not admitted with sessions in this build.`,
+    );
+    return plugins.map((p) => onNodesLabelled(p, pool.labelKey, pool.name));
   }
 
   #exists(ns: string, cause?: unknown): FathomError {

@@ -12,6 +12,7 @@ import type {
   RetrieveOptions,
   RunInfo,
   RunSpec,
+  StartOptions,
 } from '../backend.js';
 import {
   aggregatorDaemon,
@@ -22,8 +23,8 @@ import {
 import { retrievePartial } from './partial.js';
 import type { ClusterNode } from '../../core/nodes.js';
 import { stopDaemon } from './process/daemon.js';
-import { signalGroup } from './process/group.js';
-import { PidRegistry } from './process/pidfile.js';
+import { isAlive, signalGroup } from './process/group.js';
+import { PidRegistry, readPidFile } from './process/pidfile.js';
 import {
   assertRunDirExists,
   files,
@@ -41,6 +42,8 @@ export interface LocalBackendOptions {
    */
   readonly nodes: () => Promise<readonly ClusterNode[]>;
   readonly clock: Clock;
+  /** The environment of a session controller started for a run on a pool. */
+  readonly env?: NodeJS.ProcessEnv;
   /** How often `watch` and `logs --follow` look at the run's files. */
   readonly pollMs?: number;
   readonly terminatedGraceMs?: number;
@@ -57,9 +60,13 @@ export class LocalBackend implements Backend {
     this.#clock = options.clock;
   }
 
-  async start(spec: RunSpec): Promise<RunInfo> {
+  async start(spec: RunSpec, options: StartOptions = {}): Promise<RunInfo> {
     const dir = runDirOf(this.options.home, spec.namespace);
-    const nodes = await this.options.nodes();
+    let nodes = await this.options.nodes();
+    // Loaded only for a run on a pool: the store and the sessions domain cost start-up time.
+    const claims = spec.pool ? await import('./sessions/run-claims.js') : undefined;
+    // Refused before anything is made: a pool no node is in, or too few nodes.
+    if (spec.pool) claims!.poolNodes(nodes, spec.pool);
     await mkdir(join(this.options.home, 'runs'), { recursive: true });
     try {
       await mkdir(dir); // exclusive: one run per namespace, as in Sonobuoy
@@ -68,6 +75,28 @@ export class LocalBackend implements Backend {
         'FATHOM_RUN_EXISTS',
         `a run already exists in namespace "${spec.namespace}": run \`fathom delete -n ${spec.namespace}\` first`,
       );
+    }
+    if (spec.pool && claims) {
+      try {
+        const granted = new Set(
+          await claims.claimAndWait({
+            home: this.options.home,
+            run: spec.namespace,
+            dir,
+            pool: spec.pool,
+            clock: this.#clock,
+            env: this.options.env ?? process.env,
+            ...(options.progress ? { progress: options.progress } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(this.options.pollMs !== undefined ? { pollMs: this.options.pollMs } : {}),
+          }),
+        );
+        nodes = nodes.filter((n) => granted.has(n.name));
+        options.progress?.(`Pool "${spec.pool.name}": granted ${[...granted].sort().join(', ')}.`);
+      } catch (err) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
     }
     const record: LocalRunRecord = {
       uuid: randomUUID(),
@@ -78,9 +107,11 @@ export class LocalBackend implements Backend {
       terminatedGraceMs: this.options.terminatedGraceMs ?? 10_000,
       nodes,
       plugins: spec.plugins,
+      ...(spec.pool ? { pool: spec.pool.name } : {}),
     };
     await writeFile(join(dir, files.record), JSON.stringify(record, null, 2));
     await spawnAggregator(dir);
+    if (claims) await claims.claimStarted(dir);
     return {
       namespace: spec.namespace,
       uuid: record.uuid,
@@ -95,7 +126,17 @@ export class LocalBackend implements Backend {
    */
   async status(namespace: string): Promise<RunStatus> {
     const dir = runDirOf(this.options.home, namespace);
-    await this.#record(dir, namespace);
+    await this.#record(dir, namespace).catch(async (err: unknown) => {
+      // A run on a pool has no record until its nodes are granted.
+      if (isAlive(await readPidFile(join(dir, files.claimWaiter)))) {
+        throw new FathomError(
+          'FATHOM_RUN_NOT_FOUND',
+          `the run in namespace "${namespace}" waits for the nodes of its pool (\`fathom pools\` shows who holds them)`,
+          { cause: err },
+        );
+      }
+      throw err;
+    });
     const { status, aggregatorAlive } = await readRunStatus(dir);
     if (aggregatorAlive || status.status === 'complete') return status;
     if (!(await restartAggregator(dir, this.#clock, { limit: MAX_AUTOMATIC_RESTARTS }))) {
@@ -164,6 +205,11 @@ export class LocalBackend implements Backend {
       if (Number.isInteger(pid) && pid > 1) signalGroup(pid, 'SIGKILL');
     }
     await rm(dir, { recursive: true, force: true });
+    // A run on a pool gives its nodes back (the controller's probe would find it gone too).
+    if (await stat(join(this.options.home, 'state.db')).catch(() => undefined)) {
+      const { releaseClaim } = await import('./sessions/run-claims.js');
+      await releaseClaim(dir);
+    }
   }
 
   async list(): Promise<string[]> {

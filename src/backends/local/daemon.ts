@@ -64,6 +64,13 @@ export async function runLocalAggregator(runDir: string, clock: Clock): Promise<
       },
     });
     logger.info({ tarball: outcome.tarInfo.name }, 'run complete');
+    if (record.pool) {
+      // The pool's nodes go back to sessions and runs waiting for them.
+      const { releaseClaim } = await import('./sessions/run-claims.js');
+      await releaseClaim(runDir).catch((err: unknown) =>
+        logger.error({ err }, 'cannot remove the pool claim; the controller frees it'),
+      );
+    }
     return 0;
   } catch (err) {
     logger.error({ err }, 'run stopped');

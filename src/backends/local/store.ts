@@ -24,6 +24,8 @@ export interface LocalRunRecord {
   readonly terminatedGraceMs: number;
   readonly nodes: readonly ClusterNode[];
   readonly plugins: readonly PluginDefinition[];
+  /** `--pool`: the pool whose nodes (`nodes`) the session controller granted the run. */
+  readonly pool?: string;
 }
 
 const Count = Type.Integer({ minimum: 0 });
@@ -38,6 +40,7 @@ const recordSchema = Type.Object({
   terminatedGraceMs: Count,
   nodes: Type.Array(clusterNodeSchema),
   plugins: Type.Array(pluginDefinitionSchema),
+  pool: Type.Optional(Type.String({ minLength: 1 })),
 });
 const _record = (v: Static<typeof recordSchema>): LocalRunRecord => v;
 
@@ -71,6 +74,8 @@ export const files = {
   journal: 'journal.jsonl',
   restarts: 'restarts',
   restartLock: 'restart.lock',
+  /** `run --pool`: the process waiting for the pool's nodes, until the aggregator runs. */
+  claimWaiter: 'pool-claim.pid',
 } as const;
 
 /** The run's record, checked and frozen; a corrupt one is FATHOM_STATE_INVALID naming file and field. */

@@ -7,7 +7,9 @@ import {
   imageFlags,
   localClusterFlags,
   outputFlag,
+  positiveInt,
   runFlags,
+  type FlagSpec,
 } from '../flags.js';
 import type { OutputFormat } from '../reporters/status.js';
 
@@ -18,6 +20,71 @@ interface RunOptions extends ClusterOptions {
   maxResultSize: number;
   wait?: number | true;
   output: OutputFormat;
+  pool?: string;
+  poolNodes?: number;
+  poolPriority: number;
+  poolLabel: string;
+}
+
+const labelValue = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** Runs on a pool (README: runs on a pool): admitted with sessions through the same reservations. */
+const poolFlags: readonly FlagSpec[] = [
+  {
+    flags: '--pool <name>',
+    description:
+      'run only on the nodes of this pool (local backend: once no session or run holds them)',
+    parse: (v: string) => {
+      if (!labelValue.test(v)) {
+        throw new FathomError('FATHOM_BAD_FLAG_VALUE', `--pool: "${v}" is not a label value`);
+      }
+      return v;
+    },
+  },
+  {
+    flags: '--pool-nodes <count>',
+    description: 'with --pool: how many of its nodes (default: all of them; local backend)',
+    parse: positiveInt('--pool-nodes'),
+  },
+  {
+    flags: '--pool-priority <n>',
+    description: "with --pool: the claim's priority among sessions and runs (higher first)",
+    default: '0',
+    parse: (v: string) => {
+      if (!/^-?\d{1,9}$/.test(v)) {
+        throw new FathomError(
+          'FATHOM_BAD_FLAG_VALUE',
+          `--pool-priority: "${v}" is not a whole number`,
+        );
+      }
+      return Number(v);
+    },
+  },
+  {
+    flags: '--pool-label <key>',
+    description: 'the node label whose value names a node pool',
+    default: 'pool',
+  },
+];
+
+/** The validated --pool request; FATHOM_USAGE where it cannot apply. */
+function poolRequest(options: RunOptions) {
+  if (options.pool === undefined) {
+    if (options.poolNodes !== undefined) {
+      throw new FathomError('FATHOM_USAGE', '--pool-nodes needs --pool');
+    }
+    return undefined;
+  }
+  if (options.backend === 'kubernetes' && options.poolNodes !== undefined) {
+    // A node selector takes every node of the pool; a count needs the local backend's claims.
+    throw new FathomError('FATHOM_USAGE', '--pool-nodes needs --backend local');
+  }
+  return {
+    name: options.pool,
+    ...(options.poolNodes !== undefined ? { nodes: options.poolNodes } : {}),
+    priority: options.poolPriority,
+    labelKey: options.poolLabel,
+  };
 }
 
 export function registerRun(program: Command, io: Io): void {
@@ -36,6 +103,7 @@ export function registerRun(program: Command, io: Io): void {
         import('../reporters/status.js'),
       ]);
       // Validate everything before anything starts: bad input exits 2 with nothing to clean up.
+      const pool = poolRequest(options);
       const refs = options.plugin?.length ? options.plugin : [examplePluginsDir];
       const loaded = await loadPluginPaths(refs, { builtinDir: examplePluginsDir, cwd: io.cwd });
       for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
@@ -43,12 +111,25 @@ export function registerRun(program: Command, io: Io): void {
       // --plugin-env adds to what run.json stores: bound the set as it is stored.
       assertRunSize(plugins);
       const backend = await openBackend(options, io);
-      const info = await backend.start({
-        namespace: options.namespace,
-        plugins,
-        timeoutMs: options.timeout,
-        maxResultBytes: options.maxResultSize,
-      });
+      // Ctrl-C while the run waits for its pool takes its claim back.
+      const giveUp = new AbortController();
+      const onSignal = (): void => giveUp.abort();
+      if (pool) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, onSignal);
+      let info;
+      try {
+        info = await backend.start(
+          {
+            namespace: options.namespace,
+            plugins,
+            timeoutMs: options.timeout,
+            maxResultBytes: options.maxResultSize,
+            ...(pool ? { pool } : {}),
+          },
+          { progress: (line) => io.err(`${line}\n`), signal: giveUp.signal },
+        );
+      } finally {
+        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.off(sig, onSignal);
+      }
       io.err(
         `Run ${info.uuid} started in namespace "${info.namespace}" with ${plugins.length} plugin(s) on the ${backend.name} backend.\n`,
       );
@@ -84,5 +165,12 @@ export function registerRun(program: Command, io: Io): void {
         );
       }
     });
-  applyFlags(cmd, [...runFlags, ...clusterFlags, ...imageFlags, ...localClusterFlags, outputFlag]);
+  applyFlags(cmd, [
+    ...runFlags,
+    ...poolFlags,
+    ...clusterFlags,
+    ...imageFlags,
+    ...localClusterFlags,
+    outputFlag,
+  ]);
 }

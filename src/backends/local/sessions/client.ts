@@ -10,6 +10,7 @@ import { FathomError } from '../../../core/errors.js';
 import type { DurableStore } from '../../../core/store.js';
 import { PACKAGE_ROOT } from '../../../core/version.js';
 import {
+  claimStoreOver,
   defaultPoolLabel,
   poolsFromNodes,
   SessionsClient,
@@ -72,6 +73,7 @@ export class LocalSessions extends SessionsClient implements SessionsBackend {
         poolsFromNodes((await readCluster(o.home))?.nodes ?? [], o.labelKey ?? defaultPoolLabel),
       clock: o.clock,
       ...(o.labelKey ? { labelKey: o.labelKey } : {}),
+      claims: claimStoreOver(raw),
     });
     this.#o = o;
     this.#raw = raw;

@@ -1,7 +1,8 @@
 /**
  * `fathom session-controller` on the local backend: the controller daemon (sessions/daemon.ts)
  * over the SQLite store, the local workload runtime and the embedded cluster's pools, acting only
- * while it holds the local lease `session-controller`. On SIGTERM it stops watching and hands
+ * while it holds the local lease `session-controller`; runs' pool claims (run-claims.ts) go
+ * through it too. On SIGTERM it stops watching and hands
  * the lease back; what runs keeps running for the next controller.
  */
 import { stat } from 'node:fs/promises';
@@ -10,12 +11,18 @@ import type { Clock } from '../../../core/clock.js';
 import type { LeaseStore } from '../../../core/lease.js';
 import { releasedLease } from '../../../core/lease.js';
 import type { ControllerLog, ControllerSite } from '../../../sessions/index.js';
-import { poolsFromNodes, runControllerDaemon, sessionStoreOver } from '../../../sessions/index.js';
+import {
+  claimStoreOver,
+  poolsFromNodes,
+  runControllerDaemon,
+  sessionStoreOver,
+} from '../../../sessions/index.js';
 import { clusterFileOf, readCluster } from '../cluster-store.js';
 import { openLocalStore } from '../durable-store.js';
 import { LocalLeaseStore } from '../lease.js';
 import { isAlive } from '../process/group.js';
 import { createLocalWorkloadRuntime } from '../workloads/index.js';
+import { localRunEnded } from './run-claims.js';
 
 export const sessionLease = 'session-controller';
 
@@ -65,6 +72,8 @@ async function openSite(o: ControllerProcessOptions): Promise<ControllerSite> {
     store: sessionStoreOver(raw),
     runtime: createLocalWorkloadRuntime({ home, clock, nodes: nodeNames, recordExits: true }),
     pools: poolsFromNodes(nodes, labelKey),
+    claims: claimStoreOver(raw),
+    runEnded: (run) => localRunEnded(home, run),
     async changedPools() {
       const now = await clusterStamp(home);
       if (now === stamp) return undefined;
