@@ -40,6 +40,11 @@ describe("diagnose: the original watcher's rules in order", () => {
       { health: 'Failed', error: 'container terminated unexpectedly: [Error] boom' },
     ],
     [
+      'exited 3 saying nothing: the exit code is the message',
+      [ended(3, 'Error', '')],
+      { health: 'Failed', error: 'container terminated unexpectedly: [Error] exit code 3' },
+    ],
+    [
       'exit unknown',
       [ended(null, 'Lost', 'gone')],
       { health: 'Failed', error: 'container terminated unexpectedly: [Lost] gone' },

@@ -37,6 +37,9 @@ export type ObservedContainer = ContainerStatus & { readonly lastTerminated?: Te
  * readiness is not consulted); (5) else Unknown. Other waiting reasons (ContainerCreating,
  * ErrImagePull, ImagePullBackOff) fall through to Unknown: they waited for the timeout.
  */
+const exitWords = (code: number | null): string =>
+  code === null ? 'exit code unknown' : `exit code ${code}`;
+
 export function diagnose(containers: readonly ObservedContainer[]): Diagnosis {
   if (containers.length !== 1) {
     return {
@@ -50,7 +53,8 @@ export function diagnose(containers: readonly ObservedContainer[]): Diagnosis {
     if (t.exitCode === 0) return { health: 'Succeeded' };
     return {
       health: 'Failed',
-      error: `container terminated unexpectedly: [${t.reason}] ${t.message}`,
+      // The original's words; a container that said nothing is told by its exit code instead.
+      error: `container terminated unexpectedly: [${t.reason}] ${t.message || exitWords(t.exitCode)}`,
     };
   }
   if (c.state === 'waiting' && c.reason === 'CrashLoopBackOff') {
