@@ -30,6 +30,9 @@ export interface Terminated {
  */
 export type ObservedContainer = ContainerStatus & { readonly lastTerminated?: Terminated };
 
+const exitWords = (code: number | null): string =>
+  code === null ? 'exit code unknown' : `exit code ${code}`;
+
 /**
  * The original watcher's `diagnose`, rule for rule: (1) not exactly one container status:
  * NotReady; (2) the last terminated state, else the current one, if any: exit 0 Succeeded,
@@ -37,9 +40,6 @@ export type ObservedContainer = ContainerStatus & { readonly lastTerminated?: Te
  * readiness is not consulted); (5) else Unknown. Other waiting reasons (ContainerCreating,
  * ErrImagePull, ImagePullBackOff) fall through to Unknown: they waited for the timeout.
  */
-const exitWords = (code: number | null): string =>
-  code === null ? 'exit code unknown' : `exit code ${code}`;
-
 export function diagnose(containers: readonly ObservedContainer[]): Diagnosis {
   if (containers.length !== 1) {
     return {
