@@ -30,6 +30,11 @@ export interface ControllerSite {
   readonly runEnded?: (run: string) => Promise<boolean>;
   /** The pools when the nodes changed since the last call, else undefined. */
   changedPools(): Promise<Pools | undefined>;
+  /**
+   * Whether the store may have changed since the last sync (a watch said so, or a resync is
+   * due); when absent, every tick syncs (a local database is cheap to read).
+   */
+  storeChanged?(): boolean;
   /** Before each sync: the Kubernetes backend ends sessions it cannot read here. */
   beforeSync?(now: number): Promise<void>;
   close(): Promise<void>;
@@ -97,8 +102,10 @@ async function lead(o: ControllerDaemonOptions): Promise<Leading> {
           await controller.setPools(pools);
           log.info({ pools: controller.usage() }, 'nodes changed: pools re-read');
         }
-        await site.beforeSync?.(clock.now());
-        await controller.sync();
+        if (site.storeChanged?.() ?? true) {
+          await site.beforeSync?.(clock.now());
+          await controller.sync();
+        }
         await controller.tick();
       } catch (err) {
         log.error({ error: messageOf(err) }, 'tick failed');

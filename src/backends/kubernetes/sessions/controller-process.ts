@@ -13,7 +13,9 @@ import type { KubeClient } from '../api/client.js';
 import { KubeLeaseStore } from '../lease.js';
 import { createKubeWorkloadRuntime } from '../workloads.js';
 import { WatchedPools } from './nodes.js';
-import { SESSION_CONTROLLER_LEASE } from './names.js';
+import { SESSION_CONTROLLER_LEASE, SESSION_GROUP, SESSION_PLURAL } from './names.js';
+import { resourcePath } from '../api/client.js';
+import { watchObjects, type WatchedObject } from '../api/informer.js';
 import { openKubeSessionStore } from './open.js';
 
 export interface KubeControllerOptions {
@@ -29,6 +31,37 @@ export interface KubeControllerOptions {
   readonly pollMs?: number;
   readonly leaseDurationMs?: number;
   readonly leaseRetryMs?: number;
+}
+
+/** Without a change a sync still runs this often (what a watch may have missed). */
+const RESYNC_MS = 10_000;
+
+/**
+ * A watch on the Session resources: the store is read again (a LIST or three) only after one
+ * changed, or once per resync period, not on every tick of the loop.
+ */
+function watchChanges(o: KubeControllerOptions, signal: AbortSignal): () => boolean {
+  let dirty = true;
+  let synced = o.clock.now();
+  void (async () => {
+    for await (const e of watchObjects<WatchedObject>({
+      client: o.client,
+      clock: o.clock,
+      path: resourcePath(SESSION_GROUP, SESSION_PLURAL, o.namespace),
+      signal,
+      what: `watching the sessions of namespace ${o.namespace}`,
+    })) {
+      if (e.type === 'error') o.log.error({ error: messageOf(e.error) }, 'session watch failed');
+      else dirty = true;
+    }
+  })();
+  return () => {
+    const now = o.clock.now();
+    if (!dirty && now - synced < RESYNC_MS) return false;
+    dirty = false;
+    synced = now;
+    return true;
+  };
 }
 
 async function openSite(o: KubeControllerOptions): Promise<ControllerSite> {
@@ -53,6 +86,7 @@ async function openSite(o: KubeControllerOptions): Promise<ControllerSite> {
       runtime: createKubeWorkloadRuntime(o),
       pools: watched.pools,
       changedPools: () => Promise.resolve(watched.changed()),
+      storeChanged: watchChanges(o, stop.signal), // after the store: the CRD exists by then
       // A Session the parser refuses (applied with kubectl) ends Errored, InvalidSpec.
       beforeSync: async (now) => {
         const { ended, removed } = await store.endInvalid(now);
