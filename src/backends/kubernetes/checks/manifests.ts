@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../api/types.js';
-import { CONTAINER_SECURITY, POD_SECURITY } from '../pod-security.js';
+import { CONTAINER_SECURITY, POD_SECURITY, spreadOverNodes } from '../pod-security.js';
 import {
   AGENT,
   AGENT_PORT,
@@ -187,20 +187,7 @@ function dispatcherDeployment(spec: KubeChecksSpec, digest: string): KubeObject 
           serviceAccountName: DISPATCHER,
           securityContext: POD_SECURITY,
           ...withSelector(spec.dispatcherNodeSelector),
-          // Replicas on different nodes, so one node going down does not take both.
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  weight: 100,
-                  podAffinityTerm: {
-                    topologyKey: 'kubernetes.io/hostname',
-                    labelSelector: { matchLabels: selector },
-                  },
-                },
-              ],
-            },
-          },
+          affinity: spreadOverNodes(selector),
           containers: [
             {
               name: 'dispatcher',

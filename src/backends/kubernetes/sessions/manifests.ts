@@ -5,7 +5,7 @@
  * they can be applied.
  */
 import type { KubeObject } from '../api/types.js';
-import { CONTAINER_SECURITY, POD_SECURITY } from '../pod-security.js';
+import { CONTAINER_SECURITY, POD_SECURITY, spreadOverNodes } from '../pod-security.js';
 import type { Rule } from '../checks/rbac.js';
 import { sessionCrd } from './crd.js';
 import {
@@ -136,20 +136,7 @@ function controllerDeployment(spec: KubeSessionsSpec): KubeObject {
             ? { nodeSelector: { ...spec.nodeSelector } }
             : {}),
           ...(spec.tolerations ? { tolerations: spec.tolerations.map((t) => ({ ...t })) } : {}),
-          // Replicas on different nodes, so one node going down does not take both.
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  weight: 100,
-                  podAffinityTerm: {
-                    topologyKey: 'kubernetes.io/hostname',
-                    labelSelector: { matchLabels: selector },
-                  },
-                },
-              ],
-            },
-          },
+          affinity: spreadOverNodes(selector),
           containers: [
             {
               name: 'controller',
