@@ -15,9 +15,9 @@ import { FathomError } from '../core/errors.js';
 import type { Collection, DurableStore } from '../core/store.js';
 import { typedCollection } from '../core/store.js';
 import { Type } from '../core/schema.js';
-import { deepFreeze } from '../core/validated.js';
 import type { ClusterNode } from '../core/nodes.js';
 import { poolsFromNodes } from './pools.js';
+import { casLoop } from './store.js';
 import type { QueuedSession } from './queue.js';
 import type { Assignment, PoolCounts, Refusal } from './reservations.js';
 import { refusal, Reservations } from './reservations.js';
@@ -44,7 +44,7 @@ export interface PoolClaim {
 
 /** The prefix that makes a claim's holding key: `run--<run>` (a DNS label, as store keys are). */
 export const claimKeyPrefix = 'run--';
-export const claimLimits = { runName: 63 - claimKeyPrefix.length, casAttempts: 20 } as const;
+export const claimLimits = { runName: 63 - claimKeyPrefix.length } as const;
 
 /** The holder in reservations and `fathom pools`. */
 export const claimHolder = (run: string): string => `run/${run}`;
@@ -214,21 +214,17 @@ class DurableClaimStore implements ClaimStore {
     await this.#c.remove(run);
   }
 
-  /** Compare-and-swap from Waiting; a lost race reads again, a bounded number of times. */
+  /** Compare-and-swap from Waiting (casLoop); undefined when the claim is not Waiting. */
   async #fromWaiting(
     run: string,
     change: (c: PoolClaim) => PoolClaim,
   ): Promise<PoolClaim | undefined> {
-    for (let i = 0; i < claimLimits.casAttempts; i++) {
-      const cur = await this.#c.get(run);
-      if (cur?.value.state !== 'Waiting') return undefined;
-      const next = change(cur.value);
-      if ((await this.#c.update(run, next, cur.version)) !== undefined) return deepFreeze(next);
-    }
-    throw new FathomError(
-      'FATHOM_SESSION_CONFLICT',
-      `pool-claims/${run}: changed by another writer ${claimLimits.casAttempts} times in a row`,
-    );
+    let wrote = false;
+    const out = await casLoop(this.#c, run, (cur) => {
+      wrote = cur?.value.state === 'Waiting';
+      return wrote ? change(cur!.value) : undefined;
+    });
+    return wrote ? out : undefined;
   }
 }
 

@@ -149,7 +149,7 @@ function conflict(what: string): FathomError {
  * Read, change, write at the version read; on a lost race, again. `change` returns undefined to
  * write nothing; `create` makes the first value when the key is absent.
  */
-async function casLoop<T>(
+export async function casLoop<T>(
   c: Collection<T>,
   key: string,
   change: (cur: StoredItem<T> | undefined) => T | undefined,

@@ -15,15 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => rm(home, { recursive: true, force: true }));
 
-async function run(args: readonly string[]) {
+async function run(args: readonly string[], dir = home) {
   let out = '';
   let err = '';
   const io: Io = {
     out: (t) => void (out += t),
     err: (t) => void (err += t),
     isTTY: false,
-    env: { FATHOM_HOME: home },
-    cwd: home,
+    env: { FATHOM_HOME: dir },
+    cwd: dir,
     stdin: (async function* () {})(),
   };
   const code = await main(['node', 'fathom', ...args], io);
@@ -107,19 +107,10 @@ describe('session commands: flags and bad input', () => {
     try {
       const text = 'not a database\n'.repeat(300);
       await writeFile(join(corrupt, 'state.db'), text);
-      let out = '';
-      let err = '';
-      const io: Io = {
-        out: (t) => void (out += t),
-        err: (t) => void (err += t),
-        isTTY: false,
-        env: { FATHOM_HOME: corrupt },
-        cwd: corrupt,
-        stdin: (async function* () {})(),
-      };
-      expect(await main(['node', 'fathom', 'session', 'list'], io)).toBe(2);
-      expect(out).toBe('');
-      expect(oneError(err)).toContain(join(corrupt, 'state.db'));
+      const r = await run(['session', 'list'], corrupt);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(oneError(r.err)).toContain(join(corrupt, 'state.db'));
       expect(await readFile(join(corrupt, 'state.db'), 'utf8')).toBe(text);
     } finally {
       await rm(corrupt, { recursive: true, force: true });
