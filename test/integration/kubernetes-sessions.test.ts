@@ -333,10 +333,12 @@ function go() {
       }
     }, 180_000);
 
-    it('a Session applied as kubectl would runs; one with two drivers ends Errored InvalidSpec, named by the CLI', async () => {
+    it('a Session applied as kubectl would runs; one naming no pool ends PoolError; one with two drivers ends Errored InvalidSpec, named by the CLI', async () => {
       const doc = JSON.parse(await readFile(await sessionFile('applied'), 'utf8')) as {
         spec: { components: { kind: string }[] };
       };
+      // The CLI's first use installs the CRD (this test may run alone).
+      expect((await cli(['session', 'list'])).code).toBe(0);
       const sessions = `/apis/fathom.dev/v1alpha1/namespaces/${ns}/sessions`;
       await admin.create(sessions, doc, 'applying a Session');
       await until('applied succeeded', async () => (await stateOf('applied')) === 'Succeeded');
@@ -369,6 +371,21 @@ function go() {
         );
         return cr.status?.state === 'Errored' && cr.status.reason === 'InvalidSpec';
       });
+      // One naming a pool no node is in is never queued: it ends at once, PoolError.
+      const nowhere = {
+        ...doc,
+        metadata: { name: 'nowhere' },
+        spec: {
+          ...doc.spec,
+          components: doc.spec.components.map((c) =>
+            c.kind === 'client' ? { ...c, pool: 'no-such-pool' } : c,
+          ),
+        },
+      };
+      await admin.create(sessions, nowhere, 'applying a Session naming no pool');
+      await until('nowhere refused', async () => (await stateOf('nowhere')) === 'Errored');
+      expect((await get('nowhere')).status).toMatchObject({ reason: 'PoolError' });
+      expect((await get('nowhere')).status?.message).toContain('no-such-pool');
       const got = await cli(['session', 'get', 'twodrivers']);
       expect(got.code).toBe(2);
       expect(got.stderr).toMatch(/twodrivers.*driver/);
