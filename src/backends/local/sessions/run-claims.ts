@@ -1,7 +1,7 @@
 /**
  * A local run on a pool (`fathom run --pool NAME`): the run's claim is written to the store the
- * session controller works from, the run waits until the controller grants the pool's nodes,
- * and its plugins are placed on those nodes only. The claim is removed when the run ends (by
+ * session controller works from, the run waits until the controller grants the pool's nodes
+ * (the wait itself is sessions/claim-wait.ts, shared with Kubernetes), and its plugins are placed on those nodes only. The claim is removed when the run ends (by
  * its aggregator when it completes, by `fathom delete`), and the controller's probe
  * (`localRunEnded`) frees the nodes of a run that ended any other way.
  *
