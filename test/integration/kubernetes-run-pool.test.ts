@@ -7,8 +7,8 @@
  *
  * - a session holds one node of the pool; a run asking for the whole pool waits, saying so;
  *   the session ends, the run is granted both nodes, runs its DaemonSet on exactly them and its
- *   Job on one of them; `fathom pools` shows `run/<namespace>` while it runs and nothing once
- *   it is complete;
+ *   Job on one of them; `fathom status` says it waits, `fathom pools` shows `run/<namespace>`
+ *   while it runs and nothing once it is complete;
  * - `--pool-nodes 1`: the plugins are kept to the one node granted; `fathom delete` gives it
  *   back;
  * - a pool no node is in is refused before anything is created.
@@ -242,6 +242,16 @@ describe.skipIf(!cluster)(
       const run = background([...runFlags(ns, pool, file), '--wait', '120s', '-o', 'json']);
       await run.said(`Waiting for the nodes of pool "${pool}", held by session hold.`);
       expect((await api.request('GET', `/api/v1/namespaces/${ns}`)).status).toBe(404);
+      const st = await fathom([
+        'status',
+        ...target(cluster!.kubeconfig, ns),
+        '--sessions-namespace',
+        sessionsNs,
+      ]);
+      expect(st.code).not.toBe(0);
+      expect(st.stderr).toBe(
+        `error: the run in namespace "${ns}" waits for the nodes of pool "${pool}" (\`fathom pools\` shows who holds them)\n`,
+      );
 
       await writeFile(sessionGate, '');
       const nodes = [...inPool.nodes].sort();

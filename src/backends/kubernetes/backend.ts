@@ -234,8 +234,16 @@ export class KubernetesBackend implements Backend {
       resourcePath('', 'pods', namespace, AGGREGATOR_POD),
       `reading Pod ${namespace}/${AGGREGATOR_POD}`,
     );
-    if (!pod) throw notFound(namespace);
+    if (!pod) throw await this.#notFound(namespace);
     return pod;
+  }
+
+  /** No aggregator pod: a run on a pool may still wait for its nodes. */
+  async #notFound(namespace: string): Promise<FathomError> {
+    const { waitingRun } = await import('./sessions/run-claims.js');
+    return (
+      (await waitingRun(this.#client, this.#sessionsNamespace, namespace)) ?? notFound(namespace)
+    );
   }
 
   async *watch(namespace: string, signal?: AbortSignal): AsyncIterable<RunStatus> {

@@ -28,7 +28,7 @@ export function registerRunCommands(program: Command, io: Io): void {
           );
         }
       }),
-    [...clusterFlags, outputFlag],
+    [...clusterFlags, outputFlag, sessionsNamespaceFlag],
   );
 
   applyFlags(

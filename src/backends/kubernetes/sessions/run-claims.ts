@@ -10,7 +10,7 @@
  * fresh heartbeat means "not ended", a stale one (the CLI died) no longer protects the claim.
  */
 import type { Clock } from '../../../core/clock.js';
-import { isFathomError } from '../../../core/errors.js';
+import { FathomError, isFathomError } from '../../../core/errors.js';
 import { Type } from '../../../core/schema.js';
 import type { Collection, DurableStore } from '../../../core/store.js';
 import { typedCollection } from '../../../core/store.js';
@@ -104,7 +104,10 @@ export function kubeRunEnded(o: {
       ...(pod ? { pod } : {}),
       ...(waiter ? { waiterAt: waiter.value.renewedAt } : {}),
     };
-    return kubeRunEndedFrom(seen, o.clock.now());
+    const ended = kubeRunEndedFrom(seen, o.clock.now());
+    // A waiter that died leaves its heartbeat: it goes with the claim.
+    if (ended && waiter) await beats.remove(run, waiter.version);
+    return ended;
   };
 }
 
@@ -258,4 +261,27 @@ export async function kubePoolRun(o: {
     started: (run) => claims.started(run),
     release: (run) => claims.release(run),
   };
+}
+
+/**
+ * For `fathom status` and the other run commands when the run has no aggregator pod: a run
+ * still waiting for its pool is said to be so; undefined otherwise (or without access there).
+ */
+export async function waitingRun(
+  client: KubeClient,
+  sessionsNamespace: string,
+  run: string,
+): Promise<FathomError | undefined> {
+  const store = createKubeStore({ client, namespace: sessionsNamespace });
+  const claim = await claimStoreOver(store)
+    .get(run)
+    .catch((err: unknown) => {
+      if (isFathomError(err, 'FATHOM_KUBE_FORBIDDEN')) return undefined;
+      throw err;
+    });
+  if (claim?.state !== 'Waiting') return undefined;
+  return new FathomError(
+    'FATHOM_RUN_NOT_FOUND',
+    `the run in namespace "${run}" waits for the nodes of pool "${claim.pool}" (\`fathom pools\` shows who holds them)`,
+  );
 }
