@@ -43,6 +43,8 @@ export interface ClusterOptions {
   nodes?: number;
   clusterConfig?: string;
   terminatedGrace?: number;
+  /** `--sessions-namespace`: where runs on a pool claim nodes on Kubernetes. */
+  sessionsNamespace?: string;
 }
 
 export const examplePluginsDir = join(PACKAGE_ROOT, 'plugins');
@@ -67,6 +69,7 @@ export async function openBackend(options: ClusterOptions, io: Io): Promise<Back
       ...(options.aggregatorNodeSelector
         ? { aggregatorNodeSelector: options.aggregatorNodeSelector }
         : {}),
+      ...(options.sessionsNamespace ? { sessionsNamespace: options.sessionsNamespace } : {}),
     });
   }
   const [

@@ -89,6 +89,26 @@ export const clusterFlags: readonly FlagSpec[] = [
   },
 ];
 
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Where runs on a pool keep their claims on Kubernetes: the session controller's namespace. */
+export const sessionsNamespaceFlag: FlagSpec = {
+  flags: '--sessions-namespace <name>',
+  description:
+    "the session controller's namespace, where a run on a pool claims its nodes (kubernetes backend)",
+  default: 'fathom-sessions',
+  env: 'FATHOM_SESSIONS_NAMESPACE',
+  parse: (v: string) => {
+    if (!dnsLabel.test(v)) {
+      throw new FathomError(
+        'FATHOM_BAD_FLAG_VALUE',
+        `--sessions-namespace: "${v}" is not a DNS label (lower-case letters, digits, -)`,
+      );
+    }
+    return v;
+  },
+};
+
 /** How and where the kubernetes backend runs fathom's own containers (the aggregator and the workers). */
 export const imageFlags: readonly FlagSpec[] = [
   {

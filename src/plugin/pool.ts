@@ -24,3 +24,42 @@ export function onNodesLabelled(
   manifest.podSpec = { ...podSpec, nodeSelector };
   return deepFreeze({ ...plugin, nodeSelector, manifest });
 }
+
+/**
+ * `--pool-nodes N` granted fewer than all the pool's nodes: the pods are also kept to exactly
+ * those nodes by a required node affinity on `metadata.name`, ANDed into every term the plugin
+ * wrote (terms are ORed, so each one gets the restriction).
+ */
+export function onNodesNamed(plugin: PluginDefinition, names: readonly string[]): PluginDefinition {
+  const only = { key: 'metadata.name', operator: 'In' as const, values: [...names].sort() };
+  const manifest = structuredClone(plugin.manifest) as Obj;
+  const podSpec = isObj(manifest.podSpec) ? manifest.podSpec : defaultPodSpec(plugin.driver);
+  const affinity = isObj(podSpec.affinity) ? podSpec.affinity : {};
+  const nodeAffinity = isObj(affinity.nodeAffinity) ? affinity.nodeAffinity : {};
+  const required = isObj(nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution)
+    ? nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+    : {};
+  const written = Array.isArray(required.nodeSelectorTerms)
+    ? (required.nodeSelectorTerms as Obj[])
+    : [];
+  const wire = (written.length ? written : [{}]).map((t) => ({
+    ...t,
+    matchFields: [...(Array.isArray(t.matchFields) ? (t.matchFields as Obj[]) : []), only],
+  }));
+  manifest.podSpec = {
+    ...podSpec,
+    affinity: {
+      ...affinity,
+      nodeAffinity: {
+        ...nodeAffinity,
+        requiredDuringSchedulingIgnoredDuringExecution: { ...required, nodeSelectorTerms: wire },
+      },
+    },
+  };
+  const terms = (
+    plugin.requiredNodeAffinity?.length
+      ? plugin.requiredNodeAffinity
+      : [{ matchExpressions: [], matchFields: [] }]
+  ).map((t) => ({ ...t, matchFields: [...t.matchFields, only] }));
+  return deepFreeze({ ...plugin, requiredNodeAffinity: terms, manifest });
+}

@@ -25,7 +25,7 @@ export interface ControllerSite {
   readonly store: SessionStore;
   readonly runtime: WorkloadRuntime;
   readonly pools: Pools;
-  /** Runs' pool claims and how to tell their run ended (local backend); none when absent. */
+  /** Runs' pool claims and how to tell their run ended (both backends); none when absent. */
   readonly claims?: ClaimStore;
   readonly runEnded?: (run: string) => Promise<boolean>;
   /** The pools when the nodes changed since the last call, else undefined. */

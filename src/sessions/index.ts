@@ -81,6 +81,8 @@ export {
 } from './claims.js';
 export type { ClaimPlan, ClaimsKnown, ClaimState, ClaimStore, PoolClaim } from './claims.js';
 export { ClaimKeeper } from './claim-keeper.js';
+export { checkClaimRunName, waitForClaim, waitingLine } from './claim-wait.js';
+export type { ClaimWaitRequest, ClaimWaitSite } from './claim-wait.js';
 export type { Known, Reconciliation } from './recovery.js';
 export { SessionsClient } from './client.js';
 export type { SessionsClientOptions } from './client.js';

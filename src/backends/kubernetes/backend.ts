@@ -13,7 +13,6 @@ import type {
   LogOptions,
   ResumeOutcome,
   RetrieveOptions,
-  PoolRequest,
   RunInfo,
   RunSpec,
   StartOptions,
@@ -38,10 +37,8 @@ import { deleteRun, objectPath } from './objects.js';
 import { downloadPartial, downloadTarball } from './retrieve.js';
 import { readStatusAnnotation } from './runtime.js';
 import type { ImagePullPolicy, KubeRunConfig } from './runconfig.js';
-import type { KubeObject, Node, Pod, Secret } from './api/types.js';
-import type { PluginDefinition } from '../../plugin/types.js';
-import { onNodesLabelled } from '../../plugin/pool.js';
-import { runPoolNodes } from '../../sessions/claims.js';
+import type { KubeObject, Pod, Secret } from './api/types.js';
+import { DEFAULT_SESSIONS_NAMESPACE } from './sessions/names.js';
 
 export interface KubernetesBackendOptions {
   readonly client: KubeClient;
@@ -58,6 +55,8 @@ export interface KubernetesBackendOptions {
   readonly uploadPort?: number;
   readonly resultsPort?: number;
   readonly backoff?: Backoff;
+  /** Where the session controller keeps runs' pool claims (`fathom-sessions` by default). */
+  readonly sessionsNamespace?: string;
 }
 
 const emptyTar = { name: '', created: '0001-01-01T00:00:00Z', sha256: '', size: 0 };
@@ -96,23 +95,32 @@ export class KubernetesBackend implements Backend {
 
   async start(spec: RunSpec, options: StartOptions = {}): Promise<RunInfo> {
     checkPluginsForKubernetes(spec.plugins);
-    const plugins = spec.pool ? await this.#onPool(spec.pool, spec.plugins, options) : spec.plugins;
     const ns = spec.namespace;
     const client = this.#client;
+    // `--pool`: refused now when the pool cannot give what is asked (README: runs on a pool).
+    const pool = spec.pool
+      ? await (
+          await import('./sessions/run-claims.js')
+        ).kubePoolRun({
+          client,
+          sessionsNamespace: this.#sessionsNamespace,
+          pool: spec.pool,
+          clock: this.#clock,
+        })
+      : undefined;
     const existing = await client.find<Pod>(
       resourcePath('', 'pods', ns, AGGREGATOR_POD),
       `reading Pod ${ns}/${AGGREGATOR_POD}`,
     );
     if (existing) throw this.#exists(ns);
-    const namespace = await client.find<KubeObject>(
-      resourcePath('', 'namespaces', undefined, ns),
-      `reading Namespace ${ns}`,
-    );
-    if (namespace?.metadata.deletionTimestamp) {
-      throw new FathomError(
-        'FATHOM_KUBE_CONFLICT',
-        `Namespace ${ns} is being deleted: wait for it (\`fathom delete -n ${ns} --wait\`) and start again`,
-      );
+    let namespace = await this.#namespace(ns);
+    let plugins = spec.plugins;
+    if (pool) {
+      plugins = await pool.wait(ns, plugins, options);
+      namespace = await this.#namespace(ns).catch(async (err: unknown) => {
+        await pool.release(ns).catch(() => {});
+        throw err;
+      });
     }
     const version = await client.get<{ gitVersion?: string }>(
       '/version',
@@ -149,31 +157,31 @@ export class KubernetesBackend implements Backend {
         created.push(obj);
       }
     } catch (err) {
+      if (pool) await pool.release(ns).catch(() => {});
       throw await this.#rollBack(ns, created, err);
     }
+    // The aggregator pod now says whether the run goes on: the waiter's heartbeat can go.
+    if (pool) await pool.started(ns);
     return { namespace: ns, uuid: config.uuid, backend: 'kubernetes', createdAt: config.createdAt };
   }
 
-  /**
-   * `--pool`: refused at once when no node is in the pool; otherwise every plugin's pods get the
-   * node selector `<pool-label>=<pool>`. No session controller runs on Kubernetes in this
-   * build, so the run is not admitted through the sessions' reservations here (it is locally).
-   */
-  async #onPool(
-    pool: PoolRequest,
-    plugins: readonly PluginDefinition[],
-    options: StartOptions,
-  ): Promise<readonly PluginDefinition[]> {
-    const list = await this.#client.list<Node>('/api/v1/nodes', 'listing nodes');
-    const nodes = list.items.map((n) => ({
-      name: n.metadata.name,
-      labels: { ...n.metadata.labels },
-    }));
-    const names = runPoolNodes(nodes, pool);
-    options.progress?.(
-      `Pool "${pool.name}": the plugins run on its ${names.length} node(s) (node selector ${pool.labelKey}=${pool.name}); on Kubernetes the run is not admitted with sessions in this build.`,
+  /** The run's namespace if there; FATHOM_KUBE_CONFLICT while it is being deleted. */
+  async #namespace(ns: string): Promise<KubeObject | undefined> {
+    const namespace = await this.#client.find<KubeObject>(
+      resourcePath('', 'namespaces', undefined, ns),
+      `reading Namespace ${ns}`,
     );
-    return plugins.map((p) => onNodesLabelled(p, pool.labelKey, pool.name));
+    if (namespace?.metadata.deletionTimestamp) {
+      throw new FathomError(
+        'FATHOM_KUBE_CONFLICT',
+        `Namespace ${ns} is being deleted: wait for it (\`fathom delete -n ${ns} --wait\`) and start again`,
+      );
+    }
+    return namespace;
+  }
+
+  get #sessionsNamespace(): string {
+    return this.options.sessionsNamespace ?? DEFAULT_SESSIONS_NAMESPACE;
   }
 
   #exists(ns: string, cause?: unknown): FathomError {
@@ -226,8 +234,16 @@ export class KubernetesBackend implements Backend {
       resourcePath('', 'pods', namespace, AGGREGATOR_POD),
       `reading Pod ${namespace}/${AGGREGATOR_POD}`,
     );
-    if (!pod) throw notFound(namespace);
+    if (!pod) throw await this.#notFound(namespace);
     return pod;
+  }
+
+  /** No aggregator pod: a run on a pool may still wait for its nodes. */
+  async #notFound(namespace: string): Promise<FathomError> {
+    const { waitingRun } = await import('./sessions/run-claims.js');
+    return (
+      (await waitingRun(this.#client, this.#sessionsNamespace, namespace)) ?? notFound(namespace)
+    );
   }
 
   async *watch(namespace: string, signal?: AbortSignal): AsyncIterable<RunStatus> {
@@ -311,12 +327,33 @@ export class KubernetesBackend implements Backend {
     return downloadTarball(this.#client, pod, tar, await token(), destDir);
   }
   async delete(namespace: string, options: { wait?: boolean } = {}): Promise<void> {
+    let gone: FathomError | undefined;
     await deleteRun(this.#client, namespace, {
       wait: options.wait ?? false,
       clock: this.#clock,
       pollMs: this.options.pollMs ?? 1000,
       timeoutMs: this.options.deleteTimeoutMs ?? 60 * 60_000,
+    }).catch((err: unknown) => {
+      if (!isFathomError(err, 'FATHOM_RUN_NOT_FOUND')) throw err;
+      gone = err;
     });
+    // A run still waiting for its pool has nothing in the cluster but its claim.
+    if (!(await this.#releaseClaim(namespace)) && gone) throw gone;
+  }
+
+  /**
+   * A run on a pool gives its nodes back: its claim goes from the sessions namespace, and the
+   * controller frees the nodes at its next look. Without access there (a user who never ran on
+   * a pool), the controller's probe frees them once the run is gone. True when it had a claim.
+   */
+  async #releaseClaim(namespace: string): Promise<boolean> {
+    const { kubeRunClaims } = await import('./sessions/run-claims.js');
+    try {
+      return await kubeRunClaims(this.#client, this.#sessionsNamespace).release(namespace);
+    } catch (err) {
+      if (!isFathomError(err, 'FATHOM_KUBE_FORBIDDEN')) throw err;
+      return false;
+    }
   }
 
   async list(): Promise<string[]> {
@@ -348,6 +385,7 @@ export interface KubernetesBackendFactoryOptions extends KubeconfigOptions {
   readonly imagePullPolicy?: ImagePullPolicy;
   readonly aggregatorNodeSelector?: Readonly<Record<string, string>>;
   readonly clock: Clock;
+  readonly sessionsNamespace?: string;
 }
 
 /**
@@ -363,6 +401,7 @@ export function createKubernetesBackend(options: KubernetesBackendFactoryOptions
     ...(options.aggregatorNodeSelector
       ? { aggregatorNodeSelector: options.aggregatorNodeSelector }
       : {}),
+    ...(options.sessionsNamespace ? { sessionsNamespace: options.sessionsNamespace } : {}),
     clock: options.clock,
   });
 }

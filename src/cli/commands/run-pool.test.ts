@@ -32,8 +32,8 @@ async function run(args: readonly string[]) {
 describe('run --pool: flags and bad input', () => {
   it.each([
     {
-      args: ['--pool', 'servers', '--pool-nodes', '1', '--backend', 'kubernetes'],
-      line: /--pool-nodes needs --backend local/,
+      args: ['--pool', 'servers', '--backend', 'kubernetes', '--sessions-namespace', 'Bad_NS'],
+      line: /--sessions-namespace: "Bad_NS" is not a DNS label/,
     },
     { args: ['--pool-nodes', '2'], line: /--pool-nodes needs --pool/ },
     { args: ['--pool', 'no/pe'], line: /--pool: "no\/pe" is not a label value/ },

@@ -9,6 +9,7 @@ import {
   outputFlag,
   positiveInt,
   runFlags,
+  sessionsNamespaceFlag,
   type FlagSpec,
 } from '../flags.js';
 import type { OutputFormat } from '../reporters/status.js';
@@ -32,8 +33,7 @@ const labelValue = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const poolFlags: readonly FlagSpec[] = [
   {
     flags: '--pool <name>',
-    description:
-      'run only on the nodes of this pool (local backend: once no session or run holds them)',
+    description: 'run only on the nodes of this pool, once no session or run holds them',
     parse: (v: string) => {
       if (!labelValue.test(v)) {
         throw new FathomError('FATHOM_BAD_FLAG_VALUE', `--pool: "${v}" is not a label value`);
@@ -43,7 +43,7 @@ const poolFlags: readonly FlagSpec[] = [
   },
   {
     flags: '--pool-nodes <count>',
-    description: 'with --pool: how many of its nodes (default: all of them; local backend)',
+    description: 'with --pool: how many of its nodes (default: all of them)',
     parse: positiveInt('--pool-nodes'),
   },
   {
@@ -74,10 +74,6 @@ function poolRequest(options: RunOptions) {
       throw new FathomError('FATHOM_USAGE', '--pool-nodes needs --pool');
     }
     return undefined;
-  }
-  if (options.backend === 'kubernetes' && options.poolNodes !== undefined) {
-    // A node selector takes every node of the pool; a count needs the local backend's claims.
-    throw new FathomError('FATHOM_USAGE', '--pool-nodes needs --backend local');
   }
   return {
     name: options.pool,
@@ -168,6 +164,7 @@ export function registerRun(program: Command, io: Io): void {
   applyFlags(cmd, [
     ...runFlags,
     ...poolFlags,
+    sessionsNamespaceFlag,
     ...clusterFlags,
     ...imageFlags,
     ...localClusterFlags,

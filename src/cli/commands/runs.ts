@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { FathomError } from '../../core/errors.js';
 import { openBackend, type ClusterOptions, type Io } from '../context.js';
-import { applyFlags, clusterFlags, outputFlag } from '../flags.js';
+import { applyFlags, clusterFlags, outputFlag, sessionsNamespaceFlag } from '../flags.js';
 import type { OutputFormat } from '../reporters/status.js';
 
 /** status, retrieve, delete and logs: the commands that act on an existing run. */
@@ -28,7 +28,7 @@ export function registerRunCommands(program: Command, io: Io): void {
           );
         }
       }),
-    [...clusterFlags, outputFlag],
+    [...clusterFlags, outputFlag, sessionsNamespaceFlag],
   );
 
   applyFlags(
@@ -79,7 +79,7 @@ export function registerRunCommands(program: Command, io: Io): void {
           io.err(`Deleted the run in namespace "${ns}".\n`);
         }
       }),
-    clusterFlags,
+    [...clusterFlags, sessionsNamespaceFlag],
   );
 
   applyFlags(

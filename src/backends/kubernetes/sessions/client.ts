@@ -6,9 +6,10 @@
  */
 import type { Clock } from '../../../core/clock.js';
 import { FathomError, isFathomError } from '../../../core/errors.js';
-import { SessionsClient, type StoredSession } from '../../../sessions/index.js';
+import { claimStoreOver, SessionsClient, type StoredSession } from '../../../sessions/index.js';
 import type { ControllerStart, SessionsBackend } from '../../sessions.js';
 import type { KubeClient } from '../api/client.js';
+import { createKubeStore } from '../durable-store.js';
 import { KubeLeaseStore } from '../lease.js';
 import { createKubeWorkloadRuntime } from '../workloads.js';
 import { listPools } from './nodes.js';
@@ -34,6 +35,8 @@ class KubeSessions extends SessionsClient implements SessionsBackend {
       pools: () => listPools(o.client, o.labelKey),
       clock: o.clock,
       labelKey: o.labelKey,
+      // Runs' pool claims (run-claims.ts): `fathom pools` shows them as holders `run/<name>`.
+      claims: claimStoreOver(createKubeStore(o)),
     });
     this.#o = o;
     this.#store = store;
@@ -55,19 +58,26 @@ class KubeSessions extends SessionsClient implements SessionsBackend {
   }
 
   /** Whether a controller holds the Lease now (its renewal not yet past its duration). */
-  async ensureController(): Promise<ControllerStart> {
-    const lease = await new KubeLeaseStore(this.#o.client, this.#o.namespace).get(
-      SESSION_CONTROLLER_LEASE,
-    );
-    const r = lease?.record;
-    const held = r && r.holder !== '' && r.renewedAt + r.durationMs > this.#o.clock.now();
-    return held ? 'running' : 'absent';
+  ensureController(): Promise<ControllerStart> {
+    return controllerHeld(this.#o);
   }
 
   close(): Promise<void> {
     this.#o.client.close();
     return Promise.resolve();
   }
+}
+
+/** `running` when a controller holds the Lease in `namespace` now (renewed within its duration). */
+export async function controllerHeld(o: {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly clock: Clock;
+}): Promise<'running' | 'absent'> {
+  const lease = await new KubeLeaseStore(o.client, o.namespace).get(SESSION_CONTROLLER_LEASE);
+  const r = lease?.record;
+  const held = r && r.holder !== '' && r.renewedAt + r.durationMs > o.clock.now();
+  return held ? 'running' : 'absent';
 }
 
 export async function openKubeSessions(o: KubeSessionsOptions): Promise<SessionsBackend> {

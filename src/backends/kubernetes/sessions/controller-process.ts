@@ -2,14 +2,15 @@
  * `fathom session-controller --backend kubernetes`: the controller daemon (sessions/daemon.ts)
  * in one namespace, over Session custom resources (the store), Pods bound to nodes (the
  * workload runtime) and the pools of the cluster's Nodes (watched), acting only while it holds
- * the Lease `fathom-session-controller`. Run as a Deployment of two replicas, one leads.
+ * the Lease `fathom-session-controller`. Runs' pool claims (run-claims.ts) go through it too. Run as a Deployment of two replicas, one leads.
  */
 import { hostname } from 'node:os';
 import type { Clock } from '../../../core/clock.js';
 import { messageOf } from '../../../core/errors.js';
 import type { ControllerLog, ControllerSite } from '../../../sessions/index.js';
-import { runControllerDaemon } from '../../../sessions/index.js';
+import { claimStoreOver, runControllerDaemon } from '../../../sessions/index.js';
 import type { KubeClient } from '../api/client.js';
+import { createKubeStore } from '../durable-store.js';
 import { KubeLeaseStore } from '../lease.js';
 import { createKubeWorkloadRuntime } from '../workloads.js';
 import { WatchedPools } from './nodes.js';
@@ -17,6 +18,7 @@ import { SESSION_CONTROLLER_LEASE, SESSION_GROUP, SESSION_PLURAL } from './names
 import { resourcePath } from '../api/client.js';
 import { watchObjects, type WatchedObject } from '../api/informer.js';
 import { openKubeSessionStore } from './open.js';
+import { kubeRunEnded } from './run-claims.js';
 
 export interface KubeControllerOptions {
   readonly client: KubeClient;
@@ -85,6 +87,9 @@ async function openSite(o: KubeControllerOptions): Promise<ControllerSite> {
       store,
       runtime: createKubeWorkloadRuntime(o),
       pools: watched.pools,
+      // Runs on a pool (`fathom run --pool`) claim nodes beside the sessions, in this namespace.
+      claims: claimStoreOver(createKubeStore(o)),
+      runEnded: kubeRunEnded(o),
       changedPools: () => Promise.resolve(watched.changed()),
       storeChanged: watchChanges(o, stop.signal), // after the store: the CRD exists by then
       // A Session the parser refuses (applied with kubectl) ends Errored, InvalidSpec.

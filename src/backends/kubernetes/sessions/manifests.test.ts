@@ -103,10 +103,11 @@ describe('fathom gen sessions objects', () => {
     ]);
   });
 
-  it('grants the controller its namespace’s work and nodes read-only, nothing else', () => {
+  it('grants the controller its namespace’s work, nodes read-only, runs’ namespaces and pods by name, nothing else', () => {
     const { namespaced, cluster } = controllerRules();
     expect(cluster).toEqual([
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['namespaces', 'pods'], verbs: ['get'] },
     ]);
     const verbs = (resource: string, names?: string[]) =>
       namespaced

@@ -53,8 +53,12 @@ export function controllerRules(): { namespaced: Rule[]; cluster: Rule[] } {
         resourceNames: [SESSION_CONTROLLER_LEASE],
       },
     ],
-    // Pools are node labels; a node that goes away ends the sessions on it.
-    cluster: [{ apiGroups: [''], resources: ['nodes'], verbs: READ }],
+    // Pools are node labels; a node that goes away ends the sessions on it. A run on a pool is
+    // over once its namespace or aggregator pod is (run-claims.ts): read one by name, no list.
+    cluster: [
+      { apiGroups: [''], resources: ['nodes'], verbs: READ },
+      { apiGroups: [''], resources: ['namespaces', 'pods'], verbs: ['get'] },
+    ],
   };
 }
 

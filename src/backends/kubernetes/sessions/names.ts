@@ -1,6 +1,12 @@
 /** Names, labels and annotations of sessions on Kubernetes. Pure. */
 import { COMPONENT, LABEL } from '../names.js';
 
+/**
+ * Not `fathom`, the runs' default: deleting a run may delete the namespace it created, and
+ * the sessions' store lives in this one.
+ */
+export const DEFAULT_SESSIONS_NAMESPACE = 'fathom-sessions';
+
 export const SESSION_GROUP = 'fathom.dev';
 export const SESSION_VERSION = 'v1alpha1';
 export const SESSION_PLURAL = 'sessions';

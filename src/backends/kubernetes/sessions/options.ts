@@ -13,13 +13,10 @@ import {
   type Toleration,
 } from '../checks/options.js';
 import { DEFAULT_IMAGE } from '../names.js';
+import { DEFAULT_SESSIONS_NAMESPACE } from './names.js';
 import type { ImagePullPolicy } from '../runconfig.js';
 
-/**
- * Not `fathom`, the runs' default: deleting a run may delete the namespace it created, and
- * the sessions' store lives in this one.
- */
-export const DEFAULT_SESSIONS_NAMESPACE = 'fathom-sessions';
+export { DEFAULT_SESSIONS_NAMESPACE };
 
 export interface KubeSessionsSpec {
   readonly namespace: string;

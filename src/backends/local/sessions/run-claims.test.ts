@@ -12,7 +12,7 @@ import { ManualClock } from '../../../core/clock.js';
 import type { ClusterNode } from '../../../core/nodes.js';
 import type { DurableStore } from '../../../core/store.js';
 import type { ClaimStore } from '../../../sessions/index.js';
-import { claimStoreOver } from '../../../sessions/index.js';
+import { claimStoreOver, waitForClaim } from '../../../sessions/index.js';
 import { createCluster } from '../cluster-store.js';
 import { openLocalStore } from '../durable-store.js';
 import { writePidFile } from '../process/pidfile.js';
@@ -134,6 +134,41 @@ describe('claimAndWait', () => {
       }),
     ).rejects.toMatchObject({ code: 'FATHOM_BAD_FLAG_VALUE' });
     expect(await claims.list()).toEqual([]);
+  });
+});
+
+describe('waitForClaim (the part every backend shares)', () => {
+  it('no controller acts: warned once, the heartbeat runs on every poll, granted later', async () => {
+    const beats: number[] = [];
+    let controller = 'absent';
+    const got = waitForClaim(
+      {
+        claims,
+        pools: () => Promise.resolve([]),
+        ensureController: () => Promise.resolve(controller),
+      },
+      {
+        run: 'k',
+        pool: { name: 'srv', priority: 0 },
+        clock,
+        progress: (l) => lines.push(l),
+        absentWarning: 'warning: no session controller',
+        beat: () => Promise.resolve(void beats.push(clock.now())),
+      },
+    );
+    await clock.whenSleeping();
+    expect(beats).toHaveLength(1); // before the claim was written
+    await clock.advance(200);
+    await clock.whenSleeping();
+    controller = 'running';
+    await claims.grant('k', ['s1']);
+    await clock.advance(200);
+    expect(await got).toEqual(['s1']);
+    expect(lines).toEqual([
+      'warning: no session controller',
+      'Waiting for the nodes of pool "srv".',
+    ]);
+    expect(beats).toHaveLength(3);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * A local run on a pool (`fathom run --pool NAME`): the run's claim is written to the store the
- * session controller works from, the run waits until the controller grants the pool's nodes,
- * and its plugins are placed on those nodes only. The claim is removed when the run ends (by
+ * session controller works from, the run waits until the controller grants the pool's nodes
+ * (the wait itself is sessions/claim-wait.ts, shared with Kubernetes), and its plugins are placed on those nodes only. The claim is removed when the run ends (by
  * its aggregator when it completes, by `fathom delete`), and the controller's probe
  * (`localRunEnded`) frees the nodes of a run that ended any other way.
  *
@@ -12,10 +12,13 @@ import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PoolRequest } from '../../backend.js';
 import type { Clock } from '../../../core/clock.js';
-import { FathomError } from '../../../core/errors.js';
 import type { ClusterNode } from '../../../core/nodes.js';
-import type { PoolClaim } from '../../../sessions/index.js';
-import { claimLimits, claimStoreOver, runPoolNodes } from '../../../sessions/index.js';
+import {
+  checkClaimRunName,
+  claimStoreOver,
+  runPoolNodes,
+  waitForClaim,
+} from '../../../sessions/index.js';
 import { openLocalStore, stateDbOf } from '../durable-store.js';
 import { isAlive } from '../process/group.js';
 import { readPidFile, writePidFile } from '../process/pidfile.js';
@@ -60,16 +63,11 @@ export interface ClaimWaitOptions {
 
 /**
  * Writes the run's claim, makes sure a session controller runs, and waits until the claim is
- * granted; returns the nodes granted. Refused (the pool shrank) is FATHOM_POOL_REFUSED; given
- * up (`signal`) removes the claim. The waiter file stays until `claimStarted`.
+ * granted (sessions/claim-wait.ts); returns the nodes granted. The waiter file, written first,
+ * stays until `claimStarted`.
  */
 export async function claimAndWait(o: ClaimWaitOptions): Promise<readonly string[]> {
-  if (o.run.length > claimLimits.runName) {
-    throw new FathomError(
-      'FATHOM_BAD_FLAG_VALUE',
-      `--namespace "${o.run}": a run on a pool needs a name of at most ${claimLimits.runName} characters`,
-    );
-  }
+  checkClaimRunName(o.run);
   await writePidFile(join(o.dir, claimWaiterFile), process.pid);
   const sessions = new LocalSessions({
     home: o.home,
@@ -78,54 +76,22 @@ export async function claimAndWait(o: ClaimWaitOptions): Promise<readonly string
     labelKey: o.pool.labelKey,
   });
   const raw = openLocalStore(o.home);
-  const claims = claimStoreOver(raw);
   try {
-    const claim: PoolClaim = {
-      run: o.run,
-      pool: o.pool.name,
-      ...(o.pool.nodes !== undefined ? { nodes: o.pool.nodes } : {}),
-      priority: o.pool.priority,
-      submittedAt: o.clock.now(),
-      state: 'Waiting',
-    };
-    // The run's directory was made exclusively: a claim under its name is a dead run's.
-    if (!(await claims.create(claim))) {
-      await claims.remove(o.run);
-      await claims.create(claim);
-    }
-    let told = '';
-    let polls = 0;
-    for (;;) {
-      await sessions.ensureController();
-      const cur = await claims.get(o.run);
-      if (cur?.state === 'Granted') return cur.granted ?? [];
-      if (!cur || cur.state === 'Refused') {
-        throw new FathomError(
-          'FATHOM_POOL_REFUSED',
-          `--pool ${o.pool.name}: ${cur?.message ?? 'the claim was removed while the run waited'}`,
-        );
-      }
-      const holders = (await sessions.pools())
-        .find((p) => p.name === o.pool.name)
-        ?.holders.map((h) => (h.holder.startsWith('run/') ? h.holder : `session ${h.holder}`));
-      const line = `Waiting for the nodes of pool "${o.pool.name}"${holders?.length ? `, held by ${holders.join(', ')}` : ''}.`;
-      // Said once someone holds the pool, or once the controller has had a look; again on change.
-      if (line !== told && (holders?.length || polls > 0)) {
-        o.progress?.(line);
-        told = line;
-      }
-      polls++;
-      try {
-        await o.clock.sleep(o.pollMs ?? 200, o.signal);
-      } catch (err) {
-        throw new FathomError('FATHOM_TIMEOUT', `gave up waiting for pool "${o.pool.name}"`, {
-          cause: err,
-        });
-      }
-    }
-  } catch (err) {
-    await claims.remove(o.run).catch(() => {});
-    throw err;
+    return await waitForClaim(
+      {
+        claims: claimStoreOver(raw),
+        pools: () => sessions.pools(),
+        ensureController: () => sessions.ensureController(),
+      },
+      {
+        run: o.run,
+        pool: o.pool,
+        clock: o.clock,
+        ...(o.progress ? { progress: o.progress } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
+      },
+    );
   } finally {
     await raw.close();
     await sessions.close();
