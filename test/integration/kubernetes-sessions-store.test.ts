@@ -197,6 +197,12 @@ describe.skipIf(!cluster)(
         [{ ...f, verb: 'update', resource: 'sessions', namespace: ns }, false],
         [{ ...f, verb: 'list', resource: 'sessions', namespace: 'default' }, false],
         [{ verb: 'update', resource: 'configmaps', namespace: ns }, true],
+        [{ verb: 'watch', resource: 'configmaps', namespace: ns }, true],
+        // The run-ended probe reads a run's namespace and aggregator pod by name, lists none.
+        [{ verb: 'get', resource: 'namespaces' }, true],
+        [{ verb: 'list', resource: 'namespaces' }, false],
+        [{ verb: 'get', resource: 'pods', namespace: 'default' }, true],
+        [{ verb: 'list', resource: 'pods', namespace: 'default' }, false],
         [{ verb: 'create', resource: 'events', namespace: ns }, true],
         [{ verb: 'create', resource: 'pods', namespace: ns }, true],
         [{ verb: 'get', resource: 'pods', subresource: 'log', namespace: ns }, true],

@@ -9,14 +9,13 @@ import type { Clock } from '../../../core/clock.js';
 import { messageOf } from '../../../core/errors.js';
 import type { ControllerLog, ControllerSite } from '../../../sessions/index.js';
 import { claimStoreOver, runControllerDaemon } from '../../../sessions/index.js';
-import type { KubeClient } from '../api/client.js';
-import { createKubeStore } from '../durable-store.js';
+import { resourcePath, type KubeClient } from '../api/client.js';
+import { watchObjects, type WatchedObject } from '../api/informer.js';
+import { createKubeStore, STORE_LABEL } from '../durable-store.js';
 import { KubeLeaseStore } from '../lease.js';
 import { createKubeWorkloadRuntime } from '../workloads.js';
 import { WatchedPools } from './nodes.js';
 import { SESSION_CONTROLLER_LEASE, SESSION_GROUP, SESSION_PLURAL } from './names.js';
-import { resourcePath } from '../api/client.js';
-import { watchObjects, type WatchedObject } from '../api/informer.js';
 import { openKubeSessionStore } from './open.js';
 import { kubeRunEnded } from './run-claims.js';
 
@@ -39,24 +38,35 @@ export interface KubeControllerOptions {
 const RESYNC_MS = 10_000;
 
 /**
- * A watch on the Session resources: the store is read again (a LIST or three) only after one
- * changed, or once per resync period, not on every tick of the loop.
+ * Watches on what others write into the store, the Session resources and runs' pool claims:
+ * the store is read again (a LIST or four) only after one changed, or once per resync period,
+ * not on every tick of the loop.
  */
 function watchChanges(o: KubeControllerOptions, signal: AbortSignal): () => boolean {
   let dirty = true;
   let synced = o.clock.now();
-  void (async () => {
-    for await (const e of watchObjects<WatchedObject>({
-      client: o.client,
-      clock: o.clock,
-      path: resourcePath(SESSION_GROUP, SESSION_PLURAL, o.namespace),
-      signal,
-      what: `watching the sessions of namespace ${o.namespace}`,
-    })) {
-      if (e.type === 'error') o.log.error({ error: messageOf(e.error) }, 'session watch failed');
-      else dirty = true;
-    }
-  })();
+  const watches = [
+    { path: resourcePath(SESSION_GROUP, SESSION_PLURAL, o.namespace), what: 'sessions' },
+    {
+      path: resourcePath('', 'configmaps', o.namespace),
+      labelSelector: `${STORE_LABEL}=pool-claims`,
+      what: "runs' pool claims",
+    },
+  ];
+  for (const { what, ...w } of watches) {
+    void (async () => {
+      for await (const e of watchObjects<WatchedObject>({
+        ...w,
+        client: o.client,
+        clock: o.clock,
+        signal,
+        what: `watching the ${what} of namespace ${o.namespace}`,
+      })) {
+        if (e.type === 'error') o.log.error({ error: messageOf(e.error) }, 'watch failed');
+        else dirty = true;
+      }
+    })();
+  }
   return () => {
     const now = o.clock.now();
     if (!dirty && now - synced < RESYNC_MS) return false;

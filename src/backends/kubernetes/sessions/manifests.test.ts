@@ -116,7 +116,7 @@ describe('fathom gen sessions objects', () => {
         .sort();
     expect(verbs('sessions')).toEqual(['delete', 'get', 'list', 'watch']);
     expect(verbs('sessions/status')).toEqual(['get', 'patch', 'update']);
-    expect(verbs('configmaps')).toEqual(['create', 'delete', 'get', 'list', 'update']);
+    expect(verbs('configmaps')).toEqual(['create', 'delete', 'get', 'list', 'update', 'watch']);
     expect(verbs('events')).toEqual(['create', 'patch']);
     expect(verbs('pods')).toEqual(['create', 'delete', 'get', 'list', 'watch']);
     expect(verbs('pods/log')).toEqual(['get']);

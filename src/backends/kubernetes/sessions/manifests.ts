@@ -40,7 +40,8 @@ export function controllerRules(): { namespaced: Rule[]; cluster: Rule[] } {
       {
         apiGroups: [''],
         resources: ['configmaps'],
-        verbs: ['get', 'list', 'create', 'update', 'delete'],
+        // watch: runs' pool claims are written by `fathom run --pool`, not by the controller.
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'],
       },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['create', ...READ, 'delete'] },
