@@ -2,7 +2,8 @@
  * charts/fathom against the real API server: every object `helm template` renders, with default
  * and non-default values, passes a server-side dry run with strict field validation (so the
  * chart is valid against the server's own schemas and admission, CRD included); the token and
- * certificate the chart makes are ones `fathom checks up` keeps; and a value past the chart's
+ * certificate the chart makes are ones `fathom checks up` keeps, and ones the chart itself keeps
+ * when rendered against the cluster (`lookup`, as install and upgrade render); a value past its
  * schema (`--skip-schema-validation`) renders a manifest the server refuses.
  */
 import { randomBytes } from 'node:crypto';
@@ -90,15 +91,28 @@ describe.skipIf(!cluster || !haveHelm)(
       });
     }
 
-    it('makes a token and certificate that `fathom checks up` keeps', async () => {
+    it('makes a token and certificate that `fathom checks up` and an upgrade keep', async () => {
       const [c] = chartCases(prefix);
       const objects = await helm.template(c!.values);
       const secrets = objects.filter((o) => o.kind === 'Secret');
       const namespace = secrets[0]!.metadata.namespace!;
       await ensureNamespace(namespace);
-      for (const s of secrets) await applyObject(admin, s);
+      // As Helm would have left them: owned by the release, so an upgrade may take them over.
+      const owned = {
+        'meta.helm.sh/release-name': 'fathom',
+        'meta.helm.sh/release-namespace': 'default',
+      };
+      for (const s of secrets) {
+        await applyObject(admin, { ...s, metadata: { ...s.metadata, annotations: owned } });
+      }
       const kept = await reusableChecksSecrets(admin, { namespace, now: Date.now() });
       expect(kept).toEqual(renderedSecrets(objects));
+      // Rendered against the cluster (as install and upgrade render), the chart keeps them too.
+      const server = ['--dry-run=server', '--kubeconfig', cluster!.kubeconfig];
+      const upgrade = { ...c!.values, createNamespace: false, sessions: { enabled: false } };
+      expect(renderedSecrets(await helm.template(upgrade, server))).toEqual(kept);
+      // And a render without the cluster makes new ones.
+      expect(renderedSecrets(await helm.template(c!.values)).token).not.toBe(kept!.token);
     });
 
     it('a value past the schema renders a manifest the server refuses', async () => {
