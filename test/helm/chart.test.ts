@@ -8,7 +8,8 @@
  */
 import { X509Certificate, createPublicKey, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../src/backends/kubernetes/api/types.js';
@@ -21,12 +22,28 @@ import { chartCases, expectedObjects, keyOf, renderedSecrets, withoutHelmLabels 
 import { CHART_DIR, findHelm, helmRunner, parseObjects, type Helm } from './helm.js';
 
 const found = await findHelm();
+const here = dirname(fileURLToPath(import.meta.url));
+const pinned = /^VERSION="(v[\d.]+)"/m.exec(await readFile(join(here, 'build.sh'), 'utf8'))![1]!;
+
+it('build.sh and go.mod pin the same Helm release', async () => {
+  const gomod = await readFile(join(here, 'go.mod'), 'utf8');
+  expect(gomod).toContain('tool helm.sh/helm/v4/cmd/helm');
+  expect(gomod).toMatch(
+    new RegExp(`^\\s*helm\\.sh/helm/v4 ${pinned.replace(/\./g, '\\.')}\\b`, 'm'),
+  );
+});
+
 const have = available('path' in found, 'reason' in found ? found.reason : '');
 
 describe.skipIf(!have)('charts/fathom rendered by Helm', () => {
   let helm: Helm;
   beforeAll(async () => {
     helm = await helmRunner((found as { path: string }).path);
+  });
+
+  it('is the pinned release', async () => {
+    const v = await helm(['version', '--template', '{{.Version}}']);
+    expect(v.stdout.trim()).toBe(pinned);
   });
 
   it('passes helm lint --strict with default and non-default values', async () => {
