@@ -90,6 +90,18 @@ export function chartCases(ns?: string): ChartCase[] {
       },
     },
     {
+      name: 'the top-level node selector places the dispatcher and the controller, not the agents',
+      values: { ...nsValues(name('checks'), name('sessions')), nodeSelector: { [infra]: 'infra' } },
+      checks: {
+        ...(ns ? { namespace: name('checks') } : {}),
+        dispatcherNodeSelector: [`${infra}=infra`],
+      },
+      sessions: {
+        ...(ns ? { namespace: name('sessions') } : {}),
+        nodeSelector: [`${infra}=infra`],
+      },
+    },
+    {
       name: 'sessions only, in a namespace that exists',
       values: {
         createNamespace: false,

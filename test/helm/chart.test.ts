@@ -121,6 +121,8 @@ describe.skipIf(!have)('charts/fathom rendered by Helm', () => {
       [{ checks: { poll: 'soon' } }, /poll/],
       [{ tolerations: [{ key: 'a', effect: 'NoWay' }] }, /effect/],
       [{ checks: { replica: 2 } }, /replica/],
+      // Helm reads values as YAML 1.1: an unquoted yes is a boolean, not a label value.
+      [{ nodeSelector: { 'kubernetes.io/os': 'yes' } }, /nodeSelector.*got boolean, want string/],
     ];
     for (const [values, message] of bad) {
       const err = await helm.template(values).catch((e: unknown) => e as Error);
