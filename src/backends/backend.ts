@@ -79,4 +79,6 @@ export interface Backend {
   /** The namespaces that hold a run. */
   list(): Promise<string[]>;
   logs(namespace: string, options?: LogOptions): AsyncIterable<LogLine>;
+  /** The cluster's Kubernetes version as a conformance image tag (`v1.36.3`), for `-p e2e`. */
+  kubernetesVersion(): Promise<string>;
 }

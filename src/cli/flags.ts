@@ -189,6 +189,45 @@ export const runFlags: readonly FlagSpec[] = [
   },
 ];
 
+/**
+ * Sonobuoy's flags for its built-in plugins (`-p e2e`, `-p systemd-logs`), checked where the
+ * plugins are generated (src/cli/builtins.ts) so that other commands do not load that code.
+ */
+export const e2eFlags: readonly FlagSpec[] = [
+  {
+    flags: '-m, --mode <mode>',
+    description:
+      'e2e mode: certified-conformance, conformance-lite, non-disruptive-conformance (default) or quick',
+  },
+  {
+    flags: '--e2e-focus <regexp>',
+    description: "the e2e plugin's E2E_FOCUS (default: the mode's)",
+  },
+  { flags: '--e2e-skip <regexp>', description: "the e2e plugin's E2E_SKIP (default: the mode's)" },
+  {
+    flags: '--e2e-parallel <value>',
+    description: "the e2e plugin's E2E_PARALLEL (default: the mode's)",
+  },
+  {
+    flags: '--kubernetes-version <version>',
+    description:
+      "tag of the conformance image (vX.Y.Z; default: the API server's version, on the local backend v1.36.3)",
+  },
+  {
+    flags: '--e2e-repo-config <file>',
+    description: "YAML registry list for e2e's test images (KUBE_TEST_REPO_LIST)",
+  },
+  {
+    flags: '--plugin-image <plugin:image>',
+    description: "replace a plugin's image (repeatable)",
+    parse: repeatable,
+  },
+  {
+    flags: '--rerun-failed <tarball>',
+    description: "run only the e2e tests that failed in this run's results tarball",
+  },
+];
+
 /** Adds declared flags to a command. */
 export function applyFlags(command: Command, specs: readonly FlagSpec[]): Command {
   for (const spec of specs) {

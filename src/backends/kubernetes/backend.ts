@@ -356,6 +356,15 @@ export class KubernetesBackend implements Backend {
     }
   }
 
+  /** The API server's version as Sonobuoy's `auto` makes it a conformance image tag. */
+  async kubernetesVersion(): Promise<string> {
+    const [version, { conformanceTag }] = await Promise.all([
+      this.#client.get<{ gitVersion?: string }>('/version', 'reading the server version'),
+      import('../../plugin/builtin.js'),
+    ]);
+    return conformanceTag(version.gitVersion ?? '');
+  }
+
   async list(): Promise<string[]> {
     const pods = await this.#client.list<Pod>('/api/v1/pods', 'listing fathom runs', {
       labelSelector: AGGREGATOR_SELECTOR,
