@@ -2,7 +2,7 @@
  * The run's plugins as `fathom run` and `fathom gen` load them: files, directories, examples,
  * and Sonobuoy's built-in `e2e` and `systemd-logs` generated from the e2e flags.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FathomError } from '../core/errors.js';
 import type { PluginDefinition } from '../plugin/types.js';
@@ -50,15 +50,17 @@ export async function rerunFocus(tarball: string): Promise<string> {
     import('../plugin/builtin-modes.js'),
   ]);
   const rel = 'plugins/e2e/sonobuoy_results.yaml';
-  let archive;
-  try {
-    archive = await readArchive(tarball, (f) => f === rel);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new FathomError('FATHOM_RESULTS_NOT_FOUND', `--rerun-failed ${tarball}: no such file`, {
-      cause: err,
+  // Missing or unreadable: bad input, named by its flag.
+  const readable = await stat(tarball).then(
+    (st) => st.isFile(),
+    () => false,
+  );
+  if (!readable) {
+    throw new FathomError('FATHOM_BAD_FLAG_VALUE', `--rerun-failed ${tarball}: no such file`, {
+      details: { flag: '--rerun-failed', value: tarball },
     });
   }
+  const archive = await readArchive(tarball, (f) => f === rel);
   let item;
   try {
     item = await readPluginResults(archive, 'e2e');
@@ -117,7 +119,8 @@ export async function loadRunPlugins(
     }
     repo = builtin.repoConfigEntry(o.e2eRepoConfig, path.basename(file), contents);
   }
-  const rerun = o.rerunFailed !== undefined ? await rerunFocus(o.rerunFailed) : undefined;
+  const rerun =
+    o.rerunFailed !== undefined ? await rerunFocus(path.resolve(io.cwd, o.rerunFailed)) : undefined;
   let resolved: string | undefined = pinned;
   const generated = {
     names: builtin.BUILTIN_PLUGINS,
