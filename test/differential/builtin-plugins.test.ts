@@ -15,6 +15,9 @@
  *    /tmp/sonobuoy/config): fathom mounts the config-map at launch under its own ConfigMap and
  *    volume names (Sonobuoy's names would point at a ConfigMap fathom does not create); checked
  *    at the same path.
+ * One deliberate difference is not exercised here: for a failed test named `[It] ...` fathom's
+ * --rerun-failed drops `[It] `, Sonobuoy only `[It]` (src/cli/commands/gen-builtins.test.ts);
+ * the fixture's names carry no `[It]`.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
