@@ -118,7 +118,7 @@ export const imageFlags: readonly FlagSpec[] = [
   },
   {
     flags: '--image-pull-policy <policy>',
-    description: 'pull policy of those containers (kubernetes backend)',
+    description: 'pull policy of those containers and of the built-in plugins (kubernetes backend)',
     choices: ['Always', 'IfNotPresent', 'Never'],
     default: 'IfNotPresent',
   },
@@ -162,7 +162,7 @@ export const runFlags: readonly FlagSpec[] = [
   {
     flags: '-p, --plugin <file|dir|name>',
     description:
-      'plugin to run: a YAML file, a directory of them, or an example plugin name (repeatable)',
+      'plugin to run: a YAML file, a directory of them, e2e, systemd-logs, or an example plugin name (repeatable)',
     parse: repeatable,
   },
   {
