@@ -19,6 +19,8 @@ export interface E2eFlagOptions {
   kubernetesVersion?: string;
   e2eRepoConfig?: string;
   pluginImage?: string[];
+  kubeConformanceImage?: string;
+  systemdLogsImage?: string;
   rerunFailed?: string;
   imagePullPolicy?: string;
 }
@@ -103,7 +105,12 @@ export async function loadRunPlugins(
   if (o.e2eSkip !== undefined) builtin.checkRegexp('--e2e-skip', o.e2eSkip);
   const pinned =
     o.kubernetesVersion !== undefined ? builtin.conformanceVersion(o.kubernetesVersion) : undefined;
-  const pluginImages = builtin.parsePluginImages(o.pluginImage ?? []);
+  // Sonobuoy's two shorthands, taken before --plugin-image (which then wins).
+  const pluginImages = builtin.parsePluginImages([
+    ...(o.kubeConformanceImage !== undefined ? [`e2e:${o.kubeConformanceImage}`] : []),
+    ...(o.systemdLogsImage !== undefined ? [`systemd-logs:${o.systemdLogsImage}`] : []),
+    ...(o.pluginImage ?? []),
+  ]);
   let repo: { name: string; contents: string } | undefined;
   if (o.e2eRepoConfig !== undefined) {
     const file = path.resolve(io.cwd, o.e2eRepoConfig);

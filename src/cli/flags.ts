@@ -223,6 +223,14 @@ export const e2eFlags: readonly FlagSpec[] = [
     parse: repeatable,
   },
   {
+    flags: '--kube-conformance-image <image>',
+    description: 'the e2e image (--plugin-image e2e:IMAGE)',
+  },
+  {
+    flags: '--systemd-logs-image <image>',
+    description: 'the systemd-logs image (--plugin-image systemd-logs:IMAGE)',
+  },
+  {
     flags: '--rerun-failed <tarball>',
     description: "run only the e2e tests that failed in this run's results tarball",
   },

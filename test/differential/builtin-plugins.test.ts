@@ -209,6 +209,7 @@ describe.skipIf(!have)('built-in plugins: fathom gen against sonobuoy gen', () =
     ],
     [['--plugin-image', 'e2e:my.registry/conformance:$SONOBUOY_K8S_VERSION']],
     [['--image-pull-policy', 'Always']],
+    [['--kube-conformance-image', 'my.registry/c:v2', '--systemd-logs-image', 'my.registry/s:v3']],
     [
       [
         '--plugin-env',
