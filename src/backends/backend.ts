@@ -13,6 +13,8 @@ export interface RunSpec {
   readonly maxResultBytes: number;
   /** `--pool`: run only on nodes of this pool, admitted with sessions (README: runs on a pool). */
   readonly pool?: PoolRequest;
+  /** `--kubernetes-version`: the plugins' SONOBUOY_K8S_VERSION (else the cluster's), as in Sonobuoy. */
+  readonly kubernetesVersion?: string;
 }
 
 /** What `--pool` asks for, validated. */

@@ -99,6 +99,10 @@ export function registerRun(program: Command, io: Io): void {
       const backend = await openBackend(options, io);
       // e2e's image is tagged with the cluster's version unless --kubernetes-version names one.
       const plugins = await loadRunPlugins(options, io, () => backend.kubernetesVersion());
+      const kubernetesVersion =
+        options.kubernetesVersion !== undefined
+          ? (await import('../../plugin/builtin.js')).conformanceVersion(options.kubernetesVersion)
+          : undefined;
       // Ctrl-C while the run waits for its pool takes its claim back.
       const giveUp = new AbortController();
       const onSignal = (): void => giveUp.abort();
@@ -112,6 +116,7 @@ export function registerRun(program: Command, io: Io): void {
             timeoutMs: options.timeout,
             maxResultBytes: options.maxResultSize,
             ...(pool ? { pool } : {}),
+            ...(kubernetesVersion ? { kubernetesVersion } : {}),
           },
           { progress: (line) => io.err(`${line}\n`), signal: giveUp.signal },
         );
