@@ -13,6 +13,8 @@ export interface RunSpec {
   readonly maxResultBytes: number;
   /** `--pool`: run only on nodes of this pool, admitted with sessions (README: runs on a pool). */
   readonly pool?: PoolRequest;
+  /** `--kubernetes-version`: the plugins' SONOBUOY_K8S_VERSION (else the cluster's), as in Sonobuoy. */
+  readonly kubernetesVersion?: string;
 }
 
 /** What `--pool` asks for, validated. */
@@ -79,4 +81,6 @@ export interface Backend {
   /** The namespaces that hold a run. */
   list(): Promise<string[]>;
   logs(namespace: string, options?: LogOptions): AsyncIterable<LogLine>;
+  /** The cluster's Kubernetes version as a conformance image tag (`v1.36.3`), for `-p e2e`. */
+  kubernetesVersion(): Promise<string>;
 }

@@ -118,7 +118,7 @@ export const imageFlags: readonly FlagSpec[] = [
   },
   {
     flags: '--image-pull-policy <policy>',
-    description: 'pull policy of those containers (kubernetes backend)',
+    description: 'pull policy of those containers and of the built-in plugins (kubernetes backend)',
     choices: ['Always', 'IfNotPresent', 'Never'],
     default: 'IfNotPresent',
   },
@@ -162,7 +162,7 @@ export const runFlags: readonly FlagSpec[] = [
   {
     flags: '-p, --plugin <file|dir|name>',
     description:
-      'plugin to run: a YAML file, a directory of them, or an example plugin name (repeatable)',
+      'plugin to run: a YAML file, a directory of them, e2e, systemd-logs, or an example plugin name (repeatable)',
     parse: repeatable,
   },
   {
@@ -186,6 +186,53 @@ export const runFlags: readonly FlagSpec[] = [
     flags: '--wait [duration]',
     description: 'wait for the run to finish, at most this long (default: no limit)',
     parse: duration('--wait'),
+  },
+];
+
+/**
+ * Sonobuoy's flags for its built-in plugins (`-p e2e`, `-p systemd-logs`), checked where the
+ * plugins are generated (src/cli/builtins.ts) so that other commands do not load that code.
+ */
+export const e2eFlags: readonly FlagSpec[] = [
+  {
+    flags: '-m, --mode <mode>',
+    description:
+      'e2e mode: certified-conformance, conformance-lite, non-disruptive-conformance (default) or quick',
+  },
+  {
+    flags: '--e2e-focus <regexp>',
+    description: "the e2e plugin's E2E_FOCUS (default: the mode's)",
+  },
+  { flags: '--e2e-skip <regexp>', description: "the e2e plugin's E2E_SKIP (default: the mode's)" },
+  {
+    flags: '--e2e-parallel <value>',
+    description: "the e2e plugin's E2E_PARALLEL (default: the mode's)",
+  },
+  {
+    flags: '--kubernetes-version <version>',
+    description:
+      "tag of the conformance image (vX.Y.Z; default: the API server's version, on the local backend v1.36.3)",
+  },
+  {
+    flags: '--e2e-repo-config <file>',
+    description: "YAML registry list for e2e's test images (KUBE_TEST_REPO_LIST)",
+  },
+  {
+    flags: '--plugin-image <plugin:image>',
+    description: "replace a plugin's image (repeatable)",
+    parse: repeatable,
+  },
+  {
+    flags: '--kube-conformance-image <image>',
+    description: 'the e2e image (--plugin-image e2e:IMAGE)',
+  },
+  {
+    flags: '--systemd-logs-image <image>',
+    description: 'the systemd-logs image (--plugin-image systemd-logs:IMAGE)',
+  },
+  {
+    flags: '--rerun-failed <tarball>',
+    description: "run only the e2e tests that failed in this run's results tarball",
   },
 ];
 

@@ -110,3 +110,32 @@ export function applyPluginEnv(
     }),
   );
 }
+
+/**
+ * `--plugin-image NAME:IMAGE`: replaces the image of the named plugins' container. A name that
+ * is not in the run is refused. A built-in plugin was generated with its image already.
+ */
+export function applyPluginImages(
+  plugins: readonly PluginDefinition[],
+  images: Readonly<Record<string, string>>,
+): readonly PluginDefinition[] {
+  const names = plugins.map((p) => p.name);
+  for (const [name, image] of Object.entries(images)) {
+    if (!names.includes(name)) {
+      throw new FathomError(
+        'FATHOM_BAD_FLAG_VALUE',
+        `--plugin-image ${JSON.stringify(`${name}:${image}`)}: no plugin named "${name}" in this run (plugins: ${names.join(', ') || 'none'})`,
+        { details: { flag: '--plugin-image', value: `${name}:${image}` } },
+      );
+    }
+  }
+  return Object.freeze(
+    plugins.map((p) => {
+      const image = images[p.name];
+      if (image === undefined || p.source.file === `<built-in ${p.name}>`) return p;
+      const manifest = structuredClone(p.manifest) as Record<string, unknown>;
+      manifest.spec = { ...((manifest.spec ?? {}) as Record<string, unknown>), image };
+      return deepFreeze({ ...p, container: { ...p.container, image }, manifest });
+    }),
+  );
+}

@@ -24,6 +24,11 @@ export interface LoadPluginOptions {
   readonly cwd?: string;
   /** Text for the `-` reference; read from process.stdin when absent. */
   readonly stdin?: string;
+  /** Plugins generated in code (`e2e`, `systemd-logs`): a bare NAME among them is generated. */
+  readonly generated?: {
+    readonly names: readonly string[];
+    load(name: string): PluginDefinition | Promise<PluginDefinition>;
+  };
 }
 
 /** Where each loaded plugin's name is written, for duplicate reports (kept off the frozen object). */
@@ -217,6 +222,9 @@ async function loadRef(
       },
     );
   }
+  if (opts.generated?.names.includes(target)) {
+    return { plugins: [await opts.generated.load(target)], warnings: [] };
+  }
   const cwd = opts.cwd ?? process.cwd();
   const abs = path.resolve(cwd, target);
   let info;
@@ -232,7 +240,7 @@ async function loadRef(
         if (!isMissing(e)) throw e;
       }
     }
-    const names = await builtinNames(opts.builtinDir);
+    const names = [...(opts.generated?.names ?? []), ...(await builtinNames(opts.builtinDir))];
     throw new FathomError(
       'FATHOM_PLUGIN_NOT_FOUND',
       `--plugin ${ref}: no such file, directory or built-in plugin${names.length ? ` (built-in: ${names.join(', ')})` : ''}`,

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providedCluster } from './provided.js';
 import { parse, stringify } from 'yaml';
 import { kubeHttpFromKubeconfig, type KubeHttp } from '../cluster/kube.js';
+import { KUBERNETES_VERSION } from '../cluster/binaries.js';
 import type { RunStatus } from '../../src/aggregation/types.js';
 import { KubernetesBackend } from '../../src/backends/kubernetes/backend.js';
 import {
@@ -191,6 +192,16 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
       'tar-info': { name: '', created: '0001-01-01T00:00:00Z', sha256: '', size: 0 },
     });
     expect(await backend.list()).toContain(ns);
+  });
+
+  it("tells the API server's version as e2e's image tag, and gives it to the plugins", async () => {
+    expect(await backend.kubernetesVersion()).toBe(KUBERNETES_VERSION);
+    const cm = await admin.get<KubeObject & { data: Record<string, string> }>(
+      resourcePath('', 'configmaps', ns, 'fathom-config'),
+      'reading',
+    );
+    const config = JSON.parse(cm.data['config.json']!) as { kubernetesVersion: string };
+    expect(config.kubernetesVersion).toBe(KUBERNETES_VERSION);
   });
 
   it("the aggregator's service account may do exactly its job", async () => {

@@ -122,10 +122,7 @@ export class KubernetesBackend implements Backend {
         throw err;
       });
     }
-    const version = await client.get<{ gitVersion?: string }>(
-      '/version',
-      'reading the server version',
-    );
+    const kubernetesVersion = spec.kubernetesVersion ?? (await this.#serverVersion());
     const config: KubeRunConfig = {
       uuid: randomUUID(),
       namespace: ns,
@@ -134,7 +131,7 @@ export class KubernetesBackend implements Backend {
       maxResultBytes: spec.maxResultBytes,
       image: this.options.image ?? DEFAULT_IMAGE,
       imagePullPolicy: this.options.imagePullPolicy ?? 'IfNotPresent',
-      kubernetesVersion: version.gitVersion ?? '',
+      kubernetesVersion,
       uploadPort: this.options.uploadPort ?? UPLOAD_PORT,
       resultsPort: this.options.resultsPort ?? RESULTS_PORT,
     };
@@ -353,6 +350,29 @@ export class KubernetesBackend implements Backend {
     } catch (err) {
       if (!isFathomError(err, 'FATHOM_KUBE_FORBIDDEN')) throw err;
       return false;
+    }
+  }
+
+  /** The API server's version as Sonobuoy's `auto` makes it a conformance image tag. */
+  async kubernetesVersion(): Promise<string> {
+    const [version, { conformanceTag }] = await Promise.all([
+      this.#client.get<{ gitVersion?: string }>('/version', 'reading the server version'),
+      import('../../plugin/builtin.js'),
+    ]);
+    return conformanceTag(version.gitVersion ?? '');
+  }
+
+  /** SONOBUOY_K8S_VERSION as Sonobuoy resolves it; a gitVersion that is no version, as it is. */
+  async #serverVersion(): Promise<string> {
+    const version = await this.#client.get<{ gitVersion?: string }>(
+      '/version',
+      'reading the server version',
+    );
+    const { conformanceTag } = await import('../../plugin/builtin.js');
+    try {
+      return conformanceTag(version.gitVersion ?? '');
+    } catch {
+      return version.gitVersion ?? '';
     }
   }
 

@@ -50,6 +50,9 @@ export interface LocalBackendOptions {
 }
 
 /** Runs on this machine: an aggregator process per namespace, plugins and workers as processes. */
+/** The Kubernetes version of the embedded cluster (the test control plane's, test/cluster/). */
+export const LOCAL_KUBERNETES_VERSION = 'v1.36.3';
+
 export class LocalBackend implements Backend {
   readonly name = 'local';
   readonly #clock: Clock;
@@ -210,6 +213,11 @@ export class LocalBackend implements Backend {
       const { releaseClaim } = await import('./sessions/run-claims.js');
       await releaseClaim(dir);
     }
+  }
+
+  /** The simulated nodes run no kubelet of a release: they claim the one fathom is tested on. */
+  kubernetesVersion(): Promise<string> {
+    return Promise.resolve(LOCAL_KUBERNETES_VERSION);
   }
 
   async list(): Promise<string[]> {

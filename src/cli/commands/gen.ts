@@ -2,19 +2,18 @@ import type { Command } from 'commander';
 import type { RawChecksOptions } from '../../backends/kubernetes/checks/options.js';
 import type { RawSessionsOptions } from '../../backends/kubernetes/sessions/options.js';
 import { systemClock } from '../../core/clock.js';
-import { examplePluginsDir, type Io } from '../context.js';
-import { applyFlags, imageFlags, runFlags, type FlagSpec } from '../flags.js';
+import { FathomError } from '../../core/errors.js';
+import type { E2eFlagOptions } from '../builtins.js';
+import type { Io } from '../context.js';
+import { applyFlags, e2eFlags, imageFlags, runFlags, type FlagSpec } from '../flags.js';
 
-interface GenRunOptions {
+interface GenRunOptions extends E2eFlagOptions {
   namespace: string;
-  plugin?: string[];
-  pluginEnv?: string[];
   timeout: number;
   maxResultSize: number;
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   aggregatorNodeSelector?: Record<string, string>;
-  kubernetesVersion?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -56,27 +55,35 @@ export function registerGen(program: Command, io: Io): void {
       'print every manifest of a run for `kubectl apply -f -` (kubernetes backend), or a plugin definition',
     )
     .option('-n, --namespace <name>', 'namespace of the run', 'fathom')
-    .option('--kubernetes-version <version>', 'SONOBUOY_K8S_VERSION given to the plugins')
     .action(async (o: GenRunOptions) => {
-      const [{ applyPluginEnv, loadPluginPaths }, { generateRunYaml }] = await Promise.all([
-        import('../../plugin/loader.js'),
+      const [{ loadRunPlugins }, { generateRunYaml }, { conformanceVersion }] = await Promise.all([
+        import('../builtins.js'),
         import('../../backends/kubernetes/manifests.js'),
+        import('../../plugin/builtin.js'),
       ]);
-      const refs = o.plugin?.length ? o.plugin : [examplePluginsDir];
-      const loaded = await loadPluginPaths(refs, { builtinDir: examplePluginsDir, cwd: io.cwd });
-      for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
+      // gen does not reach the cluster, so it cannot ask for its version.
+      const plugins = await loadRunPlugins(o, io, () =>
+        Promise.reject(
+          new FathomError(
+            'FATHOM_USAGE',
+            'gen cannot ask the cluster for its version: give --kubernetes-version for the e2e plugin',
+          ),
+        ),
+      );
+      const version =
+        o.kubernetesVersion !== undefined ? conformanceVersion(o.kubernetesVersion) : undefined;
       io.out(
         generateRunYaml(
           {
             namespace: o.namespace,
-            plugins: applyPluginEnv(loaded.plugins, o.pluginEnv ?? []),
+            plugins,
             timeoutMs: o.timeout,
             maxResultBytes: o.maxResultSize,
           },
           {
             ...(o.image ? { image: o.image } : {}),
             ...(o.imagePullPolicy ? { imagePullPolicy: o.imagePullPolicy } : {}),
-            ...(o.kubernetesVersion ? { kubernetesVersion: o.kubernetesVersion } : {}),
+            ...(version ? { kubernetesVersion: version } : {}),
             ...(o.aggregatorNodeSelector
               ? { aggregatorNodeSelector: o.aggregatorNodeSelector }
               : {}),
@@ -86,7 +93,7 @@ export function registerGen(program: Command, io: Io): void {
     });
   applyFlags(
     gen,
-    [...runFlags, ...imageFlags].filter((f) => !f.flags.startsWith('--wait')),
+    [...runFlags, ...e2eFlags, ...imageFlags].filter((f) => !f.flags.startsWith('--wait')),
   );
   gen
     .command('checks')

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { FathomError } from '../../core/errors.js';
-import { examplePluginsDir, openBackend, type ClusterOptions, type Io } from '../context.js';
+import type { E2eFlagOptions } from '../builtins.js';
+import { openBackend, type ClusterOptions, type Io } from '../context.js';
 import {
   applyFlags,
   clusterFlags,
+  e2eFlags,
   imageFlags,
   localClusterFlags,
   outputFlag,
@@ -14,9 +16,7 @@ import {
 } from '../flags.js';
 import type { OutputFormat } from '../reporters/status.js';
 
-interface RunOptions extends ClusterOptions {
-  plugin?: string[];
-  pluginEnv?: string[];
+interface RunOptions extends ClusterOptions, Omit<E2eFlagOptions, 'imagePullPolicy'> {
   timeout: number;
   maxResultSize: number;
   wait?: number | true;
@@ -89,24 +89,20 @@ export function registerRun(program: Command, io: Io): void {
     .description('run plugins on every node and gather their results (Sonobuoy-compatible plugins)')
     .action(async (options: RunOptions) => {
       // Loaded here, not at start-up: every other command would pay for them.
-      const [
-        { applyPluginEnv, assertRunSize, loadPluginPaths },
-        { followRun },
-        { renderStatus, runFailed },
-      ] = await Promise.all([
-        import('../../plugin/loader.js'),
+      const [{ loadRunPlugins }, { followRun }, { renderStatus, runFailed }] = await Promise.all([
+        import('../builtins.js'),
         import('../reporters/progress.js'),
         import('../reporters/status.js'),
       ]);
       // Validate everything before anything starts: bad input exits 2 with nothing to clean up.
       const pool = poolRequest(options);
-      const refs = options.plugin?.length ? options.plugin : [examplePluginsDir];
-      const loaded = await loadPluginPaths(refs, { builtinDir: examplePluginsDir, cwd: io.cwd });
-      for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
-      const plugins = applyPluginEnv(loaded.plugins, options.pluginEnv ?? []);
-      // --plugin-env adds to what run.json stores: bound the set as it is stored.
-      assertRunSize(plugins);
       const backend = await openBackend(options, io);
+      // e2e's image is tagged with the cluster's version unless --kubernetes-version names one.
+      const plugins = await loadRunPlugins(options, io, () => backend.kubernetesVersion());
+      const kubernetesVersion =
+        options.kubernetesVersion !== undefined
+          ? (await import('../../plugin/builtin.js')).conformanceVersion(options.kubernetesVersion)
+          : undefined;
       // Ctrl-C while the run waits for its pool takes its claim back.
       const giveUp = new AbortController();
       const onSignal = (): void => giveUp.abort();
@@ -120,6 +116,7 @@ export function registerRun(program: Command, io: Io): void {
             timeoutMs: options.timeout,
             maxResultBytes: options.maxResultSize,
             ...(pool ? { pool } : {}),
+            ...(kubernetesVersion ? { kubernetesVersion } : {}),
           },
           { progress: (line) => io.err(`${line}\n`), signal: giveUp.signal },
         );
@@ -163,6 +160,7 @@ export function registerRun(program: Command, io: Io): void {
     });
   applyFlags(cmd, [
     ...runFlags,
+    ...e2eFlags,
     ...poolFlags,
     sessionsNamespaceFlag,
     ...clusterFlags,
