@@ -1,6 +1,7 @@
 /**
  * The run's plugins as `fathom run` and `fathom gen` load them: files, directories, examples,
- * and Sonobuoy's built-in `e2e` and `systemd-logs` generated from the e2e flags.
+ * and Sonobuoy's built-in `e2e` and `systemd-logs` generated from the e2e flags; or, with
+ * `--from TARBALL`, a past run's plugins as they ran, with its timeout and worker image.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +24,19 @@ export interface E2eFlagOptions {
   systemdLogsImage?: string;
   rerunFailed?: string;
   imagePullPolicy?: string;
+  from?: string;
+}
+
+/** What `--from` carries over, for the flags the user did not give. */
+export interface PastSettings {
+  readonly timeoutMs?: number;
+  readonly image?: string;
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+export interface RunPlugins {
+  readonly plugins: readonly PluginDefinition[];
+  readonly past?: PastSettings;
 }
 
 const usage = (message: string): FathomError => new FathomError('FATHOM_USAGE', message);
@@ -91,7 +105,8 @@ export async function loadRunPlugins(
   o: E2eFlagOptions,
   io: Io,
   version: () => Promise<string>,
-): Promise<readonly PluginDefinition[]> {
+): Promise<RunPlugins> {
+  if (o.from !== undefined) return pastRunPlugins(o, o.from, io);
   const [builtin, { applyPluginEnv, assertRunSize, loadPluginPaths }, { applyPluginImages }] =
     await Promise.all([
       import('../plugin/builtin.js'),
@@ -159,5 +174,76 @@ export async function loadRunPlugins(
   const plugins = applyPluginImages(withEnv, pluginImages);
   // --plugin-env adds to what run.json stores: bound the set as it is stored.
   assertRunSize(plugins);
-  return plugins;
+  return { plugins };
+}
+
+/** The flags `--from` cannot go with: they choose plugins, and it repeats a past run's. */
+const NOT_WITH_FROM: readonly (readonly [keyof E2eFlagOptions, string])[] = [
+  ['mode', '--mode'],
+  ['e2eFocus', '--e2e-focus'],
+  ['e2eSkip', '--e2e-skip'],
+  ['e2eParallel', '--e2e-parallel'],
+  ['kubernetesVersion', '--kubernetes-version'],
+  ['e2eRepoConfig', '--e2e-repo-config'],
+  ['rerunFailed', '--rerun-failed'],
+];
+
+/**
+ * `--from TARBALL` (sonobuoy#634): each plugin's definition.json from the tarball, loaded as a
+ * plugin file is, then `--plugin-env` and `--plugin-image` on top.
+ */
+async function pastRunPlugins(o: E2eFlagOptions, from: string, io: Io): Promise<RunPlugins> {
+  if (o.plugin?.length) throw usage('--from and -p: give one (--from repeats its plugins)');
+  for (const [key, flag] of NOT_WITH_FROM) {
+    if (o[key] !== undefined)
+      throw usage(`--from and ${flag}: --from repeats its plugins as they ran`);
+  }
+  const [
+    { readPastRun },
+    builtin,
+    { applyPluginEnv, assertRunSize, assertUniqueNames, parsePluginDocuments },
+    { applyPluginImages },
+  ] = await Promise.all([
+    import('../results/past-run.js'),
+    import('../plugin/builtin.js'),
+    import('../plugin/loader.js'),
+    import('../plugin/env.js'),
+  ]);
+  const tarball = path.resolve(io.cwd, from);
+  if (
+    !(await stat(tarball).then(
+      (st) => st.isFile(),
+      () => false,
+    ))
+  ) {
+    throw new FathomError('FATHOM_BAD_FLAG_VALUE', `--from ${from}: no such file`, {
+      details: { flag: '--from', value: from },
+    });
+  }
+  const past = await readPastRun(tarball);
+  const loaded: PluginDefinition[] = [];
+  for (const p of past.plugins) {
+    const one = parsePluginDocuments(p.text, p.source);
+    for (const w of one.warnings) io.err(`warning: ${w}\n`);
+    loaded.push(...one.plugins);
+  }
+  assertUniqueNames(loaded);
+  const images = builtin.parsePluginImages([
+    ...(o.kubeConformanceImage !== undefined ? [`e2e:${o.kubeConformanceImage}`] : []),
+    ...(o.systemdLogsImage !== undefined ? [`systemd-logs:${o.systemdLogsImage}`] : []),
+    ...(o.pluginImage ?? []),
+  ]);
+  const plugins = applyPluginImages(applyPluginEnv(loaded, o.pluginEnv ?? []), images);
+  assertRunSize(plugins);
+  const policy = past.imagePullPolicy;
+  return {
+    plugins,
+    past: {
+      ...(past.timeoutSeconds !== undefined ? { timeoutMs: past.timeoutSeconds * 1000 } : {}),
+      ...(past.workerImage ? { image: past.workerImage } : {}),
+      ...(policy === 'Always' || policy === 'IfNotPresent' || policy === 'Never'
+        ? { imagePullPolicy: policy }
+        : {}),
+    },
+  };
 }

@@ -166,6 +166,11 @@ export const runFlags: readonly FlagSpec[] = [
     parse: repeatable,
   },
   {
+    flags: '--from <tarball>',
+    description:
+      'repeat a past run: its plugins as they ran, its timeout and worker image, from its results tarball',
+  },
+  {
     flags: '--plugin-env <plugin.KEY=VALUE>',
     description: 'set (or, with an empty value, remove) a plugin env var (repeatable)',
     parse: repeatable,

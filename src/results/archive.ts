@@ -74,7 +74,7 @@ export class ResultsArchive {
   constructor(
     /** The tarball. */
     readonly file: string,
-    private readonly files: ReadonlyMap<string, FileEntry>,
+    private readonly fileEntries: ReadonlyMap<string, FileEntry>,
     private readonly dirs: ReadonlySet<string>,
     /** The temporary directory of the files kept on disk, if any. */
     private readonly spillDir?: string,
@@ -85,9 +85,14 @@ export class ResultsArchive {
     if (this.spillDir) removeTempDir(this.spillDir);
   }
 
+  /** Every file's path, in archive order. */
+  files(): IterableIterator<string> {
+    return this.fileEntries.keys();
+  }
+
   /** Like fs.stat on the extracted tree; `undefined` when nothing is there. */
   stat(rel: string): ArchiveStat | undefined {
-    const f = this.files.get(rel);
+    const f = this.fileEntries.get(rel);
     if (f) return { isFile: true, isDirectory: false, size: f.size };
     if (this.dirs.has(rel)) return { isFile: false, isDirectory: true, size: 0 };
     return undefined;
@@ -122,7 +127,7 @@ export class ResultsArchive {
   }
 
   private kept(rel: string): FileEntry {
-    const f = this.files.get(rel);
+    const f = this.fileEntries.get(rel);
     if (!f) throw fsError(this.dirs.has(rel) ? 'EISDIR' : 'ENOENT', rel);
     if (f.text === undefined && f.spilled === undefined) {
       throw new Error(`${this.file}: "${rel}" was not kept`);

@@ -55,14 +55,14 @@ export function registerGen(program: Command, io: Io): void {
       'print every manifest of a run for `kubectl apply -f -` (kubernetes backend), or a plugin definition',
     )
     .option('-n, --namespace <name>', 'namespace of the run', 'fathom')
-    .action(async (o: GenRunOptions) => {
+    .action(async (o: GenRunOptions, command: Command) => {
       const [{ loadRunPlugins }, { generateRunYaml }, { conformanceVersion }] = await Promise.all([
         import('../builtins.js'),
         import('../../backends/kubernetes/manifests.js'),
         import('../../plugin/builtin.js'),
       ]);
       // gen does not reach the cluster, so it cannot ask for its version.
-      const plugins = await loadRunPlugins(o, io, () =>
+      const { plugins, past } = await loadRunPlugins(o, io, () =>
         Promise.reject(
           new FathomError(
             'FATHOM_USAGE',
@@ -77,12 +77,18 @@ export function registerGen(program: Command, io: Io): void {
           {
             namespace: o.namespace,
             plugins,
-            timeoutMs: o.timeout,
+            // --from: the past run's timeout, worker image and pull policy unless given here.
+            timeoutMs:
+              past?.timeoutMs !== undefined && command.getOptionValueSource('timeout') !== 'cli'
+                ? past.timeoutMs
+                : o.timeout,
             maxResultBytes: o.maxResultSize,
           },
           {
-            ...(o.image ? { image: o.image } : {}),
-            ...(o.imagePullPolicy ? { imagePullPolicy: o.imagePullPolicy } : {}),
+            ...((o.image ?? past?.image) ? { image: o.image ?? past?.image } : {}),
+            ...((o.imagePullPolicy ?? past?.imagePullPolicy)
+              ? { imagePullPolicy: o.imagePullPolicy ?? past?.imagePullPolicy }
+              : {}),
             ...(version ? { kubernetesVersion: version } : {}),
             ...(o.aggregatorNodeSelector
               ? { aggregatorNodeSelector: o.aggregatorNodeSelector }

@@ -87,7 +87,7 @@ export function registerRun(program: Command, io: Io): void {
   const cmd = program
     .command('run')
     .description('run plugins on every node and gather their results (Sonobuoy-compatible plugins)')
-    .action(async (options: RunOptions) => {
+    .action(async (options: RunOptions, command: Command) => {
       // Loaded here, not at start-up: every other command would pay for them.
       const [{ loadRunPlugins }, { followRun }, { renderStatus, runFailed }] = await Promise.all([
         import('../builtins.js'),
@@ -96,9 +96,26 @@ export function registerRun(program: Command, io: Io): void {
       ]);
       // Validate everything before anything starts: bad input exits 2 with nothing to clean up.
       const pool = poolRequest(options);
+      // --from repeats a past run's plugins and worker image: read before the backend opens.
+      const repeated = options.from
+        ? await loadRunPlugins(options, io, () => Promise.resolve(''))
+        : undefined;
+      const pastImage = repeated?.past;
+      if (pastImage?.image && !options.image) options.image = pastImage.image;
+      if (pastImage?.imagePullPolicy && !options.imagePullPolicy) {
+        options.imagePullPolicy = pastImage.imagePullPolicy;
+      }
       const backend = await openBackend(options, io);
       // e2e's image is tagged with the cluster's version unless --kubernetes-version names one.
-      const plugins = await loadRunPlugins(options, io, () => backend.kubernetesVersion());
+      const { plugins, past } =
+        repeated ?? (await loadRunPlugins(options, io, () => backend.kubernetesVersion()));
+      // --from: the past run's timeout too, unless given here.
+      const given = (flag: string): boolean => command.getOptionValueSource(flag) === 'cli';
+      const timeoutMs =
+        past?.timeoutMs !== undefined && !given('timeout') ? past.timeoutMs : options.timeout;
+      if (options.from) {
+        io.err(`Repeating the run of ${options.from}: ${plugins.map((p) => p.name).join(', ')}.\n`);
+      }
       const kubernetesVersion =
         options.kubernetesVersion !== undefined
           ? (await import('../../plugin/builtin.js')).conformanceVersion(options.kubernetesVersion)
@@ -113,7 +130,7 @@ export function registerRun(program: Command, io: Io): void {
           {
             namespace: options.namespace,
             plugins,
-            timeoutMs: options.timeout,
+            timeoutMs,
             maxResultBytes: options.maxResultSize,
             ...(pool ? { pool } : {}),
             ...(kubernetesVersion ? { kubernetesVersion } : {}),
