@@ -74,6 +74,12 @@ export const startupBench: Bench = {
     } catch (err) {
       notes.push(`Node 24 could not be installed: ${(err as Error).message.split('\n')[0]}`);
     }
+    if (process.env.NODE_EXTRA_CA_CERTS)
+      notes.push(
+        'NODE_EXTRA_CA_CERTS is set here: Node 20 reads those certificates at every start ' +
+          '(about 60 ms on the machine of issue 12), Node 24 was not slowed by it; ' +
+          '`env -u NODE_EXTRA_CA_CERTS npm run bench -- --only startup` compares without.',
+      );
     const cache = await mkdtemp(join(tmpdir(), 'fathom-bench-startup-'));
     const figures: Figure[] = [];
     try {
