@@ -1,38 +1,55 @@
-// Prints the closing line CI reads, from vitest's JSON report; exits non-zero when anything failed.
+// Prints the closing line CI reads, from vitest's JSON reports (one per suite run: Node 20, then
+// Node 24), summed; exits non-zero when anything failed.
+//
+//   node .ci/summary.mjs REPORT.json RC SETUP_FAILED [REPORT.json RC]...
+//
 // Under CI (`CI` set) a skipped test is a failure too: everything the suite needs is installed
-// there, so a skip means a peer, browser or fixture went missing. `setupFailed` counts the steps
-// of .ci/run that failed before the suite (a peer build, the Chromium install).
+// there, so a skip means a peer, browser or fixture went missing. `SETUP_FAILED` counts the steps
+// of .ci/run that failed before the suites (a peer build, the Chromium install); RC is the exit
+// code of the run that wrote the report before it. A report that is missing counts as one failure.
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import process from 'node:process';
 
-const [file, rcText, setupText] = process.argv.slice(2);
-const setupFailed = Number(setupText ?? 0) || 0;
+const [firstFile, firstRc, setupText, ...more] = process.argv.slice(2);
+const runs = [firstFile, firstRc, ...more];
 const ci = !['', '0', 'false'].includes((process.env.CI ?? '').trim().toLowerCase());
-let report;
-try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
-} catch {
-  process.stdout.write(`0 passed, ${1 + setupFailed} failed\n`);
-  process.exit(1);
+let passed = 0;
+let failed = Number(setupText ?? 0) || 0;
+let skipped = 0;
+const skippedNames = [];
+
+for (let i = 0; i < runs.length; i += 2) {
+  const file = runs[i];
+  const rc = Number(runs[i + 1] ?? 0);
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    process.stdout.write(`no test report at ${file}: counted as one failure\n`);
+    failed += 1;
+    continue;
+  }
+  const suites = report.testResults ?? [];
+  // A file that fails to load has no failed test but must still count as a failure.
+  const brokenFiles = suites.filter(
+    (s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  const runFailed = (report.numFailedTests ?? 0) + brokenFiles;
+  passed += report.numPassedTests ?? 0;
+  failed += runFailed;
+  if (rc !== 0 && runFailed === 0) failed += 1; // the runner failed outside any test
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  for (const s of suites)
+    for (const a of s.assertionResults ?? [])
+      if (['pending', 'skipped', 'todo'].includes(a.status))
+        skippedNames.push(`${i ? `${basename(file)}: ` : ''}${s.name}: ${a.fullName ?? a.title}`);
 }
-const suites = report.testResults ?? [];
-// A file that fails to load has no failed test but must still count as a failure.
-const brokenFiles = suites.filter(
-  (s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed'),
-).length;
-const passed = report.numPassedTests ?? 0;
-const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-let failed = (report.numFailedTests ?? 0) + brokenFiles + setupFailed;
-if (Number(rcText ?? 0) !== 0 && failed === 0) failed = 1; // the runner failed outside any test
+
 if (ci && skipped > 0) {
-  const names = suites.flatMap((s) =>
-    (s.assertionResults ?? [])
-      .filter((a) => ['pending', 'skipped', 'todo'].includes(a.status))
-      .map((a) => `${s.name}: ${a.fullName ?? a.title}`),
-  );
   process.stdout.write(`skipped under CI, counted as failed (${skipped}):\n`);
-  for (const n of names.slice(0, 50)) process.stdout.write(`  ${n}\n`);
-  if (names.length > 50) process.stdout.write(`  … and ${names.length - 50} more\n`);
+  for (const n of skippedNames.slice(0, 50)) process.stdout.write(`  ${n}\n`);
+  if (skippedNames.length > 50) process.stdout.write(`  … and ${skippedNames.length - 50} more\n`);
   failed += skipped;
 }
 process.stdout.write(

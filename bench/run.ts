@@ -19,6 +19,7 @@ import { processBench } from './benches/process.js';
 import { resultsCliBench } from './benches/results-cli.js';
 import { runNoopBench } from './benches/run-noop.js';
 import { sessionsBench } from './benches/sessions.js';
+import { startupBench } from './benches/startup.js';
 import { statusBench } from './benches/status.js';
 import { REPO_ROOT, RSS_METHOD } from './lib/measure.js';
 import { renderTable, type Bench, type BenchResult } from './lib/report.js';
@@ -33,6 +34,7 @@ const BENCHES: readonly Bench[] = [
   kubernetesBench,
   checksBench,
   sessionsBench,
+  startupBench,
 ];
 
 function usage(): string {

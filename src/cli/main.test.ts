@@ -64,6 +64,12 @@ describe('what loads at start-up', () => {
     expect(heavy).toEqual([]);
   });
 
+  it('the launcher loads node builtins alone, so the compile cache is on before the rest loads', () => {
+    const { files, packages } = closure('cli/launch.ts');
+    expect([...packages]).toEqual([]);
+    expect([...files]).toEqual(['cli/launch.ts']);
+  });
+
   it('`fathom results` reads a tarball with the tar package but without the yaml package', () => {
     const { files, packages } = closure('cli/commands/results-show.ts');
     // tar's parser replaced the hand-written one (bench: parsers); YAML stays the fast reader.

@@ -5,6 +5,7 @@ import { visible } from '../core/visible.js';
 import { registerCheckDaemons } from './commands/checks-daemons.js';
 import { registerChecks } from './commands/checks.js';
 import { registerCluster } from './commands/cluster.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerGen } from './commands/gen.js';
 import { registerHealth } from './commands/health.js';
 import { registerInternal } from './commands/internal.js';
@@ -14,9 +15,14 @@ import { registerRunCommands } from './commands/runs.js';
 import { registerSessions } from './commands/session.js';
 import { processIo, type Io } from './context.js';
 
+export interface ProgramOptions {
+  /** What help calls the program: `kubectl fathom` when kubectl runs it as a plugin. */
+  readonly name?: string;
+}
+
 /** Builds the command tree. Every command writes through `io` and throws FathomErrors. */
-export function buildProgram(io: Io): Command {
-  const program = new Command('fathom')
+export function buildProgram(io: Io, options: ProgramOptions = {}): Command {
+  const program = new Command(options.name ?? 'fathom')
     .description(
       'Run tests and diagnostics on every node of a cluster and bring every result home.',
     )
@@ -39,6 +45,7 @@ export function buildProgram(io: Io): Command {
   registerChecks(program, io);
   registerSessions(program, io);
   registerCheckDaemons(program, io);
+  registerCompletion(program, io);
   registerInternal(program, io);
   for (const c of program.commands)
     c.exitOverride().configureOutput({ outputError: () => undefined });
@@ -46,9 +53,13 @@ export function buildProgram(io: Io): Command {
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad input (nothing started). */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  options: ProgramOptions = {},
+): Promise<number> {
   try {
-    await buildProgram(io).parseAsync([...argv]);
+    await buildProgram(io, options).parseAsync([...argv]);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {

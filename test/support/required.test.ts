@@ -106,4 +106,30 @@ describe('.ci/summary.mjs', () => {
       out: '4 passed, 0 failed\n',
     });
   });
+
+  it('sums the Node 24 run after the Node 20 one; a missing report is one failure', async () => {
+    const node24 = join(dir, 'vitest-node24.json');
+    await writeFile(node24, JSON.stringify(withSkip));
+    const r = await summary({ numPassedTests: 4, numFailedTests: 1 }, { CI: 'true' }, [
+      '1',
+      '0',
+      node24,
+      '0',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      '  vitest-node24.json: /repo/test/e2e/report.test.ts: the HTML report in Chromium filters\n',
+    );
+    expect(r.out.split('\n').at(-2)).toBe('9 passed, 3 failed, 2 skipped');
+    const missing = await summary({ numPassedTests: 4 }, {}, [
+      '0',
+      '0',
+      join(dir, 'none.json'),
+      '1',
+    ]);
+    expect(missing).toEqual({
+      code: 1,
+      out: `no test report at ${join(dir, 'none.json')}: counted as one failure\n4 passed, 1 failed\n`,
+    });
+  });
 });
