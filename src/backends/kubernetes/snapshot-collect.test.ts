@@ -18,6 +18,7 @@ import { collectClusterSnapshot } from './snapshot-collect.js';
 let server: http.Server;
 let dir: string;
 let client: KubeClient;
+let hang: { path: string; reached: () => void } | undefined;
 let inFlight = 0;
 let maxInFlight = 0;
 
@@ -51,8 +52,10 @@ const routes: Record<string, () => [number, unknown]> = {
 beforeEach(async () => {
   inFlight = 0;
   maxInFlight = 0;
+  hang = undefined;
   server = http.createServer((req, res) => {
     const path = new URL(req.url!, 'http://x').pathname;
+    if (path === hang?.path) return hang.reached(); // never answered
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     const [status, body] = routes[path]?.() ?? [200, list([])];
@@ -141,5 +144,35 @@ describe('collectClusterSnapshot', () => {
     });
     // Two queries at a time; the groups query alone asks /api and /apis together.
     expect(maxInFlight).toBeLessThanOrEqual(3);
+  });
+
+  it('records a query the API server never answers as timed out, on the injected clock', async () => {
+    const root = join(dir, 'root');
+    const reached = new Promise<void>((resolve) => {
+      hang = { path: '/apis/apps/v1/namespaces/fathom/deployments', reached: resolve };
+    });
+    const clock = new ManualClock();
+    const collecting = collectClusterSnapshot({
+      client,
+      root,
+      namespaces: ['fathom'],
+      clock,
+      queryTimeoutMs: 30_000,
+    });
+    await reached;
+    await clock.advance(30_000);
+    const records = await collecting;
+    expect(records.filter((r) => r.error !== undefined).map((r) => r.queryobj)).toEqual([
+      'ClusterRoles',
+      'StorageClasses',
+      'Deployments',
+    ]);
+    expect(records.find((r) => r.queryobj === 'Deployments')).toEqual({
+      queryobj: 'Deployments',
+      namespace: 'fathom',
+      time: '30s',
+      error: 'listing Deployments in namespace fathom: no answer within 30s',
+    });
+    expect(await files(root)).toContain('resources/ns/fathom/core_v1_pods.json');
   });
 });
