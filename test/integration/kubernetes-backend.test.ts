@@ -229,6 +229,11 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
         namespace: ns,
         name: `fathom-plugin-smoke-${session}`,
       },
+      // The cluster snapshot: list only, cluster-wide (kube-system too).
+      { verb: 'list', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' },
+      { verb: 'list', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io' },
+      { verb: 'list', resource: 'configmaps', namespace: 'kube-system' },
+      { verb: 'list', resource: 'deployments', group: 'apps', namespace: 'kube-system' },
     ];
     const denied: Record<string, string>[] = [
       { verb: 'patch', resource: 'pods', namespace: ns, name: 'someone-else' },
@@ -243,6 +248,10 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
       { verb: 'create', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' },
       { verb: 'create', resource: 'pods', namespace: ns, subresource: 'exec' },
       { verb: 'update', resource: 'configmaps', namespace: ns, name: 'fathom-config' },
+      { verb: 'list', resource: 'secrets', namespace: 'kube-system' },
+      { verb: 'get', resource: 'configmaps', namespace: 'kube-system', name: 'kube-root-ca.crt' },
+      { verb: 'watch', resource: 'configmaps', namespace: 'kube-system' },
+      { verb: 'list', resource: 'roles', group: 'rbac.authorization.k8s.io', namespace: ns },
     ];
     for (const a of allowed) expect(await can(sa, a), `allowed: ${JSON.stringify(a)}`).toBe(true);
     for (const a of denied) expect(await can(sa, a), `denied: ${JSON.stringify(a)}`).toBe(false);

@@ -237,6 +237,30 @@ describe.skipIf(!cluster)(
       );
       expect([config.UUID, config.Namespace]).toEqual([uuid, ns]);
       expect(await readFile(join(home, 'meta', 'run.log'), 'utf8')).toContain('result received');
+      // The cluster snapshot beside the results, read with the aggregator's own (least) privileges.
+      const version = await readJson<{ gitVersion: string }>(join(home, 'serverversion.json'));
+      expect(version.gitVersion).toMatch(/^v1\.\d+\./);
+      const groups = await readJson<{ groups: { name: string }[] }>(
+        join(home, 'servergroups.json'),
+      );
+      expect(groups.groups[0]!.name).toBe('');
+      expect(groups.groups.map((g) => g.name)).toContain('apps');
+      const snapNodes = await readJson<{ kind: string; metadata: { name: string } }[]>(
+        join(home, 'resources/cluster/core_v1_nodes.json'),
+      );
+      expect(new Set(snapNodes.map((n) => n.kind))).toEqual(new Set(['Node']));
+      expect(snapNodes.map((n) => n.metadata.name)).toEqual(expect.arrayContaining(nodes));
+      const snapPods = await readJson<{ metadata: { name: string } }[]>(
+        join(home, `resources/ns/${ns}/core_v1_pods.json`),
+      );
+      expect(snapPods.map((p) => p.metadata.name)).toContain('fathom-aggregator');
+      const queries = await readJson<{ queryobj: string; namespace?: string; error?: string }[]>(
+        join(home, 'meta', 'query-time.json'),
+      );
+      expect(queries.filter((q) => q.error !== undefined)).toEqual([]);
+      expect(queries.map((q) => `${q.queryobj}@${q.namespace ?? ''}`)).toEqual(
+        expect.arrayContaining(['ServerVersion@', 'Nodes@', `Pods@${ns}`, 'Events@kube-system']),
+      );
       expect(
         await readFile(join(home, 'plugins/smoke/results/global/junit.xml'), 'utf8'),
       ).toContain('lists nodes');

@@ -1,7 +1,7 @@
 /**
  * `fathom aggregator`: what runs in the aggregator pod. It reads the run's ConfigMaps, launches
  * the plugins as Pods and DaemonSets, gathers their results over mutual TLS, publishes status
- * in the pod's annotation, packs the tarball and serves it to `fathom retrieve` until stopped.
+ * in the pod's annotation, adds the cluster snapshot, packs the tarball and serves it to `fathom retrieve` until stopped.
  */
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ import { createKubeClient, type KubeClient } from './api/client.js';
 import { resolveKubeconfig } from './api/kubeconfig.js';
 import { AGGREGATOR_CONFIG_DIR, AGGREGATOR_OUTPUT_DIR, AGGREGATOR_PLUGINS_DIR } from './names.js';
 import { startResultsServer } from './results-server.js';
+import { SNAPSHOT_SYSTEM_NAMESPACE } from './snapshot.js';
+import { collectClusterSnapshot } from './snapshot-collect.js';
 import { CONFIG_KEY, parseRunConfig } from './runconfig.js';
 import { createStatusAnnotationWriter, KubernetesPluginRuntime } from './runtime.js';
 
@@ -166,6 +168,14 @@ export async function runKubernetesAggregator(
       }),
       postProcess: postProcessAndSummarize,
       pack: async (root) => {
+        // The cluster as the plugins left it, beside their results (what reviewers read).
+        await collectClusterSnapshot({
+          client,
+          root,
+          namespaces: [config.namespace, SNAPSHOT_SYSTEM_NAMESPACE],
+          clock,
+          logger,
+        });
         await copyFile(runLog, join(root, 'meta', 'run.log')).catch(() => undefined);
         const created = new Date(clock.now());
         const name = tarballName(created, config.uuid);

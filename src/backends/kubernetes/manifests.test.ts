@@ -166,9 +166,35 @@ describe('runManifests', () => {
     });
   });
 
-  it('gives the aggregator least privilege: named deletes, its own pod to patch, nodes read-only', () => {
+  it('gives the aggregator least privilege: named deletes, its own pod to patch, nodes and the snapshot read-only', () => {
     expect(aggregatorRules([job, daemon], UUID)).toEqual({
-      cluster: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+      cluster: [
+        { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+        {
+          apiGroups: [''],
+          resources: [
+            'namespaces',
+            'persistentvolumes',
+            'pods',
+            'services',
+            'configmaps',
+            'events',
+          ],
+          verbs: ['list'],
+        },
+        {
+          apiGroups: ['rbac.authorization.k8s.io'],
+          resources: ['clusterroles', 'clusterrolebindings'],
+          verbs: ['list'],
+        },
+        { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['list'] },
+        {
+          apiGroups: ['apiextensions.k8s.io'],
+          resources: ['customresourcedefinitions'],
+          verbs: ['list'],
+        },
+        { apiGroups: ['apps'], resources: ['deployments', 'daemonsets'], verbs: ['list'] },
+      ],
       namespaced: [
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create'] },
         {

@@ -35,6 +35,7 @@ import {
   runLabels,
 } from './names.js';
 import { CONFIG_KEY, type ImagePullPolicy, type KubeRunConfig } from './runconfig.js';
+import { DEFAULT_SNAPSHOT_KINDS, snapshotRules } from './snapshot.js';
 import type { KubeObject } from './api/types.js';
 
 export {
@@ -79,7 +80,7 @@ export function checkPluginsForKubernetes(plugins: readonly PluginDefinition[]):
 }
 
 /**
- * What the aggregator may do, and no more: read nodes; create pods, DaemonSets and Secrets in
+ * What the aggregator may do, and no more: read nodes and list the snapshot's kinds; create pods, DaemonSets and Secrets in
  * its namespace but delete only the ones this run names; patch only its own pod (the status
  * annotation). The names are known up front because they derive from the run's uuid.
  */
@@ -97,7 +98,11 @@ export function aggregatorRules(
       ? [{ apiGroups: [group], resources: [resource], verbs, resourceNames: names }]
       : [];
   return {
-    cluster: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+    cluster: [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      // Read-only, for the cluster snapshot in the tarball (never Secrets).
+      ...snapshotRules(DEFAULT_SNAPSHOT_KINDS.filter((k) => k.resource !== 'nodes')),
+    ],
     namespaced: [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create'] },
       ...named('', 'pods', ['patch'], [AGGREGATOR_POD]),
