@@ -103,14 +103,16 @@ describe('aggregation server: tarballs, limits and streaming', () => {
   });
 
   const good: TarItem = { path: 'good.txt', data: 'written before the bad entry' };
+  // Where an escaping entry would land beside the results dir: a name nothing else uses.
+  const ESCAPE = `escape-${randomBytes(6).toString('hex')}`;
   const link = (path: string, linkpath: string): TarItem => ({
     path,
     type: 'SymbolicLink',
     linkpath,
   });
   const badArchives: Record<string, Buffer> = {
-    'a ../ entry': gzipSync(tarball([good, { path: '../x', data: 'escape' }])),
-    'a nested ../ entry': gzipSync(tarball([good, { path: 'a/../../x', data: 'escape' }])),
+    'a ../ entry': gzipSync(tarball([good, { path: `../${ESCAPE}`, data: 'escape' }])),
+    'a nested ../ entry': gzipSync(tarball([good, { path: `a/../../${ESCAPE}`, data: 'escape' }])),
     'an absolute entry': gzipSync(tarball([good, { path: '/abs', data: 'escape' }])),
     'a symlink out': gzipSync(tarball([good, link('l', '../../..')])),
     'an absolute symlink': gzipSync(tarball([good, link('l', '/etc/passwd')])),
@@ -137,7 +139,7 @@ describe('aggregation server: tarballs, limits and streaming', () => {
       expect(res.status).toBe(400);
       expect(res.json().code).toBe('FATHOM_RESULT_BAD_ARCHIVE');
       expect(await f.tree()).toEqual([]);
-      expect(existsSync(join(f.dir, '..', 'x'))).toBe(false);
+      expect(existsSync(join(f.dir, '..', ESCAPE))).toBe(false);
       expect(f.aggregator.pending()).toContainEqual({ plugin: 'systemd-logs', node: 'node-1' });
       expect((await f.put(path, certs.logs, gzipSync(tarball([good])), gz)).status).toBe(200);
     });

@@ -45,7 +45,7 @@ export async function findHelm(): Promise<{ path: string } | { reason: string }>
 
 export interface Helm {
   (args: readonly string[]): Promise<Run>;
-  /** `helm template` of charts/fathom with these values (and CRDs), as objects. */
+  /** `helm template` of charts/fathom with these values (and CRDs unless `--skip-crds`), as objects. */
   template(values?: object, extra?: readonly string[]): Promise<KubeObject[]>;
   /** `helm lint --strict` of charts/fathom with these values. */
   lint(values?: object): Promise<Run>;
@@ -70,7 +70,8 @@ export async function helmRunner(path: string): Promise<Helm> {
     helm(['lint', CHART_DIR, '--strict', '-f', await valuesFile(values)]);
   helm.template = async (values = {}, extra = []) => {
     const file = await valuesFile(values);
-    const r = await helm(['template', 'fathom', CHART_DIR, '--include-crds', '-f', file, ...extra]);
+    const crds = extra.includes('--skip-crds') ? [] : ['--include-crds'];
+    const r = await helm(['template', 'fathom', CHART_DIR, ...crds, '-f', file, ...extra]);
     if (r.code !== 0) throw new Error(`helm template exited ${r.code}: ${r.stderr.trim()}`);
     return parseObjects(r.stdout);
   };
