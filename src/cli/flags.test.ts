@@ -5,29 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { Io } from './context.js';
-import { main } from './main.js';
+import { runMain, type Printed } from '../../test/support/main.js';
 
-interface Printed {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(args: readonly string[]): Promise<Printed> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    isTTY: false,
-    env: {},
-    cwd: process.cwd(),
-    stdin: (async function* () {})(),
-  };
-  const code = await main(['node', 'fathom', ...args], io);
-  return { code, out, err };
-}
+const run = (args: readonly string[]): Promise<Printed> => runMain(args);
 
 const PLUGIN = 'smoke-junit';
 

@@ -27,13 +27,12 @@ import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { pluginPodSpec } from '../../src/backends/kubernetes/pod-spec.js';
-import type { Io } from '../../src/cli/context.js';
-import { main } from '../../src/cli/main.js';
 import { parsePluginDocuments } from '../../src/plugin/loader.js';
 import { E2E_MODES } from '../../src/plugin/builtin-modes.js';
 import { sonobuoyBinary, sonobuoyUnavailableReason } from '../peers/sonobuoy.js';
 import { repoRoot } from '../support/cli.js';
 import { available } from '../support/required.js';
+import { runMain, type Printed as Out } from '../support/main.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -56,12 +55,6 @@ const AUTO_ENV = [
 const RESULTS_DIR = '/tmp/sonobuoy/results';
 const CONFIG_DIR = '/tmp/sonobuoy/config';
 
-interface Out {
-  code: number;
-  out: string;
-  err: string;
-}
-
 function peer(args: readonly string[]): Promise<Out> {
   return new Promise((resolve) => {
     execFile(binary!, ['gen', ...args], { maxBuffer: 1 << 24 }, (err, out, errText) =>
@@ -70,20 +63,7 @@ function peer(args: readonly string[]): Promise<Out> {
   });
 }
 
-async function fathom(args: readonly string[]): Promise<Out> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    isTTY: false,
-    env: {},
-    cwd: process.cwd(),
-    stdin: (async function* () {})(),
-  };
-  const code = await main(['node', 'fathom', 'gen', ...args], io);
-  return { code, out, err };
-}
+const fathom = (args: readonly string[]): Promise<Out> => runMain(['gen', ...args]);
 
 /** Each plugin's document of the ConfigMap whose keys are plugin-<i>.yaml, by plugin name. */
 function pluginDocs(text: string): Map<string, Obj> {

@@ -10,23 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { Io } from '../context.js';
-import { main } from '../main.js';
+import { runMain } from '../../../test/support/main.js';
 
-async function gen(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    isTTY: false,
-    env: {},
-    cwd: process.cwd(),
-    stdin: (async function* () {})(),
-  };
-  const code = await main(['node', 'fathom', 'gen', ...args], io);
-  return { code, out, err };
-}
+const gen = (args: readonly string[]) => runMain(['gen', ...args]);
 
 const oneLine = (r: { code: number; out: string; err: string }, message: string): void => {
   expect(r.code).toBe(2);

@@ -4,23 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { Io } from '../context.js';
-import { main } from '../main.js';
+import { runMain } from '../../../test/support/main.js';
 
-async function run(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    isTTY: false,
-    env: {},
-    cwd: process.cwd(),
-    stdin: (async function* () {})(),
-  };
-  const code = await main(['node', 'fathom', ...args], io);
-  return { code, out, err };
-}
+const run = (args: readonly string[]) => runMain(args);
 
 interface Doc {
   kind: string;

@@ -6,8 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../context.js';
-import { main } from '../main.js';
+import { runMain } from '../../../test/support/main.js';
 
 // eslint-disable-next-line no-control-regex
 const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
@@ -44,20 +43,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function results(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    isTTY: false,
-    env: {},
-    cwd: dir,
-    stdin: (async function* () {})(),
-  };
+/** `fathom results` on the tarball dir unless the first argument is an absolute path. */
+function results(...args: string[]) {
   const path = args[0]?.startsWith('/') ? [] : [dir];
-  const code = await main(['node', 'fathom', 'results', ...path, ...args], io);
-  return { code, out, err };
+  return runMain(['results', ...path, ...args], { cwd: dir });
 }
 
 describe('fathom results shows control characters as escapes', () => {

@@ -6,8 +6,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../context.js';
-import { main } from '../main.js';
+import { runMain } from '../../../test/support/main.js';
 
 let home: string;
 beforeAll(async () => {
@@ -15,20 +14,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(home, { recursive: true, force: true }));
 
-async function run(args: readonly string[], dir = home) {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    isTTY: false,
-    env: { FATHOM_HOME: dir },
-    cwd: dir,
-    stdin: (async function* () {})(),
-  };
-  const code = await main(['node', 'fathom', ...args], io);
-  return { code, out, err };
-}
+const run = (args: readonly string[], dir = home) =>
+  runMain(args, { env: { FATHOM_HOME: dir }, cwd: dir });
 
 const oneError = (err: string): string => {
   expect(err.split('\n').filter(Boolean)).toHaveLength(1);
