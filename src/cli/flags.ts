@@ -91,12 +91,18 @@ export const clusterFlags: readonly FlagSpec[] = [
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/**
+ * Sessions' namespace on Kubernetes unless given: not the runs' `fathom`, since deleting a run
+ * may delete the namespace it made.
+ */
+export const SESSIONS_NAMESPACE = 'fathom-sessions';
+
 /** Where runs on a pool keep their claims on Kubernetes: the session controller's namespace. */
 export const sessionsNamespaceFlag: FlagSpec = {
   flags: '--sessions-namespace <name>',
   description:
     "the session controller's namespace, where a run on a pool claims its nodes (kubernetes backend)",
-  default: 'fathom-sessions',
+  default: SESSIONS_NAMESPACE,
   env: 'FATHOM_SESSIONS_NAMESPACE',
   parse: (v: string) => {
     if (!dnsLabel.test(v)) {

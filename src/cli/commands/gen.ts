@@ -5,7 +5,14 @@ import { systemClock } from '../../core/clock.js';
 import { FathomError } from '../../core/errors.js';
 import type { E2eFlagOptions } from '../builtins.js';
 import type { Io } from '../context.js';
-import { applyFlags, e2eFlags, imageFlags, runFlags, type FlagSpec } from '../flags.js';
+import {
+  applyFlags,
+  e2eFlags,
+  imageFlags,
+  runFlags,
+  SESSIONS_NAMESPACE,
+  type FlagSpec,
+} from '../flags.js';
 
 interface GenRunOptions extends E2eFlagOptions {
   namespace: string;
@@ -23,7 +30,7 @@ const genSessionsFlags: readonly FlagSpec[] = [
   {
     flags: '-n, --namespace <name>',
     description: 'namespace of the session controller and the Session objects',
-    default: 'fathom-sessions',
+    default: SESSIONS_NAMESPACE,
   },
   { flags: '--image <image>', description: "fathom's image for the session controller" },
   { flags: '--image-pull-policy <policy>', description: 'Always, IfNotPresent or Never' },

@@ -10,7 +10,14 @@ import type { Command } from 'commander';
 import type { SessionsBackend } from '../../backends/sessions.js';
 import { FathomError, messageOf } from '../../core/errors.js';
 import type { ClusterOptions, Io } from '../context.js';
-import { applyFlags, clusterFlags, outputFlag, positiveInt, type FlagSpec } from '../flags.js';
+import {
+  applyFlags,
+  clusterFlags,
+  outputFlag,
+  positiveInt,
+  SESSIONS_NAMESPACE,
+  type FlagSpec,
+} from '../flags.js';
 import type { OutputFormat } from '../reporters/status.js';
 
 interface SessionOptions extends ClusterOptions {
@@ -25,9 +32,6 @@ export const poolLabelFlag: FlagSpec = {
 };
 
 export const sessionFlags: readonly FlagSpec[] = [...clusterFlags, outputFlag, poolLabelFlag];
-
-/** Where sessions live on Kubernetes unless `-n` names another namespace than runs' default. */
-const SESSIONS_NAMESPACE = 'fathom-sessions';
 
 /** The sessions backend the flags name (not yet checking on its controller). */
 export async function openSessionsBackend(o: SessionOptions, io: Io): Promise<SessionsBackend> {
@@ -56,7 +60,7 @@ export async function openSessionsBackend(o: SessionOptions, io: Io): Promise<Se
   });
 }
 
-/** Not the runs' default namespace: deleting a run may delete the namespace it created. */
+/** `-n`, unless it is the runs' default: then SESSIONS_NAMESPACE. */
 export function sessionsNamespace(o: Pick<ClusterOptions, 'namespace'>): string {
   return o.namespace === 'fathom' ? SESSIONS_NAMESPACE : o.namespace;
 }
