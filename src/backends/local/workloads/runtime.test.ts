@@ -87,11 +87,13 @@ describe('local workloads: another process reads and removes them', () => {
 
   it('outlives the process that placed it: read, ended and removed by processes that did not place it', async () => {
     const [n, q] = [name(), name()];
+    // What these servers answer: after removal its port may serve another test's process.
+    const token = `up-${n}`;
     const module = new URL('./runtime.ts', import.meta.url).pathname;
     const serve = (extra: string): WorkloadSpec['containers'][number] => ({
       name: 'srv',
       command: script(
-        `require("node:http").createServer((q, s) => { s.end("up"); ${extra} }).listen(Number(process.env.FATHOM_PORT), () => console.log("listening"))`,
+        `require("node:http").createServer((q, s) => { s.end(${JSON.stringify(token)}); ${extra} }).listen(Number(process.env.FATHOM_PORT), () => console.log("listening"))`,
       ),
       port: 1,
     });
@@ -130,7 +132,11 @@ describe('local workloads: another process reads and removes them', () => {
     });
 
     expect(await runtime.remove(n, { graceMs: 5000 })).toBe(true);
-    expect(await accepts(running.addresses.srv!)).toBe(false);
+    const answer = await fetch(`http://${running.addresses.srv!}/`).then(
+      (r) => r.text(),
+      () => 'nothing',
+    );
+    expect(answer).not.toBe(token);
     expect(await runtime.remove(q)).toBe(true);
   });
 
