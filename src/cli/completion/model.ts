@@ -130,3 +130,29 @@ export function aliasRows(
     ),
   );
 }
+
+/** A single-quoted word, as bash and zsh both read it. */
+export function shQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The `case` clauses bash and zsh share: what a flag or positional argument of each command
+ * takes (`assign` spells it per shell), and each alias mapped to its command's name.
+ */
+export function caseClauses(
+  root: CompletionCommand,
+  assign: (value: ValueCompletion) => string,
+): { values: string[]; aliases: string[] } {
+  return {
+    values: allCommands(root).flatMap((cmd) =>
+      valueRows(cmd).map(
+        (row) =>
+          `    ${row.keys.map((k) => shQuote(`${cmd.path.join(' ')}|${k}`)).join('|')}) ${assign(row.value)} ;;`,
+      ),
+    ),
+    aliases: aliasRows(root).map(
+      (a) => `    ${shQuote(`${a.parent}|${a.alias}`)}) REPLY=${shQuote(a.name)} ;;`,
+    ),
+  };
+}
