@@ -18,6 +18,7 @@ let passed = 0;
 let failed = Number(setupText ?? 0) || 0;
 let skipped = 0;
 const skippedNames = [];
+const failedNames = [];
 
 for (let i = 0; i < runs.length; i += 2) {
   const file = runs[i];
@@ -40,10 +41,23 @@ for (let i = 0; i < runs.length; i += 2) {
   failed += runFailed;
   if (rc !== 0 && runFailed === 0) failed += 1; // the runner failed outside any test
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  for (const s of suites)
-    for (const a of s.assertionResults ?? [])
-      if (['pending', 'skipped', 'todo'].includes(a.status))
-        skippedNames.push(`${i ? `${basename(file)}: ` : ''}${s.name}: ${a.fullName ?? a.title}`);
+  const prefix = i ? `${basename(file)}: ` : '';
+  for (const s of suites) {
+    if (s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed'))
+      failedNames.push(`${prefix}${s.name}: ${(s.message ?? 'did not load').split('\n')[0]}`);
+    for (const a of s.assertionResults ?? []) {
+      const name = `${prefix}${s.name}: ${a.fullName ?? a.title}`;
+      if (['pending', 'skipped', 'todo'].includes(a.status)) skippedNames.push(name);
+      if (a.status === 'failed')
+        failedNames.push(`${name}: ${(a.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300)}`);
+    }
+  }
+}
+
+// The tail of the log is what a reader sees first: name every failure just above the last line.
+if (failedNames.length > 0) {
+  process.stdout.write(`failed (${failedNames.length}):\n`);
+  for (const n of failedNames.slice(0, 50)) process.stdout.write(`  ${n}\n`);
 }
 
 if (ci && skipped > 0) {

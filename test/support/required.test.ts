@@ -99,11 +99,40 @@ describe('.ci/summary.mjs', () => {
     };
     expect(await summary(broken, { CI: 'true' }, ['1', '2'])).toEqual({
       code: 1,
-      out: '3 passed, 3 failed\n',
+      out: 'failed (1):\n  x.test.ts: did not load\n3 passed, 3 failed\n',
     });
     expect(await summary({ numPassedTests: 4 }, { CI: 'true' }, ['0', '0'])).toEqual({
       code: 0,
       out: '4 passed, 0 failed\n',
+    });
+  });
+
+  it('names each failed test with the first line of its failure, just above the last line', async () => {
+    const report = {
+      numPassedTests: 1,
+      numFailedTests: 1,
+      testResults: [
+        {
+          name: '/repo/test/integration/run.test.ts',
+          status: 'failed',
+          assertionResults: [
+            { status: 'passed', fullName: 'starts' },
+            {
+              status: 'failed',
+              fullName: 'completes when kube-apiserver restarts',
+              failureMessages: ['Error: Test timed out in 90000ms.\n    at stack'],
+            },
+          ],
+        },
+      ],
+    };
+    expect(await summary(report, { CI: 'true' }, ['1', '0'])).toEqual({
+      code: 1,
+      out:
+        'failed (1):\n' +
+        '  /repo/test/integration/run.test.ts: completes when kube-apiserver restarts: ' +
+        'Error: Test timed out in 90000ms.\n' +
+        '1 passed, 1 failed\n',
     });
   });
 
