@@ -447,7 +447,21 @@ describe.skipIf(!cluster)(
               return lines.filter(received).length === 3 && failed ? true : undefined;
             },
             90_000,
-          ); // on 2 busy cores the reports can take longer than the default 30 s
+          ).catch(async (err: Error) => {
+            // Say what the pods did, so a failure under CI load can be told apart from a bug.
+            const tails = await Promise.all(
+              pluginPods.map(async (p) => {
+                const name = p.metadata.name;
+                const log = await runner.podLogs(ns, name, 'plugin');
+                return `${name}: ${log.trimEnd().split('\n').slice(-3).join(' | ')}`;
+              }),
+            );
+            const agg = await runner.podLogs(ns, 'fathom-aggregator', 'aggregator');
+            throw new Error(
+              `${err.message}\naggregator: ${agg.trimEnd().split('\n').slice(-8).join('\n')}\n` +
+                tails.join('\n'),
+            );
+          }); // on 2 busy cores the reports can take longer than the default 30 s
         },
       });
       expect(own.pids['kube-apiserver']).not.toBe(before);
