@@ -6,11 +6,13 @@ import fathom from './eslint/arrows.js';
 /**
  * Imports between domains that the architecture allows (everything else sideways is an error):
  * a run is made of plugins; the worker writes the exit-code file that the results reader turns
- * into a verdict; a check may be an object's kstatus or a plugin whose results are read.
+ * into a verdict; a check may be an object's kstatus or a plugin whose results are read; the
+ * results reader finds the cluster snapshot's files where the snapshot put them.
  */
 const sideways = {
   aggregation: ['plugin'],
   worker: ['results'],
+  results: ['snapshot'],
   checks: ['status', 'plugin', 'results'],
 };
 
