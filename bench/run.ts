@@ -19,6 +19,7 @@ import { processBench } from './benches/process.js';
 import { resultsCliBench } from './benches/results-cli.js';
 import { runNoopBench } from './benches/run-noop.js';
 import { sessionsBench } from './benches/sessions.js';
+import { snapshotBench } from './benches/snapshot.js';
 import { startupBench } from './benches/startup.js';
 import { statusBench } from './benches/status.js';
 import { REPO_ROOT, RSS_METHOD } from './lib/measure.js';
@@ -35,6 +36,7 @@ const BENCHES: readonly Bench[] = [
   checksBench,
   sessionsBench,
   startupBench,
+  snapshotBench,
 ];
 
 function usage(): string {
