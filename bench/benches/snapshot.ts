@@ -10,12 +10,8 @@
  */
 import { clusterBinaries } from '../lib/kube-run.js';
 import type { AuditCount } from '../lib/kube-requests.js';
-import {
-  snapshotOnce,
-  sonobuoyPath,
-  type SnapshotFigures,
-  type ToolFigures,
-} from '../lib/kube-snapshot.js';
+import { snapshotOnce, type SnapshotFigures, type ToolFigures } from '../lib/kube-snapshot.js';
+import { sonobuoyPath } from '../lib/peers.js';
 import { bytes, count, ms, type Bench, type BenchResult } from '../lib/report.js';
 
 const DEFAULT_NODES = [100, 1000];

@@ -6,12 +6,9 @@
  * request either makes is counted at the API server (audit log, bench/lib/kube-requests.ts) in
  * its own time window; query errors are read back from each one's meta/query-time.json.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { ClusterBinaries } from '../../test/cluster/binaries.js';
 import { startCluster, type TestCluster } from '../../test/cluster/cluster.js';
@@ -28,7 +25,7 @@ import {
   writeAuditPolicy,
   type AuditCount,
 } from './kube-requests.js';
-import { REPO_ROOT, runTimed, stats } from './measure.js';
+import { runTimed, stats } from './measure.js';
 import { ms } from './report.js';
 
 /** Namespaces of the bench's own objects, so that namespaced lists are not empty. */
@@ -65,21 +62,6 @@ export interface SnapshotFigures {
   sonobuoy?: ToolFigures;
   /** Why `sonobuoy query` was not run, when it was not. */
   sonobuoySkipped?: string;
-}
-
-/** The Sonobuoy binary test/peers/build.sh builds (it prints the path once built). */
-export async function sonobuoyPath(): Promise<{ path?: string; problem?: string }> {
-  try {
-    const { stdout } = await promisify(execFile)(
-      'bash',
-      [join(REPO_ROOT, 'test', 'peers', 'build.sh')],
-      { cwd: REPO_ROOT, timeout: 600_000 },
-    );
-    const path = stdout.trim().split('\n').at(-1) ?? '';
-    return existsSync(path) ? { path } : { problem: `test/peers/build.sh printed ${path}` };
-  } catch (err) {
-    return { problem: `Sonobuoy could not be built: ${(err as Error).message.split('\n')[0]}` };
-  }
 }
 
 async function fill(api: KubeHttp, nodeNames: readonly string[]): Promise<void> {
