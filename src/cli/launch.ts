@@ -60,3 +60,20 @@ export async function launch(name: string): Promise<void> {
   ]);
   process.exitCode = await main(process.argv, processIo, { name });
 }
+
+/**
+ * `kubectl_complete-fathom WORDS... CUR`: kubectl (≥ 1.26) runs it to complete
+ * `kubectl fathom ...` and reads cobra's `__complete` answer (completion/cobra.ts).
+ */
+export async function launchKubectlCompletion(words: readonly string[]): Promise<void> {
+  enableCompileCache();
+  const [{ buildProgram }, { processIo }, { completionTree }, { cobraComplete, cobraOutput }] =
+    await Promise.all([
+      import('./main.js'),
+      import('./context.js'),
+      import('./completion/model.js'),
+      import('./completion/cobra.js'),
+    ]);
+  const tree = completionTree(buildProgram(processIo, { name: 'kubectl fathom' }));
+  process.stdout.write(cobraOutput(cobraComplete(tree, words)));
+}

@@ -1,16 +1,18 @@
 /**
  * `kubectl fathom …`: kubectl runs the `kubectl-fathom` bin from PATH with the rest of the
  * arguments. The bin is the same CLI as `fathom` (same main, same exit codes); its help names it
- * `kubectl fathom`.
+ * `kubectl fathom`. kubectl (≥ 1.26) completes `kubectl fathom …` by running the
+ * `kubectl_complete-fathom` bin, which answers in cobra's `__complete` protocol.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { readFile, symlink } from 'node:fs/promises';
+import { access, constants, readFile, symlink } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir, type CliResult } from '../support/cli.js';
 import { available } from '../support/required.js';
 
 const kubectlBin = join(repoRoot, 'bin', 'kubectl-fathom.js');
+const completeBin = join(repoRoot, 'bin', 'kubectl_complete-fathom.js');
 
 function run(
   cmd: string,
@@ -34,6 +36,8 @@ describe('the kubectl-fathom bin', () => {
       bin: Record<string, string>;
     };
     expect(pkg.bin['kubectl-fathom']).toBe('bin/kubectl-fathom.js');
+    expect(pkg.bin['kubectl_complete-fathom']).toBe('bin/kubectl_complete-fathom.js');
+    await access(completeBin, constants.X_OK);
     expect(pkg.bin.fathom).toBe('bin/fathom.js');
   });
 
@@ -57,7 +61,35 @@ describe('the kubectl-fathom bin', () => {
   });
 });
 
+describe('the kubectl_complete-fathom bin', () => {
+  it("answers cobra's __complete protocol: candidates one a line, then :directive", async () => {
+    const commands = await run(process.execPath, [completeBin, 're']);
+    expect(commands.code).toBe(0);
+    const lines = commands.stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe(':4'); // no file names
+    expect(lines.slice(0, -1).map((l) => l.split('\t')[0])).toEqual([
+      'retrieve',
+      'resume',
+      'results',
+    ]);
+    expect(lines[2]).toMatch(/^results\t\S/); // with its description
+    const choices = await run(process.execPath, [completeBin, 'run', '--backend', '']);
+    expect(choices.stdout).toBe('local\nkubernetes\n:4\n');
+    const files = await run(process.execPath, [completeBin, 'results', '']);
+    expect(files.stdout).toBe(':0\n'); // the shell completes file names
+  });
+});
+
 const haveKubectl = spawnSync('sh', ['-c', 'command -v kubectl']).status === 0;
+
+/** kubectl ≥ 1.26 completes plugins' arguments through kubectl_complete-<plugin>. */
+function kubectlCompletesPlugins(): boolean {
+  const r = spawnSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
+  if (r.status !== 0) return false;
+  const v = (JSON.parse(r.stdout) as { clientVersion?: { major?: string; minor?: string } })
+    .clientVersion;
+  return Number(v?.major) > 1 || (Number(v?.major) === 1 && parseInt(v?.minor ?? '', 10) >= 26);
+}
 
 describe.skipIf(!available(haveKubectl, 'kubectl is not on PATH'))('kubectl fathom', () => {
   it('runs the bin as a kubectl plugin found on PATH, exit codes and all', async () => {
@@ -73,5 +105,29 @@ describe.skipIf(!available(haveKubectl, 'kubectl is not on PATH'))('kubectl fath
     expect(help.stdout).toMatch(/^Usage: kubectl fathom session/);
     const bad = await run('kubectl', ['fathom', 'completion', 'tcsh'], { PATH });
     expect(bad.code).toBe(2);
+  });
+});
+
+describe.skipIf(
+  !available(
+    haveKubectl && kubectlCompletesPlugins(),
+    'kubectl ≥ 1.26 (plugin completion) is not on PATH',
+  ),
+)('kubectl fathom <TAB>', () => {
+  it('kubectl completes the plugin through kubectl_complete-fathom on PATH', async () => {
+    const dir = await tempDir('kubectl-complete');
+    await symlink(kubectlBin, join(dir, 'kubectl-fathom'));
+    await symlink(completeBin, join(dir, 'kubectl_complete-fathom'));
+    const PATH = [dirname(process.execPath), dir, process.env.PATH ?? ''].join(delimiter);
+    // `kubectl __complete` is what kubectl's own shell completion scripts call.
+    const commands = await run('kubectl', ['__complete', 'fathom', 'ru'], { PATH });
+    expect(commands.code).toBe(0);
+    expect(commands.stdout.split('\n').map((l) => l.split('\t')[0])).toEqual(['run', ':4', '']);
+    const flags = await run('kubectl', ['__complete', 'fathom', 'gen', 'plugin', '--na'], {
+      PATH,
+    });
+    expect(flags.stdout).toMatch(/^--name\tplugin name[^\n]*\n:4\n$/);
+    const values = await run('kubectl', ['__complete', 'fathom', 'completion', ''], { PATH });
+    expect(values.stdout).toBe('bash\nzsh\nfish\n:4\n');
   });
 });
