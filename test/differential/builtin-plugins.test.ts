@@ -15,6 +15,8 @@
  *    /tmp/sonobuoy/config): fathom mounts the config-map at launch under its own ConfigMap and
  *    volume names (Sonobuoy's names would point at a ConfigMap fathom does not create); checked
  *    at the same path.
+ * `fathom gen plugin e2e|systemd-logs` prints one plugin's document, as `sonobuoy gen plugin
+ * e2e|systemd-logs` does: compared the same way, and with the document in fathom's ConfigMap.
  * One deliberate difference is not exercised here: for a failed test named `[It] ...` fathom's
  * --rerun-failed drops `[It] `, Sonobuoy only `[It]` (src/cli/commands/gen-builtins.test.ts);
  * the fixture's names carry no `[It]`.
@@ -166,6 +168,27 @@ async function compare(version: string, args: readonly string[]): Promise<void> 
 
 const V = 'v1.31.0';
 
+/** `gen plugin NAME FLAGS`: one plugin's document, against Sonobuoy's and fathom's ConfigMap's. */
+async function comparePluginCommand(
+  name: 'e2e' | 'systemd-logs',
+  args: readonly string[],
+): Promise<void> {
+  const flags = ['--kubernetes-version', V, ...args];
+  const [theirs, ours, run] = await Promise.all([
+    peer(['plugin', name, ...flags]),
+    fathom(['plugin', name, ...flags]),
+    fathom(['-p', name, ...flags]),
+  ]);
+  expect(theirs.code, theirs.err).toBe(0);
+  expect(ours.code, ours.err).toBe(0);
+  const doc = parse(theirs.out) as Obj;
+  expect(doc['sonobuoy-config']['plugin-name']).toBe(name);
+  normalise(doc);
+  const mine = parse(ours.out) as Obj;
+  expect(mine, `gen plugin ${name} ${flags.join(' ')}`).toEqual(doc);
+  expect(mine).toEqual(pluginDocs(run.out).get(name));
+}
+
 describe.skipIf(!have)('built-in plugins: fathom gen against sonobuoy gen', () => {
   it('with Sonobuoy defaults (non-disruptive-conformance)', () => compare(V, []));
 
@@ -221,6 +244,41 @@ describe.skipIf(!have)('built-in plugins: fathom gen against sonobuoy gen', () =
   it.skipIf(!haveFixtures)('with --rerun-failed: E2E_FOCUS is the failed tests, no E2E_SKIP', () =>
     compare(V, ['--rerun-failed', join(shared, 'results-4-e2e-failures.tar.gz')]),
   );
+});
+
+describe.skipIf(!have)('gen plugin e2e|systemd-logs against sonobuoy gen plugin', () => {
+  // fathom refuses --plugin-env/--plugin-image for a plugin not in the run: each names its own.
+  const own = (name: string, ownVar: string): string[][] => [
+    [],
+    ...E2E_MODES.map((mode) => ['--mode', mode]),
+    ['--e2e-focus', 'sig-storage', '--e2e-skip', 'Slow|Serial', '--e2e-parallel', 'true'],
+    ['--plugin-env', `${name}.FOO=bar`, '--plugin-env', `${name}.${ownVar}=changed`],
+    ['--plugin-image', `${name}:my.registry/${name}:v9`],
+    ['--image-pull-policy', 'Always'],
+  ];
+  it.each(own('e2e', 'E2E_USE_GO_RUNNER'))('e2e with %j', (...args) =>
+    comparePluginCommand('e2e', args),
+  );
+  it.each(own('systemd-logs', 'CHROOT_DIR'))('systemd-logs with %j', (...args) =>
+    comparePluginCommand('systemd-logs', args),
+  );
+  it('with the shorthand image flags', async () => {
+    await comparePluginCommand('e2e', ['--kube-conformance-image', 'my.registry/c:v2']);
+    await comparePluginCommand('systemd-logs', ['--systemd-logs-image', 'my.registry/s:v3']);
+  });
+
+  it.skipIf(!haveFixtures)('e2e with --rerun-failed', () =>
+    comparePluginCommand('e2e', ['--rerun-failed', join(shared, 'results-4-e2e-failures.tar.gz')]),
+  );
+});
+
+describe('gen plugin without a built-in name', () => {
+  it('still needs -n NAME: one line, exit 2', async () => {
+    const r = await fathom(['plugin', '-i', 'registry.example/probe:1']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toBe("error: required option '-n, --name <name>' not specified\n");
+  });
 });
 
 describe.skipIf(!have)('built-in plugins: bad input, as Sonobuoy refuses it', () => {

@@ -25,6 +25,22 @@ interface GenRunOptions extends E2eFlagOptions {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** gen does not reach the cluster, so it cannot ask for its version. */
+const noClusterVersion = (): Promise<string> =>
+  Promise.reject(
+    new FathomError(
+      'FATHOM_USAGE',
+      'gen cannot ask the cluster for its version: give --kubernetes-version for the e2e plugin',
+    ),
+  );
+
+/** `gen plugin e2e|systemd-logs`: the flags that shape a built-in plugin's definition. */
+const genBuiltinFlags: readonly FlagSpec[] = [
+  ...e2eFlags,
+  ...runFlags.filter((f) => f.flags.startsWith('--plugin-env')),
+  ...imageFlags.filter((f) => f.flags.startsWith('--image-pull-policy')),
+];
+
 /** `gen sessions`: checked by the backend's `sessionsSpec`, so they arrive as text. */
 const genSessionsFlags: readonly FlagSpec[] = [
   {
@@ -68,15 +84,7 @@ export function registerGen(program: Command, io: Io): void {
         import('../../backends/kubernetes/manifests.js'),
         import('../../plugin/builtin.js'),
       ]);
-      // gen does not reach the cluster, so it cannot ask for its version.
-      const { plugins, past } = await loadRunPlugins(o, io, () =>
-        Promise.reject(
-          new FathomError(
-            'FATHOM_USAGE',
-            'gen cannot ask the cluster for its version: give --kubernetes-version for the e2e plugin',
-          ),
-        ),
-      );
+      const { plugins, past } = await loadRunPlugins(o, io, noClusterVersion);
       const version =
         o.kubernetesVersion !== undefined ? conformanceVersion(o.kubernetesVersion) : undefined;
       io.out(
@@ -154,10 +162,10 @@ export function registerGen(program: Command, io: Io): void {
       }),
     genSessionsFlags,
   );
-  gen
+  const plugin = gen
     .command('plugin')
     .description('print a plugin definition (Sonobuoy format) for the given command')
-    .requiredOption('-n, --name <name>', 'plugin name (a DNS subdomain)')
+    .option('-n, --name <name>', 'plugin name (a DNS subdomain; required)')
     .option('-i, --image <image>', 'container image (the local backend does not pull it)')
     .option('-t, --type <type>', 'job or daemonset', 'job')
     .option('-f, --format <format>', 'result format: junit, e2e, gojson, raw or manual', 'raw')
@@ -171,7 +179,7 @@ export function registerGen(program: Command, io: Io): void {
     .option('--show-default-podspec', "include the driver's default podSpec")
     .action(
       async (o: {
-        name: string;
+        name?: string;
         image?: string;
         type: string;
         format: string;
@@ -184,6 +192,12 @@ export function registerGen(program: Command, io: Io): void {
         nodeSelector?: string[];
         showDefaultPodspec?: boolean;
       }) => {
+        // Checked here, not by commander: `gen plugin e2e` is a subcommand that has no -n.
+        if (o.name === undefined)
+          throw new FathomError(
+            'FATHOM_USAGE',
+            "required option '-n, --name <name>' not specified",
+          );
         // Loaded here, not at start-up: every other command would pay for it.
         const { generatePluginDefinition } = await import('../../plugin/gen.js');
         io.out(
@@ -205,4 +219,23 @@ export function registerGen(program: Command, io: Io): void {
         );
       },
     );
+  for (const name of ['e2e', 'systemd-logs'] as const) {
+    applyFlags(
+      plugin
+        .command(name)
+        .description(
+          `print the built-in ${name} plugin's definition for the given flags (as sonobuoy gen plugin ${name})`,
+        )
+        .action(async (o: E2eFlagOptions) => {
+          const [{ loadRunPlugins }, { renderGoYaml }] = await Promise.all([
+            import('../builtins.js'),
+            import('../../plugin/render.js'),
+          ]);
+          // The document `gen` puts in the plugins ConfigMap, `-p NAME` as given here.
+          const { plugins } = await loadRunPlugins({ ...o, plugin: [name] }, io, noClusterVersion);
+          io.out(renderGoYaml(plugins[0]!.manifest));
+        }),
+      genBuiltinFlags,
+    );
+  }
 }
