@@ -150,7 +150,7 @@ export const snapshotBench: Bench = {
             '*Floor*: the median of 5 `GET /version` on the snapshot client after one that opened the connection (in brackets). *API requests*: every request in the tool’s window, ' +
               'counted at the API server by an audit policy for that service account. *Queries / errored*: rows of `meta/query-time.json` and those with an error. ' +
               '*tar.gz*: the directory packed as fathom packs a results tarball.',
-            'On kwok nodes no kubelet answers the node proxy (kwok runs none): fathom records such queries as errors per node; ' +
+            'On kwok nodes no kubelet answers the node proxy (kwok runs none), so host and pod-log queries can only fail there; ' +
               '`sonobuoy query` stops collecting host data at the first node whose configz fails (one `Nodes` error, one proxy request), ' +
               'where on a real cluster it asks configz and healthz of every node one after the other, at most 30 requests a second.',
             ...ratio,
