@@ -83,13 +83,23 @@ describe('the kubectl_complete-fathom bin', () => {
 const haveKubectl = spawnSync('sh', ['-c', 'command -v kubectl']).status === 0;
 
 /** kubectl ≥ 1.26 completes plugins' arguments through kubectl_complete-<plugin>. */
-function kubectlCompletesPlugins(): boolean {
-  const r = spawnSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
+function completesPlugins(kubectl: string): boolean {
+  const r = spawnSync(kubectl, ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
   if (r.status !== 0) return false;
   const v = (JSON.parse(r.stdout) as { clientVersion?: { major?: string; minor?: string } })
     .clientVersion;
   return Number(v?.major) > 1 || (Number(v?.major) === 1 && parseInt(v?.minor ?? '', 10) >= 26);
 }
+
+/** The kubectl built by test/kubectl/build.sh (.ci/run builds it), else one on PATH if new enough. */
+function completingKubectl(): string | undefined {
+  const built = spawnSync('bash', [join(repoRoot, 'test', 'kubectl', 'build.sh'), '--check'], {
+    encoding: 'utf8',
+  });
+  if (built.status === 0) return built.stdout.trim();
+  return haveKubectl && completesPlugins('kubectl') ? 'kubectl' : undefined;
+}
+const kubectlForCompletion = completingKubectl();
 
 describe.skipIf(!available(haveKubectl, 'kubectl is not on PATH'))('kubectl fathom', () => {
   it('runs the bin as a kubectl plugin found on PATH, exit codes and all', async () => {
@@ -110,24 +120,25 @@ describe.skipIf(!available(haveKubectl, 'kubectl is not on PATH'))('kubectl fath
 
 describe.skipIf(
   !available(
-    haveKubectl && kubectlCompletesPlugins(),
-    'kubectl ≥ 1.26 (plugin completion) is not on PATH',
+    kubectlForCompletion !== undefined,
+    'no kubectl ≥ 1.26 (plugin completion): run bash test/kubectl/build.sh',
   ),
 )('kubectl fathom <TAB>', () => {
+  const kubectl = kubectlForCompletion!;
   it('kubectl completes the plugin through kubectl_complete-fathom on PATH', async () => {
     const dir = await tempDir('kubectl-complete');
     await symlink(kubectlBin, join(dir, 'kubectl-fathom'));
     await symlink(completeBin, join(dir, 'kubectl_complete-fathom'));
     const PATH = [dirname(process.execPath), dir, process.env.PATH ?? ''].join(delimiter);
     // `kubectl __complete` is what kubectl's own shell completion scripts call.
-    const commands = await run('kubectl', ['__complete', 'fathom', 'ru'], { PATH });
+    const commands = await run(kubectl, ['__complete', 'fathom', 'ru'], { PATH });
     expect(commands.code).toBe(0);
     expect(commands.stdout.split('\n').map((l) => l.split('\t')[0])).toEqual(['run', ':4', '']);
-    const flags = await run('kubectl', ['__complete', 'fathom', 'gen', 'plugin', '--na'], {
+    const flags = await run(kubectl, ['__complete', 'fathom', 'gen', 'plugin', '--na'], {
       PATH,
     });
     expect(flags.stdout).toMatch(/^--name\tplugin name[^\n]*\n:4\n$/);
-    const values = await run('kubectl', ['__complete', 'fathom', 'completion', ''], { PATH });
+    const values = await run(kubectl, ['__complete', 'fathom', 'completion', ''], { PATH });
     expect(values.stdout).toBe('bash\nzsh\nfish\n:4\n');
   });
 });
