@@ -23,6 +23,7 @@ export default defineConfig({
   test: {
     ...integrationProject.test,
     pool: 'forks',
+    setupFiles: ['test/support/temp-root.ts'],
     reporters: process.env.FATHOM_VITEST_JSON
       ? ['default', ['json', { outputFile: process.env.FATHOM_VITEST_JSON }]]
       : ['default'],
