@@ -31,6 +31,8 @@ export interface RunConfig {
   /** The worker image and its pull policy, for definition.json (none on the local backend). */
   readonly workerImage?: string;
   readonly imagePullPolicy?: string;
+  /** The cluster snapshot's keys of meta/config.json (Resources, Filters, Limits), when one is taken. */
+  readonly snapshotConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** A post-processed plugin: its verdict per node (`global` for a Job). */

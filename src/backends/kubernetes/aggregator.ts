@@ -19,7 +19,7 @@ import { createKubeClient, type KubeClient } from './api/client.js';
 import { resolveKubeconfig } from './api/kubeconfig.js';
 import { AGGREGATOR_CONFIG_DIR, AGGREGATOR_OUTPUT_DIR, AGGREGATOR_PLUGINS_DIR } from './names.js';
 import { startResultsServer } from './results-server.js';
-import { SNAPSHOT_SYSTEM_NAMESPACE } from './snapshot.js';
+import { DEFAULT_SNAPSHOT_CONFIG, sonobuoyConfigKeys } from '../../snapshot/config.js';
 import { collectClusterSnapshot } from './snapshot-collect.js';
 import { CONFIG_KEY, parseRunConfig } from './runconfig.js';
 import { createStatusAnnotationWriter, KubernetesPluginRuntime } from './runtime.js';
@@ -102,6 +102,7 @@ export async function runKubernetesAggregator(
 
   let tarball: { name: string; path: string } | undefined;
   const tlsCa = await createRunCa({ now: clock.now() });
+  const snapshot = config.snapshot ?? DEFAULT_SNAPSHOT_CONFIG;
   const runConfig = {
     uuid: config.uuid,
     namespace: config.namespace,
@@ -112,6 +113,7 @@ export async function runKubernetesAggregator(
     advertiseHost: podIp,
     workerImage: config.image,
     imagePullPolicy: config.imagePullPolicy,
+    snapshotConfig: sonobuoyConfigKeys(snapshot),
   };
   const resultsDir = join(outputDir, config.uuid);
   const results = await startResultsServer({
@@ -172,7 +174,8 @@ export async function runKubernetesAggregator(
         await collectClusterSnapshot({
           client,
           root,
-          namespaces: [config.namespace, SNAPSHOT_SYSTEM_NAMESPACE],
+          config: snapshot,
+          namespace: config.namespace,
           clock,
           logger,
         });
