@@ -279,6 +279,19 @@ export function checkSnapshotConfig(config: SnapshotConfig, source: ConfigSource
   }
 }
 
+/**
+ * The config a run uses: a past run's (`--from`) or the defaults, with `--resources` over it;
+ * undefined when neither is given (the backend's defaults apply).
+ */
+export function snapshotConfigFor(
+  past: SnapshotConfig | undefined,
+  resources: readonly string[] | undefined,
+): SnapshotConfig | undefined {
+  if (!past && !resources) return undefined;
+  const base = past ?? DEFAULT_SNAPSHOT_CONFIG;
+  return deepFreeze({ ...base, ...(resources ? { Resources: [...resources] } : {}) });
+}
+
 /** The keys meta/config.json carries for the snapshot, as Sonobuoy writes them. */
 export function sonobuoyConfigKeys(config: SnapshotConfig): Obj {
   return { Resources: config.Resources, Filters: config.Filters, Limits: config.Limits };

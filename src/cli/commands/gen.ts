@@ -21,6 +21,7 @@ interface GenRunOptions extends E2eFlagOptions {
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   aggregatorNodeSelector?: Record<string, string>;
+  resources?: string[];
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -63,10 +64,16 @@ export function registerGen(program: Command, io: Io): void {
     )
     .option('-n, --namespace <name>', 'namespace of the run', 'fathom')
     .action(async (o: GenRunOptions, command: Command) => {
-      const [{ loadRunPlugins }, { generateRunYaml }, { conformanceVersion }] = await Promise.all([
+      const [
+        { loadRunPlugins },
+        { generateRunYaml },
+        { conformanceVersion },
+        { snapshotConfigFor },
+      ] = await Promise.all([
         import('../builtins.js'),
         import('../../backends/kubernetes/manifests.js'),
         import('../../plugin/builtin.js'),
+        import('../../snapshot/config.js'),
       ]);
       // gen does not reach the cluster, so it cannot ask for its version.
       const { plugins, past } = await loadRunPlugins(o, io, () =>
@@ -77,6 +84,8 @@ export function registerGen(program: Command, io: Io): void {
           ),
         ),
       );
+      // --from: the past run's snapshot settings, with --resources over them.
+      const snapshot = snapshotConfigFor(past?.snapshot, o.resources);
       const version =
         o.kubernetesVersion !== undefined ? conformanceVersion(o.kubernetesVersion) : undefined;
       io.out(
@@ -90,6 +99,7 @@ export function registerGen(program: Command, io: Io): void {
                 ? past.timeoutMs
                 : o.timeout,
             maxResultBytes: o.maxResultSize,
+            ...(snapshot ? { snapshot } : {}),
           },
           {
             ...((o.image ?? past?.image) ? { image: o.image ?? past?.image } : {}),
