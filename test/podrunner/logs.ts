@@ -197,12 +197,18 @@ export interface KubeletEndpoints {
   close(): Promise<void>;
 }
 
-/** One HTTPS listener per node IP (`nodeIps`: node → IP), all serving `find`. */
+/**
+ * One HTTPS listener per node (`nodeIps`: node → IP), all serving `find`: on the node's IP, or
+ * on `host` (another port per node) when given.
+ */
 export async function startKubeletEndpoints(
   nodeIps: ReadonlyMap<string, string>,
   find: FindLog,
+  host?: string,
 ): Promise<KubeletEndpoints> {
-  const tls = await (await createRunCa({ now: Date.now() })).serverCert([...nodeIps.values()]);
+  const tls = await (
+    await createRunCa({ now: Date.now() })
+  ).serverCert([...nodeIps.values(), ...(host ? [host] : [])]);
   const servers: Server[] = [];
   const ports = new Map<string, number>();
   const closeAll = (): Promise<void> =>
@@ -223,7 +229,7 @@ export async function startKubeletEndpoints(
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(0, ip, () => resolve());
+        server.listen(0, host ?? ip, () => resolve());
       });
       ports.set(node, (server.address() as AddressInfo).port);
     }

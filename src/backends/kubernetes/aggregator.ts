@@ -140,6 +140,18 @@ export async function runKubernetesAggregator(
         },
       ),
   });
+  let snapshotTaken = false;
+  const takeSnapshot = async (root: string): Promise<void> => {
+    snapshotTaken = true;
+    await collectClusterSnapshot({
+      client,
+      root,
+      config: snapshot,
+      namespace: config.namespace,
+      clock,
+      logger,
+    });
+  };
   const runtime = new KubernetesPluginRuntime({
     client,
     config,
@@ -169,16 +181,12 @@ export async function runKubernetesAggregator(
         ...(options.signal ? { signal: options.signal } : {}),
       }),
       postProcess: postProcessAndSummarize,
+      // The cluster as the plugins left it, beside their results (what reviewers read): taken
+      // before the plugins' pods are removed, as Sonobuoy does, so their logs are in it.
+      beforeCleanup: takeSnapshot,
       pack: async (root) => {
-        // The cluster as the plugins left it, beside their results (what reviewers read).
-        await collectClusterSnapshot({
-          client,
-          root,
-          config: snapshot,
-          namespace: config.namespace,
-          clock,
-          logger,
-        });
+        // A restarted aggregator that found every result in already skipped that step.
+        if (!snapshotTaken) await takeSnapshot(root);
         await copyFile(runLog, join(root, 'meta', 'run.log')).catch(() => undefined);
         const created = new Date(clock.now());
         const name = tarballName(created, config.uuid);
