@@ -195,6 +195,11 @@ export const runFlags: readonly FlagSpec[] = [
     parse: (v: string) => parseByteSize(v, '--max-result-size'),
   },
   {
+    flags: '--config <file>',
+    description:
+      'a Sonobuoy config JSON (as `sonobuoy gen config` prints): its Resources, Filters and Limits.PodLogs shape the cluster snapshot; other keys are not read',
+  },
+  {
     flags: '--resources <names>',
     description:
       "what the cluster snapshot lists, comma-separated (Sonobuoy's Resources: resource names such as pods, and podlogs, servergroups, serverversion; nodes also reads each node's configz/healthz; default: every listable resource except secrets)",

@@ -6,6 +6,7 @@
  * (whose pods' logs, and how much of each). Checked once where it enters (a flag, the aggregator's
  * config, a past run's meta/config.json), then frozen.
  */
+import { readFile } from 'node:fs/promises';
 import { FathomError, type ErrorCode } from '../core/errors.js';
 import { deepFreeze } from '../core/validated.js';
 
@@ -280,8 +281,40 @@ export function checkSnapshotConfig(config: SnapshotConfig, source: ConfigSource
 }
 
 /**
- * The config a run uses: a past run's (`--from`) or the defaults, with `--resources` over it;
- * undefined when neither is given (the backend's defaults apply).
+ * `--config FILE`: a Sonobuoy config JSON (what `sonobuoy gen config` prints); fathom reads its
+ * `Resources`, `Filters` and `Limits.PodLogs`, the keys that shape the snapshot.
+ */
+export async function readSnapshotConfigFile(
+  file: string,
+  flag = '--config',
+): Promise<SnapshotConfig> {
+  const where = `${flag} ${file}`;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new FathomError('FATHOM_BAD_FLAG_VALUE', `${where}: ${(err as Error).message}`, {
+      details: { flag, value: file },
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new FathomError(
+      'FATHOM_BAD_FLAG_VALUE',
+      `${where}: not JSON (${(err as Error).message})`,
+      {
+        details: { flag, value: file },
+      },
+    );
+  }
+  return readSnapshotConfig(value, { where, code: 'FATHOM_BAD_FLAG_VALUE' });
+}
+
+/**
+ * The config a run uses: `--config`'s, else a past run's (`--from`), else the defaults, with
+ * `--resources` over it; undefined when none is given (the backend's defaults apply).
  */
 export function snapshotConfigFor(
   past: SnapshotConfig | undefined,

@@ -143,6 +143,7 @@ export async function runKubernetesAggregator(
   let snapshotTaken = false;
   const takeSnapshot = async (root: string): Promise<void> => {
     snapshotTaken = true;
+    // Each query records its own failure; anything else is logged: the snapshot never fails a run.
     await collectClusterSnapshot({
       client,
       root,
@@ -150,7 +151,7 @@ export async function runKubernetesAggregator(
       namespace: config.namespace,
       clock,
       logger,
-    });
+    }).catch((err: unknown) => logger.error({ err }, 'cluster snapshot failed'));
   };
   const runtime = new KubernetesPluginRuntime({
     client,

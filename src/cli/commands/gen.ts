@@ -22,6 +22,7 @@ interface GenRunOptions extends E2eFlagOptions {
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   aggregatorNodeSelector?: Record<string, string>;
   resources?: string[];
+  config?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -68,12 +69,12 @@ export function registerGen(program: Command, io: Io): void {
         { loadRunPlugins },
         { generateRunYaml },
         { conformanceVersion },
-        { snapshotConfigFor },
+        { snapshotSettings },
       ] = await Promise.all([
         import('../builtins.js'),
         import('../../backends/kubernetes/manifests.js'),
         import('../../plugin/builtin.js'),
-        import('../../snapshot/config.js'),
+        import('../snapshot-settings.js'),
       ]);
       // gen does not reach the cluster, so it cannot ask for its version.
       const { plugins, past } = await loadRunPlugins(o, io, () =>
@@ -84,8 +85,8 @@ export function registerGen(program: Command, io: Io): void {
           ),
         ),
       );
-      // --from: the past run's snapshot settings, with --resources over them.
-      const snapshot = snapshotConfigFor(past?.snapshot, o.resources);
+      // --config's or --from's snapshot settings, with --resources over them.
+      const snapshot = await snapshotSettings(io, o.config, past?.snapshot, o.resources);
       const version =
         o.kubernetesVersion !== undefined ? conformanceVersion(o.kubernetesVersion) : undefined;
       io.out(

@@ -26,6 +26,7 @@ interface RunOptions extends ClusterOptions, Omit<E2eFlagOptions, 'imagePullPoli
   poolPriority: number;
   poolLabel: string;
   resources?: string[];
+  config?: string;
 }
 
 const labelValue = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -114,8 +115,13 @@ export function registerRun(program: Command, io: Io): void {
       const given = (flag: string): boolean => command.getOptionValueSource(flag) === 'cli';
       const timeoutMs =
         past?.timeoutMs !== undefined && !given('timeout') ? past.timeoutMs : options.timeout;
-      const { snapshotConfigFor } = await import('../../snapshot/config.js');
-      const snapshot = snapshotConfigFor(past?.snapshot, options.resources);
+      const { snapshotSettings } = await import('../snapshot-settings.js');
+      const snapshot = await snapshotSettings(
+        io,
+        options.config,
+        past?.snapshot,
+        options.resources,
+      );
       if (options.from) {
         io.err(`Repeating the run of ${options.from}: ${plugins.map((p) => p.name).join(', ')}.\n`);
       }
