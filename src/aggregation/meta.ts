@@ -19,6 +19,7 @@ export async function writeMeta(
     UUID: config.uuid,
     Version: `fathom-${VERSION}`,
     ResultsDir: root,
+    ...config.snapshotConfig,
     Namespace: config.namespace,
     Plugins: plugins.map((p) => ({ name: p.name })),
     Server: {

@@ -201,6 +201,28 @@ describe('runAggregation', () => {
     expect(runtime.cleaned.sort()).toEqual(['ds', 'job']);
   });
 
+  it('runs beforeCleanup once every result is in, before the plugins are cleaned up', async () => {
+    const runtime = new InProcessRuntime({ job: 'upload' });
+    const seen: string[][] = [];
+    const outcome = await runAggregation({
+      ...options(runtime, [plugin('job', 'Job')]),
+      config: { ...options(runtime, []).config, snapshotConfig: { Resources: ['pods'] } },
+      beforeCleanup: (root) => {
+        expect(root).toBe(join(dir, 'results'));
+        seen.push([...runtime.cleaned]);
+        return Promise.reject(new Error('a snapshot step that fails does not fail the run'));
+      },
+    });
+    expect(outcome.status.status).toBe('complete');
+    expect(seen).toEqual([[]]); // called once, with nothing cleaned up yet
+    expect(runtime.cleaned).toEqual(['job']);
+    // The snapshot's keys in Sonobuoy's config.json.
+    const config = JSON.parse(await readFile(join(dir, 'results/meta/config.json'), 'utf8')) as {
+      Resources: string[];
+    };
+    expect(config.Resources).toEqual(['pods']);
+  });
+
   it('turns launch failures, Monitor errors and timeouts into error results', async () => {
     const runtime = new InProcessRuntime({
       ok: 'upload',

@@ -31,6 +31,8 @@ export interface RunConfig {
   /** The worker image and its pull policy, for definition.json (none on the local backend). */
   readonly workerImage?: string;
   readonly imagePullPolicy?: string;
+  /** The cluster snapshot's keys of meta/config.json (Resources, Filters, Limits), when one is taken. */
+  readonly snapshotConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** A post-processed plugin: its verdict per node (`global` for a Job). */
@@ -56,6 +58,12 @@ export interface RunAggregationOptions {
   readonly postProcess?: (root: string, plugin: PluginDefinition) => Promise<PluginVerdicts>;
   /** Packs the results tree; returns the tarball's facts. */
   readonly pack: (root: string) => Promise<TarInfo>;
+  /**
+   * Runs once every result is in, before the plugins are cleaned up: Sonobuoy queries the
+   * cluster then, so its snapshot still holds the plugins' pods and their logs. Its failure is
+   * logged, never the run's.
+   */
+  readonly beforeCleanup?: (root: string) => Promise<void>;
   /** Upload idle timeout and deadline (defaults in aggregator.ts). */
   readonly uploadIdleMs?: number;
   readonly uploadDeadlineMs?: number;
@@ -250,6 +258,11 @@ async function gather(options: GatherOptions): Promise<void> {
     options.signal?.removeEventListener('abort', onAbort);
     await Promise.allSettled([...watchers, renewing]);
     await server.close();
+    if (options.beforeCleanup && aggregator.isComplete() && !options.signal?.aborted) {
+      await options.beforeCleanup(options.outputDir).catch((err: unknown) => {
+        logger.error({ err }, 'before-cleanup step failed');
+      });
+    }
     await Promise.allSettled(plugins.filter((p) => !p.skipCleanup).map((p) => runtime.cleanup(p)));
   }
 }

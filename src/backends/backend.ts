@@ -1,5 +1,6 @@
 import type { RunStatus } from '../aggregation/types.js';
 import type { PluginDefinition } from '../plugin/types.js';
+import type { SnapshotConfig } from '../snapshot/config.js';
 
 export type BackendName = 'local' | 'kubernetes';
 
@@ -15,6 +16,8 @@ export interface RunSpec {
   readonly pool?: PoolRequest;
   /** `--kubernetes-version`: the plugins' SONOBUOY_K8S_VERSION (else the cluster's), as in Sonobuoy. */
   readonly kubernetesVersion?: string;
+  /** `--resources` and the like: what the cluster snapshot collects (Sonobuoy's defaults when absent). */
+  readonly snapshot?: SnapshotConfig;
 }
 
 /** What `--pool` asks for, validated. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FathomError } from '../core/errors.js';
 import type { PluginDefinition } from '../plugin/types.js';
 import { examplePluginsDir, type Io } from './context.js';
+import type { SnapshotConfig } from '../snapshot/config.js';
 
 /** The flags `run` and `gen` share that shape the built-in plugins (flags.ts: e2eFlags). */
 export interface E2eFlagOptions {
@@ -32,6 +33,8 @@ export interface PastSettings {
   readonly timeoutMs?: number;
   readonly image?: string;
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** The cluster snapshot's Resources, Filters and Limits. */
+  readonly snapshot?: SnapshotConfig;
 }
 
 export interface RunPlugins {
@@ -244,6 +247,7 @@ async function pastRunPlugins(o: E2eFlagOptions, from: string, io: Io): Promise<
       ...(policy === 'Always' || policy === 'IfNotPresent' || policy === 'Never'
         ? { imagePullPolicy: policy }
         : {}),
+      ...(past.snapshot ? { snapshot: past.snapshot } : {}),
     },
   };
 }

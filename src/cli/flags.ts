@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { parseDuration } from '../core/duration.js';
 import { FathomError } from '../core/errors.js';
 import { parseByteSize } from '../core/size.js';
+import { parseResources } from '../snapshot/config.js';
 
 /** A flag declared as data: commands pick the sets they take, and help stays in one place. */
 export interface FlagSpec {
@@ -192,6 +193,17 @@ export const runFlags: readonly FlagSpec[] = [
     description: 'largest result the aggregator accepts from one plugin and node',
     default: '10Gi',
     parse: (v: string) => parseByteSize(v, '--max-result-size'),
+  },
+  {
+    flags: '--config <file>',
+    description:
+      'a Sonobuoy config JSON (as `sonobuoy gen config` prints): its Resources, Filters and Limits.PodLogs shape the cluster snapshot; other keys are not read',
+  },
+  {
+    flags: '--resources <names>',
+    description:
+      "what the cluster snapshot lists, comma-separated (Sonobuoy's Resources: resource names such as pods, and podlogs, servergroups, serverversion; nodes also reads each node's configz/healthz; default: every listable resource except secrets)",
+    parse: (v: string) => parseResources(v),
   },
   {
     flags: '--wait [duration]',

@@ -2,12 +2,13 @@
  * A past run's configuration, read back from its results tarball, so `fathom run --from` can
  * repeat it (sonobuoy#634): each plugin's definition as it ran (`plugins/<p>/definition.json`,
  * spelled `defintion.json` by Sonobuoy before May 2022), and the run's timeout and worker image
- * from `meta/config.json` and the definitions. Only those small files are read; the archive is
+ * from `meta/config.json` and the definitions, and what its cluster snapshot collected. Only those small files are read; the archive is
  * untrusted and bounded as `fathom results` bounds it.
  */
 import { FathomError } from '../core/errors.js';
 import { Type, type Static } from '../core/schema.js';
 import { validatedJson } from '../core/validated.js';
+import { readSnapshotConfig, type SnapshotConfig } from '../snapshot/config.js';
 import { readArchive } from './archive.js';
 import { CONFIG_FILE, INFO_FILE } from './reader.js';
 
@@ -31,6 +32,8 @@ export interface PastRun {
   /** The worker image and its pull policy the plugins ran with (Kubernetes runs). */
   readonly workerImage?: string;
   readonly imagePullPolicy?: string;
+  /** What its cluster snapshot collected (`Resources`, `Filters`, `Limits`), when config.json says. */
+  readonly snapshot?: SnapshotConfig;
 }
 
 const definitionSchema = Type.Object({
@@ -42,6 +45,9 @@ const configSchema = Type.Object({
   Server: Type.Optional(
     Type.Object({ timeoutseconds: Type.Optional(Type.Integer({ minimum: 0 })) }),
   ),
+  Resources: Type.Optional(Type.Unknown()),
+  Filters: Type.Optional(Type.Unknown()),
+  Limits: Type.Optional(Type.Unknown()),
 });
 const infoSchema = Type.Object({ plugins: Type.Array(Type.String()) });
 
@@ -87,6 +93,13 @@ export async function readPastRun(tarball: string): Promise<PastRun> {
     const configText = read(CONFIG_FILE);
     const config = configText ? validatedJson(configSchema, configText, opts(CONFIG_FILE)) : {};
     const first = found.get(names[0]!)!.def;
+    const snapshot =
+      'Resources' in config || 'Filters' in config || 'Limits' in config
+        ? readSnapshotConfig(config, {
+            where: `${tarball}:${CONFIG_FILE}`,
+            code: 'FATHOM_RESULTS_INVALID',
+          })
+        : undefined;
     return {
       plugins: names.map((name) => {
         const { rel, def } = found.get(name)!;
@@ -97,6 +110,7 @@ export async function readPastRun(tarball: string): Promise<PastRun> {
         : {}),
       ...(first.SonobuoyImage ? { workerImage: first.SonobuoyImage } : {}),
       ...(first.ImagePullPolicy ? { imagePullPolicy: first.ImagePullPolicy } : {}),
+      ...(snapshot ? { snapshot } : {}),
     };
   } finally {
     archive.cleanup();

@@ -229,11 +229,15 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
         namespace: ns,
         name: `fathom-plugin-smoke-${session}`,
       },
-      // The cluster snapshot: list only, cluster-wide (kube-system too).
+      // The cluster snapshot by default: list on everything (fathom still skips secrets unless
+      // --resources names them), kubelets' configz/healthz through the node proxy, pod logs.
       { verb: 'list', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' },
       { verb: 'list', resource: 'customresourcedefinitions', group: 'apiextensions.k8s.io' },
       { verb: 'list', resource: 'configmaps', namespace: 'kube-system' },
       { verb: 'list', resource: 'deployments', group: 'apps', namespace: 'kube-system' },
+      { verb: 'list', resource: 'roles', group: 'rbac.authorization.k8s.io', namespace: ns },
+      { verb: 'get', resource: 'nodes', subresource: 'proxy', name: 'any-node' },
+      { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-system', name: 'p' },
     ];
     const denied: Record<string, string>[] = [
       { verb: 'patch', resource: 'pods', namespace: ns, name: 'someone-else' },
@@ -241,17 +245,16 @@ describe.skipIf(!cluster)(`KubernetesBackend${cluster ? '' : ` (skipped: ${skipR
       { verb: 'delete', resource: 'pods', namespace: ns, name: 'fathom-aggregator' },
       { verb: 'delete', resource: 'daemonsets', group: 'apps', namespace: ns, name: 'other' },
       { verb: 'get', resource: 'secrets', namespace: ns, name: 'fathom-retrieve' },
-      { verb: 'list', resource: 'secrets', namespace: ns },
       { verb: 'delete', resource: 'secrets', namespace: ns, name: 'fathom-retrieve' },
       { verb: 'create', resource: 'pods', namespace: 'default' },
       { verb: 'delete', resource: 'nodes' },
       { verb: 'create', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' },
       { verb: 'create', resource: 'pods', namespace: ns, subresource: 'exec' },
       { verb: 'update', resource: 'configmaps', namespace: ns, name: 'fathom-config' },
-      { verb: 'list', resource: 'secrets', namespace: 'kube-system' },
       { verb: 'get', resource: 'configmaps', namespace: 'kube-system', name: 'kube-root-ca.crt' },
       { verb: 'watch', resource: 'configmaps', namespace: 'kube-system' },
-      { verb: 'list', resource: 'roles', group: 'rbac.authorization.k8s.io', namespace: ns },
+      { verb: 'get', resource: 'secrets', namespace: 'kube-system', name: 'any' },
+      { verb: 'create', resource: 'nodes', subresource: 'proxy', name: 'any-node' },
     ];
     for (const a of allowed) expect(await can(sa, a), `allowed: ${JSON.stringify(a)}`).toBe(true);
     for (const a of denied) expect(await can(sa, a), `denied: ${JSON.stringify(a)}`).toBe(false);

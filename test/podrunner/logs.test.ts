@@ -86,6 +86,15 @@ describe('containerLogs endpoint', () => {
     expect(await get('/containerLogs/ns/p/c?limitBytes=3')).toEqual({ status: 200, body: 'fir' });
   });
 
+  it("answers the kubelet's healthz and configz, as the node proxy asks them", async () => {
+    expect(await get('/healthz')).toEqual({ status: 200, body: 'ok' });
+    const configz = await get('/configz');
+    expect(configz.status).toBe(200);
+    expect(JSON.parse(configz.body)).toMatchObject({
+      kubeletconfig: { kind: 'KubeletConfiguration', port: endpoints.ports.get('n0') },
+    });
+  });
+
   it('answers 404 for what it does not have', async () => {
     expect((await get('/containerLogs/ns/p/other')).status).toBe(404);
     expect((await get('/pods')).status).toBe(404);

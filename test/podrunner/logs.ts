@@ -6,6 +6,9 @@
  * throwaway certificate and asks for no credentials; it listens on the node IPs (loopback) only.
  * Supported: `follow`, `tailLines`, `limitBytes`. Not: `previous` (all runs share one file),
  * `timestamps`, `sinceSeconds`/`sinceTime` (lines carry no times).
+ *
+ * It also answers the kubelet's `/healthz` (`ok`) and `/configz` (a small KubeletConfiguration),
+ * which the API server's node proxy reaches for the cluster snapshot's `hosts/<node>/`.
  */
 import { watch } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
@@ -103,13 +106,46 @@ async function follow(
   await pump().catch(() => finish());
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, find: FindLog): Promise<void> {
+/** What a kubelet's /configz says, cut down to a plausible few fields. */
+export function kubeletConfigz(port: number): object {
+  return {
+    kubeletconfig: {
+      kind: 'KubeletConfiguration',
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      enableServer: true,
+      port,
+      readOnlyPort: 0,
+      cgroupDriver: 'systemd',
+      clusterDomain: 'cluster.local',
+      maxPods: 110,
+      podLogsDir: '/var/log/pods',
+      containerRuntimeEndpoint: 'unix:///run/fathom-podrunner.sock',
+    },
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  find: FindLog,
+  port: number,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'https://kubelet');
+  if (req.method === 'GET' && url.pathname === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/configz') {
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify(kubeletConfigz(port)));
+    return;
+  }
   const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
   if (req.method !== 'GET' || !m) {
     res
       .writeHead(404, { 'content-type': 'text/plain' })
-      .end('the pod runner serves containerLogs only\n');
+      .end('the pod runner serves containerLogs, healthz and configz only\n');
     return;
   }
   const [namespace, pod, container] = m.slice(1).map(decodeURIComponent) as [
@@ -161,12 +197,18 @@ export interface KubeletEndpoints {
   close(): Promise<void>;
 }
 
-/** One HTTPS listener per node IP (`nodeIps`: node → IP), all serving `find`. */
+/**
+ * One HTTPS listener per node (`nodeIps`: node → IP), all serving `find`: on the node's IP, or
+ * on `host` (another port per node) when given.
+ */
 export async function startKubeletEndpoints(
   nodeIps: ReadonlyMap<string, string>,
   find: FindLog,
+  host?: string,
 ): Promise<KubeletEndpoints> {
-  const tls = await (await createRunCa({ now: Date.now() })).serverCert([...nodeIps.values()]);
+  const tls = await (
+    await createRunCa({ now: Date.now() })
+  ).serverCert([...nodeIps.values(), ...(host ? [host] : [])]);
   const servers: Server[] = [];
   const ports = new Map<string, number>();
   const closeAll = (): Promise<void> =>
@@ -179,7 +221,7 @@ export async function startKubeletEndpoints(
   try {
     for (const [node, ip] of nodeIps) {
       const server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
-        handle(req, res, find).catch((err: Error) => {
+        handle(req, res, find, (server.address() as AddressInfo).port).catch((err: Error) => {
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
           res.end(`${err.message}\n`);
         });
@@ -187,7 +229,7 @@ export async function startKubeletEndpoints(
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(0, ip, () => resolve());
+        server.listen(0, host ?? ip, () => resolve());
       });
       ports.set(node, (server.address() as AddressInfo).port);
     }

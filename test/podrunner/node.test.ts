@@ -34,6 +34,15 @@ describe('runner nodes', () => {
       daemonEndpoints: { kubeletEndpoint: { Port: 40123 } },
     });
     expect(runnerNodeManifest('n', '127.0.7.2', T0).spec).toEqual({});
+    // An endpoint off the node IP is named first, as the Hostname the API server dials.
+    expect(
+      runnerNodeManifest('n', '127.0.7.2', T0, { kubeletHost: '192.0.2.9' }).status,
+    ).toMatchObject({
+      addresses: [
+        { type: 'Hostname', address: '192.0.2.9' },
+        { type: 'InternalIP', address: '127.0.7.2' },
+      ],
+    });
   });
 
   it('report Ready with a fresh heartbeat and the original transition time', () => {

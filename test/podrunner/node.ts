@@ -45,14 +45,24 @@ export function nodeConditions(now: number, since: number): object[] {
 }
 
 /** The status a runner node reports: Ready, its loopback address, room for many pods. */
-export function nodeStatus(ip: string, now: number, since: number, kubeletPort = 10250): object {
+export function nodeStatus(
+  ip: string,
+  now: number,
+  since: number,
+  kubeletPort = 10250,
+  kubeletHost?: string,
+): object {
   const resources = { cpu: '16', memory: '64Gi', pods: '250', 'ephemeral-storage': '100Gi' };
   return {
     capacity: resources,
     allocatable: resources,
     conditions: nodeConditions(now, since),
-    // InternalIP only: the API server would try a Hostname address first.
-    addresses: [{ type: 'InternalIP', address: ip }],
+    // The API server tries a Hostname address first: there only when the kubelet endpoint is
+    // not on the node IP (the node proxy refuses loopback addresses).
+    addresses: [
+      ...(kubeletHost ? [{ type: 'Hostname', address: kubeletHost }] : []),
+      { type: 'InternalIP', address: ip },
+    ],
     // Where the API server proxies pods/log to (logs.ts).
     daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
     nodeInfo: {
@@ -74,6 +84,8 @@ export interface NodeManifestOptions {
   readonly labels?: Readonly<Record<string, string>>;
   /** The port of the node's containerLogs endpoint. */
   readonly kubeletPort?: number;
+  /** Where that endpoint listens when not on the node IP (named as the Hostname address). */
+  readonly kubeletHost?: string;
   readonly taints?: readonly RunnerTaint[];
 }
 
@@ -99,7 +111,7 @@ export function runnerNodeManifest(
       annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
     },
     spec: options.taints?.length ? { taints: options.taints.map((t) => ({ ...t })) } : {},
-    status: nodeStatus(ip, now, now, options.kubeletPort),
+    status: nodeStatus(ip, now, now, options.kubeletPort, options.kubeletHost),
   };
 }
 

@@ -20,6 +20,7 @@ import type { RunnerTaint } from './node.js';
 import { PodWorker } from './pod.js';
 import { podKey } from './types.js';
 import type { Pod } from './types.js';
+import { hostAddress } from '../support/net.js';
 
 export interface PodRunnerOptions {
   /** An admin kubeconfig (the runner writes Nodes, Leases and pod status). */
@@ -45,6 +46,13 @@ export interface PodRunnerOptions {
   readonly taints?: readonly RunnerTaint[];
   /** Also receives the lines written to `<workDir>/runner.log`. */
   readonly log?: (line: string) => void;
+  /**
+   * Serve each node's kubelet endpoint on this machine's non-loopback address, named as the
+   * node's Hostname address, so that the API server's node proxy (which refuses loopback
+   * addresses) reaches its configz and healthz. Off by default: the endpoint then stays on
+   * loopback, unreachable from the network.
+   */
+  readonly kubeletOnHostAddress?: boolean;
 }
 
 export interface PodRunner {
@@ -202,10 +210,12 @@ export async function startPodRunner(options: PodRunnerOptions): Promise<PodRunn
   };
 
   try {
-    endpoints = await startKubeletEndpoints(nodeIps, findLog);
+    const kubeletHost = options.kubeletOnHostAddress ? hostAddress() : undefined;
+    endpoints = await startKubeletEndpoints(nodeIps, findLog, kubeletHost);
     for (const node of options.nodes)
       await api.registerNode(node, nodeIps.get(node)!, now, {
         kubeletPort: endpoints.ports.get(node)!,
+        ...(kubeletHost ? { kubeletHost } : {}),
         ...(options.labels ? { labels: options.labels } : {}),
         ...(options.taints ? { taints: options.taints } : {}),
       });

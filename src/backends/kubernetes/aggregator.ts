@@ -19,7 +19,7 @@ import { createKubeClient, type KubeClient } from './api/client.js';
 import { resolveKubeconfig } from './api/kubeconfig.js';
 import { AGGREGATOR_CONFIG_DIR, AGGREGATOR_OUTPUT_DIR, AGGREGATOR_PLUGINS_DIR } from './names.js';
 import { startResultsServer } from './results-server.js';
-import { SNAPSHOT_SYSTEM_NAMESPACE } from './snapshot.js';
+import { DEFAULT_SNAPSHOT_CONFIG, sonobuoyConfigKeys } from '../../snapshot/config.js';
 import { collectClusterSnapshot } from './snapshot-collect.js';
 import { CONFIG_KEY, parseRunConfig } from './runconfig.js';
 import { createStatusAnnotationWriter, KubernetesPluginRuntime } from './runtime.js';
@@ -102,6 +102,7 @@ export async function runKubernetesAggregator(
 
   let tarball: { name: string; path: string } | undefined;
   const tlsCa = await createRunCa({ now: clock.now() });
+  const snapshot = config.snapshot ?? DEFAULT_SNAPSHOT_CONFIG;
   const runConfig = {
     uuid: config.uuid,
     namespace: config.namespace,
@@ -112,6 +113,7 @@ export async function runKubernetesAggregator(
     advertiseHost: podIp,
     workerImage: config.image,
     imagePullPolicy: config.imagePullPolicy,
+    snapshotConfig: sonobuoyConfigKeys(snapshot),
   };
   const resultsDir = join(outputDir, config.uuid);
   const results = await startResultsServer({
@@ -138,6 +140,19 @@ export async function runKubernetesAggregator(
         },
       ),
   });
+  let snapshotTaken = false;
+  const takeSnapshot = async (root: string): Promise<void> => {
+    snapshotTaken = true;
+    // Each query records its own failure; anything else is logged: the snapshot never fails a run.
+    await collectClusterSnapshot({
+      client,
+      root,
+      config: snapshot,
+      namespace: config.namespace,
+      clock,
+      logger,
+    }).catch((err: unknown) => logger.error({ err }, 'cluster snapshot failed'));
+  };
   const runtime = new KubernetesPluginRuntime({
     client,
     config,
@@ -167,15 +182,12 @@ export async function runKubernetesAggregator(
         ...(options.signal ? { signal: options.signal } : {}),
       }),
       postProcess: postProcessAndSummarize,
+      // The cluster as the plugins left it, beside their results (what reviewers read): taken
+      // before the plugins' pods are removed, as Sonobuoy does, so their logs are in it.
+      beforeCleanup: takeSnapshot,
       pack: async (root) => {
-        // The cluster as the plugins left it, beside their results (what reviewers read).
-        await collectClusterSnapshot({
-          client,
-          root,
-          namespaces: [config.namespace, SNAPSHOT_SYSTEM_NAMESPACE],
-          clock,
-          logger,
-        });
+        // A restarted aggregator that found every result in already skipped that step.
+        if (!snapshotTaken) await takeSnapshot(root);
         await copyFile(runLog, join(root, 'meta', 'run.log')).catch(() => undefined);
         const created = new Date(clock.now());
         const name = tarballName(created, config.uuid);

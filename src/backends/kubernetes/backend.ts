@@ -134,6 +134,7 @@ export class KubernetesBackend implements Backend {
       kubernetesVersion,
       uploadPort: this.options.uploadPort ?? UPLOAD_PORT,
       resultsPort: this.options.resultsPort ?? RESULTS_PORT,
+      ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
     };
     const objects = runManifests({
       config,

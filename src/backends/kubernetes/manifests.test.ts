@@ -14,6 +14,7 @@ import {
 } from './manifests.js';
 import { workerTlsMode } from './pod-spec.js';
 import { parseRunConfig, type KubeRunConfig } from './runconfig.js';
+import { readSnapshotConfig } from '../../snapshot/config.js';
 import type { EnvEntry, KubeObject } from './api/types.js';
 
 interface EnvT {
@@ -170,30 +171,9 @@ describe('runManifests', () => {
     expect(aggregatorRules([job, daemon], UUID)).toEqual({
       cluster: [
         { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
-        {
-          apiGroups: [''],
-          resources: [
-            'namespaces',
-            'persistentvolumes',
-            'pods',
-            'services',
-            'configmaps',
-            'events',
-          ],
-          verbs: ['list'],
-        },
-        {
-          apiGroups: ['rbac.authorization.k8s.io'],
-          resources: ['clusterroles', 'clusterrolebindings'],
-          verbs: ['list'],
-        },
-        { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['list'] },
-        {
-          apiGroups: ['apiextensions.k8s.io'],
-          resources: ['customresourcedefinitions'],
-          verbs: ['list'],
-        },
-        { apiGroups: ['apps'], resources: ['deployments', 'daemonsets'], verbs: ['list'] },
+        // The snapshot's default: list on everything (secrets are still listed only when named).
+        { apiGroups: ['*'], resources: ['*'], verbs: ['list'] },
+        { apiGroups: [''], resources: ['nodes/proxy', 'pods/log'], verbs: ['get'] },
       ],
       namespaced: [
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create'] },
@@ -541,6 +521,10 @@ describe('parseRunConfig', () => {
     ],
     [JSON.stringify({ ...config, uuid: '' }), /^config\.json: uuid: must be a non-empty string$/],
     [JSON.stringify({ ...config, image: undefined }), /^config\.json: image: is missing$/],
+    [
+      JSON.stringify({ ...config, snapshot: { Filters: { Namespaces: '(' } } }),
+      /^config\.json: snapshot: Filters\.Namespaces: not a regular expression/,
+    ],
   ])('rejects %s', (text, message) => {
     expect(() => parseRunConfig(text)).toThrow(message);
   });
@@ -548,6 +532,26 @@ describe('parseRunConfig', () => {
   it('gives the config frozen', () => {
     const read = parseRunConfig(JSON.stringify(config));
     expect(Object.isFrozen(read)).toBe(true);
+  });
+
+  it("carries the snapshot's Resources, Filters and Limits to the aggregator, and its rules to the ClusterRole", () => {
+    const snapshot = readSnapshotConfig(
+      { Resources: ['pods', 'nodes'], Filters: { Namespaces: '^fathom$' } },
+      { where: 'test', code: 'FATHOM_USAGE' },
+    );
+    const yaml = generateRunYaml(
+      { namespace: 'fathom', plugins: [job], timeoutMs: 0, maxResultBytes: 1, snapshot },
+      {},
+    );
+    const docs = parseAllDocuments(yaml).map((d) => d.toJS() as View);
+    const read = parseRunConfig(find(docs, 'ConfigMap', 'fathom-config').data['config.json']!);
+    expect(read.snapshot).toEqual(snapshot);
+    const role = docs.find((d) => d.kind === 'ClusterRole') as unknown as { rules: unknown[] };
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['*'], resources: ['namespaces', 'pods', 'nodes'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['nodes/proxy'], verbs: ['get'] },
+    ]);
   });
 });
 

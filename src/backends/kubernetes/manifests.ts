@@ -35,7 +35,8 @@ import {
   runLabels,
 } from './names.js';
 import { CONFIG_KEY, type ImagePullPolicy, type KubeRunConfig } from './runconfig.js';
-import { DEFAULT_SNAPSHOT_KINDS, snapshotRules } from './snapshot.js';
+import { DEFAULT_SNAPSHOT_CONFIG, type SnapshotConfig } from '../../snapshot/config.js';
+import { snapshotRules } from '../../snapshot/plan.js';
 import type { KubeObject } from './api/types.js';
 
 export {
@@ -80,13 +81,15 @@ export function checkPluginsForKubernetes(plugins: readonly PluginDefinition[]):
 }
 
 /**
- * What the aggregator may do, and no more: read nodes and list the snapshot's kinds; create pods, DaemonSets and Secrets in
- * its namespace but delete only the ones this run names; patch only its own pod (the status
- * annotation). The names are known up front because they derive from the run's uuid.
+ * What the aggregator may do, and no more: read nodes, and read what the cluster snapshot is
+ * configured to collect; create pods, DaemonSets and Secrets in its namespace but delete only the
+ * ones this run names; patch only its own pod (the status annotation). The names are known up
+ * front because they derive from the run's uuid.
  */
 export function aggregatorRules(
   plugins: readonly PluginDefinition[],
   uuid: string,
+  snapshot: SnapshotConfig = DEFAULT_SNAPSHOT_CONFIG,
 ): { cluster: Rule[]; namespaced: Rule[] } {
   const jobPods = plugins.filter((p) => p.driver === 'Job').map((p) => jobPodName(p.name, uuid));
   const sets = plugins
@@ -100,8 +103,9 @@ export function aggregatorRules(
   return {
     cluster: [
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
-      // Read-only, for the cluster snapshot in the tarball (never Secrets).
-      ...snapshotRules(DEFAULT_SNAPSHOT_KINDS.filter((k) => k.resource !== 'nodes')),
+      // Read-only, for the cluster snapshot in the tarball. By default `list` on everything (the
+      // resources are known only after discovery); Secrets are still never listed unless named.
+      ...snapshotRules(snapshot),
     ],
     namespaced: [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create'] },
@@ -122,7 +126,7 @@ function meta(name: string, config: KubeRunConfig, extra: Record<string, string>
 
 function rbac(input: RunManifestInput): KubeObject[] {
   const { config } = input;
-  const rules = aggregatorRules(input.plugins, config.uuid);
+  const rules = aggregatorRules(input.plugins, config.uuid, config.snapshot);
   const clusterScoped = { ...runLabels(config.uuid), [LABEL.namespace]: config.namespace };
   const subject = (sa: string) => [
     { kind: 'ServiceAccount', name: sa, namespace: config.namespace },
@@ -357,6 +361,7 @@ export function generateRunYaml(spec: RunSpec, options: GenOptions = {}): string
     kubernetesVersion: options.kubernetesVersion ?? '',
     uploadPort: UPLOAD_PORT,
     resultsPort: RESULTS_PORT,
+    ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
   };
   const retrieveToken = options.retrieveToken ?? randomBytes(32).toString('hex');
   return renderManifests(

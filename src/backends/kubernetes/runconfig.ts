@@ -1,6 +1,7 @@
 /** The run's settings as the CLI writes them into the `fathom-config` ConfigMap for the aggregator pod. */
 import { Type, type Static } from '../../core/schema.js';
-import { validatedJson } from '../../core/validated.js';
+import { deepFreeze, validatedJson } from '../../core/validated.js';
+import { readSnapshotConfig, type SnapshotConfig } from '../../snapshot/config.js';
 
 export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -18,6 +19,8 @@ export interface KubeRunConfig {
   readonly kubernetesVersion: string;
   readonly uploadPort: number;
   readonly resultsPort: number;
+  /** What the cluster snapshot collects, in Sonobuoy's config keys; its defaults when absent. */
+  readonly snapshot?: SnapshotConfig;
 }
 
 export const CONFIG_KEY = 'config.json';
@@ -39,11 +42,23 @@ const runConfigSchema = Type.Object({
   kubernetesVersion: Type.String(),
   uploadPort: port,
   resultsPort: port,
+  snapshot: Type.Optional(Type.Unknown()),
 });
 // Compile-time: the schema accepts only what KubeRunConfig says.
-const _config = (v: Static<typeof runConfigSchema>): KubeRunConfig => v;
+const _config = (v: Static<typeof runConfigSchema>): Omit<KubeRunConfig, 'snapshot'> => v;
 
 /** Reads and checks the aggregator's config.json; the result is frozen. */
 export function parseRunConfig(text: string): KubeRunConfig {
-  return validatedJson(runConfigSchema, text, { file: CONFIG_KEY });
+  const { snapshot, ...rest } = validatedJson(runConfigSchema, text, { file: CONFIG_KEY });
+  return deepFreeze({
+    ...rest,
+    ...(snapshot !== undefined
+      ? {
+          snapshot: readSnapshotConfig(snapshot, {
+            where: `${CONFIG_KEY}: snapshot`,
+            code: 'FATHOM_STATE_INVALID',
+          }),
+        }
+      : {}),
+  });
 }

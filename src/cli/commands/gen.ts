@@ -21,6 +21,8 @@ interface GenRunOptions extends E2eFlagOptions {
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   aggregatorNodeSelector?: Record<string, string>;
+  resources?: string[];
+  config?: string;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -79,12 +81,20 @@ export function registerGen(program: Command, io: Io): void {
     )
     .option('-n, --namespace <name>', 'namespace of the run', 'fathom')
     .action(async (o: GenRunOptions, command: Command) => {
-      const [{ loadRunPlugins }, { generateRunYaml }, { conformanceVersion }] = await Promise.all([
+      const [
+        { loadRunPlugins },
+        { generateRunYaml },
+        { conformanceVersion },
+        { snapshotSettings },
+      ] = await Promise.all([
         import('../builtins.js'),
         import('../../backends/kubernetes/manifests.js'),
         import('../../plugin/builtin.js'),
+        import('../snapshot-settings.js'),
       ]);
       const { plugins, past } = await loadRunPlugins(o, io, noClusterVersion);
+      // --config's or --from's snapshot settings, with --resources over them.
+      const snapshot = await snapshotSettings(io, o.config, past?.snapshot, o.resources);
       const version =
         o.kubernetesVersion !== undefined ? conformanceVersion(o.kubernetesVersion) : undefined;
       io.out(
@@ -98,6 +108,7 @@ export function registerGen(program: Command, io: Io): void {
                 ? past.timeoutMs
                 : o.timeout,
             maxResultBytes: o.maxResultSize,
+            ...(snapshot ? { snapshot } : {}),
           },
           {
             ...((o.image ?? past?.image) ? { image: o.image ?? past?.image } : {}),

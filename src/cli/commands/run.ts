@@ -25,6 +25,8 @@ interface RunOptions extends ClusterOptions, Omit<E2eFlagOptions, 'imagePullPoli
   poolNodes?: number;
   poolPriority: number;
   poolLabel: string;
+  resources?: string[];
+  config?: string;
 }
 
 const labelValue = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -113,6 +115,13 @@ export function registerRun(program: Command, io: Io): void {
       const given = (flag: string): boolean => command.getOptionValueSource(flag) === 'cli';
       const timeoutMs =
         past?.timeoutMs !== undefined && !given('timeout') ? past.timeoutMs : options.timeout;
+      const { snapshotSettings } = await import('../snapshot-settings.js');
+      const snapshot = await snapshotSettings(
+        io,
+        options.config,
+        past?.snapshot,
+        options.resources,
+      );
       if (options.from) {
         io.err(`Repeating the run of ${options.from}: ${plugins.map((p) => p.name).join(', ')}.\n`);
       }
@@ -134,6 +143,7 @@ export function registerRun(program: Command, io: Io): void {
             maxResultBytes: options.maxResultSize,
             ...(pool ? { pool } : {}),
             ...(kubernetesVersion ? { kubernetesVersion } : {}),
+            ...(snapshot ? { snapshot } : {}),
           },
           { progress: (line) => io.err(`${line}\n`), signal: giveUp.signal },
         );

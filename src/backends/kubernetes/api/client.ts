@@ -9,7 +9,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FathomError } from '../../../core/errors.js';
-import { apiError, KubeApiError, parseStatus } from './errors.js';
+import { apiError, KubeApiError, parseStatus, retryAfterHeader } from './errors.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -75,7 +75,13 @@ class HttpKubeClient implements KubeClient {
     try {
       const res = await sent.response;
       const text = await readText(res);
-      if (res.statusCode! >= 400) throw new KubeApiError(res.statusCode!, parseStatus(text), text);
+      if (res.statusCode! >= 400)
+        throw new KubeApiError(
+          res.statusCode!,
+          parseStatus(text),
+          text,
+          retryAfterHeader(res.headers['retry-after']),
+        );
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (err) {
       throw apiError(sent.signal.aborted ? abortReason(sent.signal) : err, what);
@@ -138,7 +144,12 @@ class HttpKubeClient implements KubeClient {
       const res = await sent.response;
       if (res.statusCode! >= 400) {
         const text = await readText(res);
-        throw new KubeApiError(res.statusCode!, parseStatus(text), text);
+        throw new KubeApiError(
+          res.statusCode!,
+          parseStatus(text),
+          text,
+          retryAfterHeader(res.headers['retry-after']),
+        );
       }
       return res;
     } catch (err) {

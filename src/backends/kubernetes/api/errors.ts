@@ -25,12 +25,20 @@ export class KubeApiError extends FathomError {
     readonly statusCode: number,
     readonly status: KubeStatus | undefined,
     readonly text: string,
+    /** The Retry-After header of a 429 or 503, in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     const message = status?.message ?? (text.trim() || `HTTP ${statusCode}`);
     super(codeForHttp({ code: statusCode, reason: status?.reason ?? '', message }), message, {
       details: { status: statusCode },
     });
   }
+}
+
+/** A Retry-After header given in seconds (the API server never sends a date). */
+export function retryAfterHeader(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v.trim()) : undefined;
 }
 
 /** Parses an error body: a Status object, or undefined for anything else. */
