@@ -57,8 +57,20 @@ export type HealthFileOutcome =
   | { readonly written: true; readonly file: string }
   | { readonly written: false; readonly error: string };
 
-/** Computes the summary from the files under `root` and writes it to meta/clusterhealth.json. */
-export async function writeClusterHealth(root: string): Promise<HealthFileOutcome> {
+/**
+ * Computes the summary from the files under `root` and writes it to meta/clusterhealth.json;
+ * `onError` hears why when it writes none.
+ */
+export async function writeClusterHealth(
+  root: string,
+  onError?: (error: string) => void,
+): Promise<HealthFileOutcome> {
+  const outcome = await computeAndWrite(root);
+  if (!outcome.written) onError?.(outcome.error);
+  return outcome;
+}
+
+async function computeAndWrite(root: string): Promise<HealthFileOutcome> {
   try {
     const paths = await walkFiles(root);
     const has = new Set(paths);

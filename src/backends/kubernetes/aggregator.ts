@@ -21,6 +21,7 @@ import { AGGREGATOR_CONFIG_DIR, AGGREGATOR_OUTPUT_DIR, AGGREGATOR_PLUGINS_DIR } 
 import { startResultsServer } from './results-server.js';
 import { SNAPSHOT_SYSTEM_NAMESPACE } from './snapshot.js';
 import { collectClusterSnapshot } from './snapshot-collect.js';
+import { writeClusterHealth } from '../../snapshot/health-file.js';
 import { CONFIG_KEY, parseRunConfig } from './runconfig.js';
 import { createStatusAnnotationWriter, KubernetesPluginRuntime } from './runtime.js';
 
@@ -176,6 +177,7 @@ export async function runKubernetesAggregator(
           clock,
           logger,
         });
+        await writeClusterHealth(root, (error) => logger.warn({ error }, 'no clusterhealth.json'));
         await copyFile(runLog, join(root, 'meta', 'run.log')).catch(() => undefined);
         const created = new Date(clock.now());
         const name = tarballName(created, config.uuid);
