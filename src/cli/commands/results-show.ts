@@ -156,6 +156,7 @@ export async function showResults(
   const reader = await ResultsReader.open(path, {
     ...(o.plugin !== undefined ? { plugin: o.plugin } : {}),
     runMeta: o.format !== 'text',
+    cluster: o.format === 'html',
     limits,
   });
   const errors: FathomError[] = [];
@@ -213,6 +214,10 @@ export async function showResults(
         run: await reader.runMeta(),
         plugins,
         ...(health?.value ? { health: health.value } : {}),
+        // A snapshot that cannot be read leaves the section out; the results are what matter.
+        ...(o.format === 'html'
+          ? { cluster: await reader.clusterSummary().catch(() => undefined) }
+          : {}),
       });
       io.out(
         o.format === 'html'
