@@ -10,7 +10,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { sonobuoyBinary, sonobuoyUnavailableReason } from '../peers/sonobuoy.js';
+import { errorOrder, sonobuoyBinary, sonobuoyUnavailableReason } from '../peers/sonobuoy.js';
 import { fathom, repoRoot, tempDir, type CliResult } from '../support/cli.js';
 import { available } from '../support/required.js';
 
@@ -278,31 +278,6 @@ const noHealthTail: Record<string, string> = {
   dump: `\n${zeroYaml}\n`,
   readable: `\n${zeroYaml}\n`,
 };
-
-/** "error order": the "Errors detected in files" blocks by type, each file by count, then name. */
-function errorOrder(text: string): string {
-  const head = 'Errors detected in files:\n';
-  const at = text.indexOf(head);
-  if (at === -1) return text;
-  const blocks: { type: string; files: string[] }[] = [];
-  for (const line of text.slice(at + head.length).split('\n')) {
-    if (line === '') continue;
-    if (/^ *\d+ /.test(line)) blocks[blocks.length - 1]?.files.push(line);
-    else blocks.push({ type: line, files: [] });
-  }
-  const count = (l: string): number => Number(/\d+/.exec(l)![0]);
-  const file = (l: string): string => l.replace(/^ *\d+ /, '');
-  const sorted = blocks
-    .sort((a, b) => (a.type < b.type ? -1 : 1))
-    .map(
-      (b) =>
-        `${b.type}\n${b.files
-          .sort((x, y) => count(y) - count(x) || (file(x) < file(y) ? -1 : 1))
-          .map((l) => `${l}\n`)
-          .join('')}`,
-    );
-  return text.slice(0, at + head.length) + sorted.join('');
-}
 
 /** "[It] space": Sonobuoy's `Failed tests:` line for `[It] breaks`, asserted, then fathom's. */
 function itSpace(sonobuoyOut: string): string {

@@ -8,7 +8,10 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { errorOrder, sonobuoyBinary, sonobuoyUnavailableReason } from '../peers/sonobuoy.js';
 import { fathom, tempDir } from '../support/cli.js';
+import { skipOrFail } from '../support/required.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -211,6 +214,21 @@ describe('the local snapshot in a run tarball', () => {
     ]);
     const yaml = await fathom(['results', tarball, '--cluster', '-o', 'json']);
     expect(JSON.parse(yaml.stdout)).toMatchObject({ notReady: ['sick-1'], ready: 2 });
+  });
+
+  it('prints as `sonobuoy results` prints it, Run Details included', async (ctx) => {
+    const sonobuoy = await sonobuoyBinary();
+    if (!sonobuoy)
+      return skipOrFail(ctx, `the sonobuoy results oracle: ${sonobuoyUnavailableReason}`);
+    for (const mode of ['report', 'detailed', 'dump', 'readable']) {
+      const want = await new Promise<string>((resolve, reject) =>
+        execFile(sonobuoy, ['results', tarball, '-m', mode], (err, out) =>
+          err ? reject(new Error(err.message)) : resolve(out),
+        ),
+      );
+      const got = await fathom(['results', tarball, '-m', mode]);
+      expect(errorOrder(got.stdout), mode).toBe(errorOrder(want));
+    }
   });
 });
 
