@@ -4,7 +4,7 @@
  * whose nodes file cannot be read gets no file (as in Sonobuoy), and the reason is returned.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MiB, readFileAtMost } from '../core/bounded.js';
 import {
@@ -27,13 +27,13 @@ const MAX_LOG_SCAN_BYTES = 256 * MiB;
 export async function walkFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   const visit = async (rel: string): Promise<void> => {
-    const names = await readdir(join(root, rel)).catch(() => [] as string[]);
-    names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    for (const name of names) {
-      const path = rel === '' ? name : `${rel}/${name}`;
-      const st = await lstat(join(root, path)).catch(() => undefined);
-      if (st?.isDirectory()) await visit(path);
-      else if (st?.isFile()) out.push(path);
+    const entries = await readdir(join(root, rel), { withFileTypes: true }).catch(() => []);
+    entries.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const e of entries) {
+      const path = rel === '' ? e.name : `${rel}/${e.name}`;
+      // Entry types as lstat gives them: a link is neither, so never followed.
+      if (e.isDirectory()) await visit(path);
+      else if (e.isFile()) out.push(path);
     }
   };
   await visit('');
@@ -78,11 +78,18 @@ async function computeAndWrite(root: string): Promise<HealthFileOutcome> {
     for (const path of podListFiles(paths)) {
       podLists.push({ path, text: await readText(root, path) });
     }
-    const logHits = new Map<string, LogHits>();
-    for (const path of paths.filter(isPodLog)) {
-      const hits = await scanLog(join(root, path)).catch(() => undefined);
-      if (hits) logHits.set(path, hits);
-    }
+    const logs = paths.filter(isPodLog);
+    const scanned = new Map<string, LogHits>();
+    let next = 0;
+    const scanner = async (): Promise<void> => {
+      for (let i = next++; i < logs.length; i = next++) {
+        const hits = await scanLog(join(root, logs[i]!)).catch(() => undefined);
+        if (hits) scanned.set(logs[i]!, hits);
+      }
+    };
+    // A few at once; the summary's maps are ordered by key when written, not by arrival.
+    await Promise.all(Array.from({ length: 8 }, scanner));
+    const logHits = new Map(logs.flatMap((p) => (scanned.has(p) ? [[p, scanned.get(p)!]] : [])));
     const summary = clusterSummary({
       ...(has.has(CORE_NODES_FILE) ? { nodes: await readText(root, CORE_NODES_FILE) } : {}),
       ...(has.has(SERVER_VERSION_FILE)

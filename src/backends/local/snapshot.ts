@@ -15,7 +15,7 @@
  * its error; nothing here fails the run.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { MiB } from '../../core/bounded.js';
@@ -34,7 +34,6 @@ import {
 } from '../../snapshot/layout.js';
 import { readCluster } from './cluster-store.js';
 import { NODE_HOST_OWNER } from './nodehost/protocol.js';
-import { PidRegistry } from './process/pidfile.js';
 import { LOCAL_AGGREGATOR_POD, podObjects } from './reader.js';
 import {
   files,
@@ -151,6 +150,32 @@ function pluginContainers(p: PluginDefinition | undefined): Record<string, unkno
   ];
 }
 
+/** Files written and read at once: enough to hide their latency, few enough for any ulimit. */
+const CONCURRENCY = 16;
+
+async function forEachLimit<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+}
+
+/** Whether the run's node host runs: its pid file is the one whose owner is the host. */
+async function nodeHostRunning(
+  runDir: string,
+  alive: (pid: number | undefined) => boolean,
+): Promise<boolean> {
+  const dir = join(runDir, files.pids);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+  let running = false;
+  await forEachLimit(names, async (name) => {
+    const owner = await readFile(join(dir, name), 'utf8').catch(() => '');
+    if (owner.trim() === NODE_HOST_OWNER && alive(Number(name))) running = true;
+  });
+  return running;
+}
+
 async function readHead(path: string, limit: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of createReadStream(path, { end: limit - 1 })) parts.push(chunk as Buffer);
@@ -203,8 +228,7 @@ export async function writeLocalSnapshot(
       ? await readCluster(options.home).catch(() => undefined)
       : undefined;
     if (cluster) nodes = cluster.nodes;
-    const pids = await new PidRegistry(join(runDir, files.pids)).read();
-    hostRunning = [...pids].some(([pid, owner]) => owner === NODE_HOST_OWNER && alive(pid));
+    hostRunning = await nodeHostRunning(runDir, alive);
     const createdAt = cluster?.createdAt ?? record.createdAt;
     const items = nodes.map((n) =>
       nodeObject(n, nodeReadiness(n, hostRunning), {
@@ -242,13 +266,13 @@ export async function writeLocalSnapshot(
   });
 
   await query('Nodes', undefined, async () => {
-    const down: string[] = [];
-    for (const n of nodes) {
-      if (nodeReadiness(n, hostRunning).status !== 'True') down.push(n.name);
-      else await put(hostFile(n.name, 'healthz'), { status: 200 });
-    }
+    const ready = (n: ClusterNode): boolean => nodeReadiness(n, hostRunning).status === 'True';
+    const down = nodes.filter((n) => !ready(n));
+    await forEachLimit(nodes.filter(ready), (n) =>
+      put(hostFile(n.name, 'healthz'), { status: 200 }),
+    );
     // Sonobuoy records the first node it could not reach; the others are still written here.
-    if (down.length) throw new Error(`node ${down[0]}: its kubelet does not answer (not ready)`);
+    if (down[0]) throw new Error(`node ${down[0].name}: its kubelet does not answer (not ready)`);
   });
 
   await query('PodLogs', ns, async () => {
@@ -259,7 +283,9 @@ export async function writeLocalSnapshot(
       await mkdir(dirname(join(root, rel)), { recursive: true });
       await writeFile(join(root, rel), await readHead(from, limit));
     };
-    await copy(LOCAL_AGGREGATOR_POD, 'aggregator', join(runDir, files.log));
+    const logs: [string, string, string][] = [
+      [LOCAL_AGGREGATOR_POD, 'aggregator', join(runDir, files.log)],
+    ];
     for (const pod of pods) {
       const meta = pod.metadata as { name: string; labels?: Record<string, string> };
       const def = record.plugins.find((p) => p.name === meta.labels?.['fathom-plugin']);
@@ -267,11 +293,11 @@ export async function writeLocalSnapshot(
       const nodeName = (pod.spec as { nodeName?: string }).nodeName;
       const key = def.driver === 'Job' ? GLOBAL_NODE : nodeName;
       if (key === undefined) continue;
-      const plugin = def.name;
       for (const c of ['plugin', 'sonobuoy-worker']) {
-        await copy(meta.name, c, join(runDir, files.pods, plugin, key, `${c}.log`));
+        logs.push([meta.name, c, join(runDir, files.pods, def.name, key, `${c}.log`)]);
       }
     }
+    await forEachLimit(logs, ([pod, container, from]) => copy(pod, container, from));
   });
 
   await put(QUERY_TIME_FILE, rows).catch(() => undefined);
