@@ -15,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { FathomError } from '../core/errors.js';
 import { readArchive, type ArchiveLimits, type KeepFile, type ResultsArchive } from './archive.js';
+import { CORE_NODES_FILE, SERVER_VERSION_FILE } from '../snapshot/layout.js';
+import { clusterSummaryOf, type ClusterSummaryView } from './cluster.js';
 import { toClusterHealth, type ClusterHealth } from './health.js';
 import type { Item } from './item.js';
 import {
@@ -38,6 +40,8 @@ export const CONFIG_FILE = 'meta/config.json';
 export const INFO_FILE = 'meta/info.json';
 export const MAX_HEALTH_BYTES = 64 * 1024 * 1024;
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+/** Far above the node list of a 5,000-node cluster. */
+export const MAX_SNAPSHOT_LIST_BYTES = 256 * 1024 * 1024;
 
 /** Text in pieces, to be used as they come. */
 export type Pieces = Iterable<string> | AsyncIterable<string>;
@@ -61,6 +65,8 @@ export interface OpenReaderOptions {
   plugin?: string;
   /** Keep `meta/config.json` too (`runMeta`); the text outputs never read it. */
   runMeta?: boolean;
+  /** Keep the snapshot's nodes and server version too (`clusterSummary`). */
+  cluster?: boolean;
   /** What a tarball may hold in memory (tests lower them). */
   limits?: ArchiveLimits;
 }
@@ -104,6 +110,9 @@ function wantedFiles(o: OpenReaderOptions): KeepFile {
     if (rel === INFO_FILE) return MAX_INFO_BYTES;
     if (rel === HEALTH_FILE) return MAX_HEALTH_BYTES;
     if (rel === CONFIG_FILE) return !!o.runMeta && MAX_CONFIG_BYTES;
+    if (rel === CORE_NODES_FILE || rel === SERVER_VERSION_FILE) {
+      return !!o.cluster && MAX_SNAPSHOT_LIST_BYTES;
+    }
     if (!rel.startsWith('plugins/')) return false;
     const slash = rel.indexOf('/', 'plugins/'.length);
     if (slash === -1 || (o.plugin !== undefined && rel.slice(8, slash) !== o.plugin)) return false;
@@ -184,6 +193,30 @@ export class ResultsReader {
       return { raw, value: toClusterHealth(JSON.parse(raw)) };
     } catch (err) {
       return { raw, error: invalid(`${HEALTH_FILE}: ${(err as Error).message}`) };
+    }
+  }
+
+  /**
+   * The cluster summary of the run's snapshot (of a tarball, only when opened with `cluster`),
+   * or undefined when it has none; FATHOM_RESULTS_INVALID when a file is not JSON or too large.
+   */
+  async clusterSummary(): Promise<ClusterSummaryView | undefined> {
+    const text = async (rel: string): Promise<string | undefined> => {
+      const st = await statOf(this.root, rel);
+      if (!st) return undefined;
+      if (st.size > MAX_SNAPSHOT_LIST_BYTES) {
+        throw invalid(`${rel}: larger than ${MAX_SNAPSHOT_LIST_BYTES} bytes`, { file: rel });
+      }
+      return readText(this.root, rel);
+    };
+    const [nodes, serverVersion] = [await text(CORE_NODES_FILE), await text(SERVER_VERSION_FILE)];
+    try {
+      return clusterSummaryOf({
+        ...(nodes !== undefined ? { nodes } : {}),
+        ...(serverVersion !== undefined ? { serverVersion } : {}),
+      });
+    } catch (err) {
+      throw invalid((err as Error).message, { cause: (err as Error).message });
     }
   }
 

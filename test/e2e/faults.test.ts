@@ -142,7 +142,15 @@ describe('faults become error results, and the run still completes', () => {
     );
     // Nothing from the hostile archive landed anywhere.
     await expect(readdir(join(root, 'plugins/evil-tar/results/global'))).rejects.toThrow();
-    expect((await readdir(root)).sort()).toEqual(['meta', 'plugins']);
+    // The root holds the results and the cluster snapshot, nothing else.
+    expect((await readdir(root)).sort()).toEqual([
+      'hosts',
+      'meta',
+      'plugins',
+      'podlogs',
+      'resources',
+      'serverversion.json',
+    ]);
   });
 });
 

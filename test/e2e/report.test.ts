@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeObject, nodeReadiness, serverVersion } from '../../src/backends/local/snapshot.js';
+import type { ClusterNode } from '../../src/core/nodes.js';
 import { type Item, itemToYaml } from '../../src/results/index.js';
+import { listDocument } from '../../src/snapshot/layout.js';
 import { fathom, tempDir } from '../support/cli.js';
 import { available } from '../support/required.js';
 
@@ -62,6 +65,31 @@ const nodeLogs: Item = {
   })),
 };
 
+/** The run's cluster snapshot: two simulated nodes, one not ready, as the local backend writes them. */
+const clusterNodes: ClusterNode[] = [
+  { name: 'node-1', labels: { 'node-role.kubernetes.io/control-plane': '' } },
+  {
+    name: 'node-2',
+    labels: {},
+    taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }],
+  },
+];
+
+async function writeSnapshot(dir: string): Promise<void> {
+  const at = { createdAt: '2026-01-01T00:00:00Z', now: '2026-01-01T00:00:00Z' };
+  const items = clusterNodes.map((n) =>
+    nodeObject(n, nodeReadiness(n, true), { ...at, kubeletVersion: 'v1.36.3' }),
+  );
+  await mkdir(join(dir, 'resources/cluster'), { recursive: true });
+  await writeFile(
+    join(dir, 'resources/cluster/core_v1_nodes.json'),
+    JSON.stringify(
+      listDocument({ group: '', version: 'v1', resource: 'nodes', kind: 'Node' }, items),
+    ),
+  );
+  await writeFile(join(dir, 'serverversion.json'), JSON.stringify(serverVersion('v1.36.3')));
+}
+
 /**
  * Browser code (a string: this project compiles without the DOM types): draws a base64 PNG on a
  * canvas and counts its pixels by exact `#rrggbb` colour.
@@ -101,6 +129,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
       await mkdir(join(dir, 'plugins', item.name), { recursive: true });
       await writeFile(join(dir, 'plugins', item.name, 'sonobuoy_results.yaml'), itemToYaml(item));
     }
+    await writeSnapshot(dir);
     const r = await fathom(['results', dir, '--format', 'html']);
     expect(r.code).toBe(0);
     const file = join(dir, 'report.html');
@@ -174,6 +203,26 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
     expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(3);
     expect(await text('#plugins tr.node td')).toBe('node-1');
     expect(await text('#shown')).toBe('Showing 9 of 9 tests');
+  });
+
+  it('shows the cluster: the server version, node counts, the not-ready node first and highlighted', async () => {
+    expect(await text('#cluster strong')).toBe('v1.36.3');
+    expect(await text('#cluster [data-count=ready]')).toBe('1');
+    expect(await text('#cluster [data-count=not-ready]')).toBe('1');
+    const rows = page.locator('#cluster tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.first().getAttribute('class')).toBe('not-ready');
+    expect(await text('#cluster tr.not-ready td')).toBe('node-2');
+    expect(await text('#cluster tr.not-ready td.ready')).toMatch(/^False\s*KubeletNotReady: /);
+    expect(await text('#cluster tr.ready td:nth-child(4)')).toBe('control-plane');
+    // Highlighted: the not-ready row has the failed background, the ready row none.
+    const background = (sel: string): Promise<string> =>
+      page.evaluate<string>(
+        `getComputedStyle(document.querySelector(${JSON.stringify(sel)})).backgroundColor`,
+      );
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await background('#cluster tr.not-ready td')).toBe('rgb(255, 235, 233)');
+    expect(await background('#cluster tr.ready td')).toBe('rgba(0, 0, 0, 0)');
   });
 
   it('filters the tests as the user types, and by status', async () => {

@@ -73,3 +73,31 @@ export function sonobuoyBinary(): Promise<string | undefined> {
   pending ??= findOrBuild();
   return pending;
 }
+
+/**
+ * `sonobuoy results` prints "Errors detected in files" in Go map order (the error types, and files
+ * with equal counts), fathom in sorted order: both are put in that order before they are compared.
+ */
+export function errorOrder(text: string): string {
+  const head = 'Errors detected in files:\n';
+  const at = text.indexOf(head);
+  if (at === -1) return text;
+  const blocks: { type: string; files: string[] }[] = [];
+  for (const line of text.slice(at + head.length).split('\n')) {
+    if (line === '') continue;
+    if (/^ *\d+ /.test(line)) blocks[blocks.length - 1]?.files.push(line);
+    else blocks.push({ type: line, files: [] });
+  }
+  const count = (l: string): number => Number(/\d+/.exec(l)![0]);
+  const file = (l: string): string => l.replace(/^ *\d+ /, '');
+  const sorted = blocks
+    .sort((a, b) => (a.type < b.type ? -1 : 1))
+    .map(
+      (b) =>
+        `${b.type}\n${b.files
+          .sort((x, y) => count(y) - count(x) || (file(x) < file(y) ? -1 : 1))
+          .map((l) => `${l}\n`)
+          .join('')}`,
+    );
+  return text.slice(0, at + head.length) + sorted.join('');
+}

@@ -21,6 +21,7 @@ import { AGGREGATOR_CONFIG_DIR, AGGREGATOR_OUTPUT_DIR, AGGREGATOR_PLUGINS_DIR } 
 import { startResultsServer } from './results-server.js';
 import { DEFAULT_SNAPSHOT_CONFIG, sonobuoyConfigKeys } from '../../snapshot/config.js';
 import { collectClusterSnapshot } from './snapshot-collect.js';
+import { writeClusterHealth } from '../../snapshot/health-file.js';
 import { CONFIG_KEY, parseRunConfig } from './runconfig.js';
 import { createStatusAnnotationWriter, KubernetesPluginRuntime } from './runtime.js';
 
@@ -188,6 +189,7 @@ export async function runKubernetesAggregator(
       pack: async (root) => {
         // A restarted aggregator that found every result in already skipped that step.
         if (!snapshotTaken) await takeSnapshot(root);
+        await writeClusterHealth(root, (error) => logger.warn({ error }, 'no clusterhealth.json'));
         await copyFile(runLog, join(root, 'meta', 'run.log')).catch(() => undefined);
         const created = new Date(clock.now());
         const name = tarballName(created, config.uuid);

@@ -28,6 +28,7 @@ import { PidRegistry, readPidFile } from './process/pidfile.js';
 import {
   assertRunDirExists,
   files,
+  LOCAL_KUBERNETES_VERSION,
   readRecord,
   readRunStatus,
   runDirOf,
@@ -49,10 +50,9 @@ export interface LocalBackendOptions {
   readonly terminatedGraceMs?: number;
 }
 
-/** Runs on this machine: an aggregator process per namespace, plugins and workers as processes. */
-/** The Kubernetes version of the embedded cluster (the test control plane's, test/cluster/). */
-export const LOCAL_KUBERNETES_VERSION = 'v1.36.3';
+export { LOCAL_KUBERNETES_VERSION };
 
+/** Runs on this machine: an aggregator process per namespace, plugins and workers as processes. */
 export class LocalBackend implements Backend {
   readonly name = 'local';
   readonly #clock: Clock;
@@ -111,6 +111,7 @@ export class LocalBackend implements Backend {
       nodes,
       plugins: spec.plugins,
       ...(spec.pool ? { pool: spec.pool.name } : {}),
+      kubernetesVersion: spec.kubernetesVersion ?? LOCAL_KUBERNETES_VERSION,
     };
     await writeFile(join(dir, files.record), JSON.stringify(record, null, 2));
     await spawnAggregator(dir);

@@ -1,5 +1,5 @@
 import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { runAggregation, type PluginVerdicts, type RunConfig } from '../../aggregation/run.js';
 import type { Clock } from '../../core/clock.js';
@@ -9,7 +9,13 @@ import { socketPathOf } from './nodehost/protocol.js';
 import { startNodeHost } from './nodehost/spawn.js';
 import { PidRegistry } from './process/pidfile.js';
 import { LocalPluginRuntime } from './runtime.js';
-import { files, readRecord, writeJsonAtomic, type LocalRunRecord } from './store.js';
+import {
+  files,
+  LOCAL_KUBERNETES_VERSION,
+  readRecord,
+  writeJsonAtomic,
+  type LocalRunRecord,
+} from './store.js';
 
 /**
  * The local aggregator: what Sonobuoy's aggregator pod does, as a detached process that owns
@@ -41,6 +47,7 @@ export async function runLocalAggregator(runDir: string, clock: Clock): Promise<
     logger,
     terminatedGraceMs: record.terminatedGraceMs,
     workerPollInterval: '100ms',
+    kubernetesVersion: record.kubernetesVersion ?? LOCAL_KUBERNETES_VERSION,
   });
   try {
     const outcome = await runAggregation({
@@ -56,6 +63,16 @@ export async function runLocalAggregator(runDir: string, clock: Clock): Promise<
       postProcess,
       pack: async (root) => {
         const { tarballName, writeResultsTarball } = await import('../../results/tarball.js');
+        // The cluster as the plugins left it, then Sonobuoy's health summary of it.
+        const { writeLocalSnapshot } = await import('./snapshot.js');
+        const { writeClusterHealth } = await import('../../snapshot/health-file.js');
+        await writeLocalSnapshot(root, {
+          runDir,
+          record,
+          clock,
+          home: dirname(dirname(runDir)),
+        }).catch((err: unknown) => logger.warn({ err }, 'cluster snapshot incomplete'));
+        await writeClusterHealth(root, (error) => logger.warn({ error }, 'no clusterhealth.json'));
         await copyFile(join(runDir, files.log), join(root, 'meta', 'run.log'));
         const created = new Date(clock.now());
         const name = tarballName(created, record.uuid);

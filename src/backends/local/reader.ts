@@ -63,7 +63,7 @@ export interface LocalReaderOptions {
 }
 
 /** One run directory, read once per list call. */
-interface RunState {
+export interface RunState {
   readonly namespace: string;
   readonly dir: string;
   readonly record: LocalRunRecord;
@@ -333,7 +333,8 @@ async function containerPids(dir: string): Promise<Map<string, number>> {
   return out;
 }
 
-async function podObjects(
+/** The run's pods: the aggregator and each plugin placement (also the cluster snapshot's). */
+export async function podObjects(
   run: RunState,
   alive: (pid: number | undefined) => boolean,
 ): Promise<KubeObject[]> {

@@ -32,6 +32,8 @@ export interface LocalRuntimeOptions {
   readonly terminatedGraceMs: number;
   /** Passed to the worker: how often it looks for the done file. */
   readonly workerPollInterval: string;
+  /** The plugins' SONOBUOY_K8S_VERSION. */
+  readonly kubernetesVersion?: string;
 }
 
 const WORKER = 'sonobuoy-worker';
@@ -214,7 +216,7 @@ export class LocalPluginRuntime implements PluginRuntime {
       HOME: process.env.HOME ?? work,
       TMPDIR: work,
       SONOBUOY: 'true',
-      SONOBUOY_K8S_VERSION: '',
+      SONOBUOY_K8S_VERSION: this.options.kubernetesVersion ?? '',
       SONOBUOY_RESULTS_DIR: results,
       RESULTS_DIR: results,
       SONOBUOY_CONFIG_DIR: config,

@@ -26,7 +26,12 @@ export interface LocalRunRecord {
   readonly plugins: readonly PluginDefinition[];
   /** `--pool`: the pool whose nodes (`nodes`) the session controller granted the run. */
   readonly pool?: string;
+  /** The plugins' SONOBUOY_K8S_VERSION (`--kubernetes-version`, else the local cluster's). */
+  readonly kubernetesVersion?: string;
 }
+
+/** The Kubernetes version of the embedded cluster (the test control plane's, test/cluster/). */
+export const LOCAL_KUBERNETES_VERSION = 'v1.36.3';
 
 const Count = Type.Integer({ minimum: 0 });
 
@@ -41,6 +46,7 @@ const recordSchema = Type.Object({
   nodes: Type.Array(clusterNodeSchema),
   plugins: Type.Array(pluginDefinitionSchema),
   pool: Type.Optional(Type.String({ minLength: 1 })),
+  kubernetesVersion: Type.Optional(Type.String()),
 });
 const _record = (v: Static<typeof recordSchema>): LocalRunRecord => v;
 

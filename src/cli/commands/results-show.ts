@@ -152,9 +152,11 @@ export async function showResults(
   limits: ArchiveLimits = {},
 ): Promise<void> {
   checkOptions(o, modeGiven);
+  if (o.cluster) return showCluster(path, o, io, modeGiven, limits);
   const reader = await ResultsReader.open(path, {
     ...(o.plugin !== undefined ? { plugin: o.plugin } : {}),
     runMeta: o.format !== 'text',
+    cluster: o.format === 'html',
     limits,
   });
   const errors: FathomError[] = [];
@@ -212,6 +214,10 @@ export async function showResults(
         run: await reader.runMeta(),
         plugins,
         ...(health?.value ? { health: health.value } : {}),
+        // A snapshot that cannot be read leaves the section out; the results are what matter.
+        ...(o.format === 'html'
+          ? { cluster: await reader.clusterSummary().catch(() => undefined) }
+          : {}),
       });
       io.out(
         o.format === 'html'
@@ -250,5 +256,49 @@ export async function showResults(
       cause: last,
       details: last.details,
     });
+  }
+}
+
+/** `fathom results PATH --cluster`: the summary of the run's cluster snapshot. */
+async function showCluster(
+  path: string,
+  o: ResultsOptions,
+  io: Io,
+  modeGiven: boolean,
+  limits: ArchiveLimits,
+): Promise<void> {
+  const other =
+    o.format !== 'text'
+      ? `--format ${o.format}`
+      : modeGiven
+        ? `--mode ${o.mode}`
+        : o.plugin !== undefined
+          ? '--plugin'
+          : o.node !== undefined
+            ? '--node'
+            : undefined;
+  if (other) {
+    throw new FathomError(
+      'FATHOM_BAD_FLAG_VALUE',
+      `--cluster: not with ${other}; it shows the cluster, not the results`,
+      { details: { flag: '--cluster' } },
+    );
+  }
+  const reader = await ResultsReader.open(path, { cluster: true, limits });
+  try {
+    const view = await reader.clusterSummary();
+    if (!view) {
+      throw invalid(
+        `${basename(path)} holds no cluster snapshot (resources/cluster/core_v1_nodes.json, serverversion.json): its run collected none (a fathom run from before the snapshot, or a Sonobuoy run without its cluster queries)`,
+        { path },
+      );
+    }
+    const { clusterDocument, formatClusterSummary } =
+      await import('../reporters/results-cluster.js');
+    if (o.output === 'text') return io.out(formatClusterSummary(view));
+    const { renderData } = await import('../reporters/status.js');
+    io.out(renderData(clusterDocument(view), o.output));
+  } finally {
+    reader.close();
   }
 }

@@ -19,6 +19,7 @@ export interface ResultsOptions {
   skipPrefix?: boolean;
   output: ResultsOutput;
   format: ResultsFormat;
+  cluster?: boolean;
 }
 
 export const resultsFlags: readonly FlagSpec[] = [
@@ -51,6 +52,11 @@ export const resultsFlags: readonly FlagSpec[] = [
     description: 'html: one self-contained page; junit: one merged JUnit XML for CI',
     choices: ['text', 'html', 'junit'],
     default: 'text',
+  },
+  {
+    flags: '--cluster',
+    description:
+      "the cluster snapshot's summary instead: server version, nodes, readiness, kubelet versions, roles, taints",
   },
 ];
 

@@ -34,6 +34,12 @@ section { background: var(--panel); border: 1px solid var(--line); border-radius
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .card .value { font-size: 28px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.nodes { width: 100%; border-collapse: collapse; }
+.nodes th, .nodes td { text-align: left; vertical-align: top; padding: 4px 8px; border-top: 1px solid var(--line); overflow-wrap: anywhere; }
+.nodes tr.not-ready td { background: var(--failed-bg); }
+.nodes tr.not-ready td.ready, strong.not-ready { color: var(--failed); font-weight: 600; }
+.nodes .why { color: var(--muted); font-weight: 400; font-size: 12px; }
+.nodes .none { color: var(--muted); }
 .card.passed .value { color: var(--passed); } .card.failed .value { color: var(--failed); }
 .card.skipped .value { color: var(--skipped); } .card.other .value { color: var(--other); }
 .badge { display: inline-block; border-radius: 999px; padding: 0 10px; font-size: 12px; font-weight: 600; line-height: 20px; white-space: nowrap; border: 1px solid currentColor; }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Item } from '../../results/index.js';
+import { clusterSummaryOf } from '../../results/cluster.js';
 import { renderChart } from './chart.js';
+import { clusterSection } from './cluster.js';
 import { escapeHtml } from './escape.js';
 import { toClusterHealth } from '../../results/health.js';
 import { CONTENT_SECURITY_POLICY, renderReportHtml } from './html.js';
@@ -185,6 +187,41 @@ describe('renderReportHtml', () => {
     expect(withHealth).toContain('(50%)');
     expect(withHealth).toContain(escapeHtml(evil));
     expect(withHealth).toContain('podlogs/a.txt');
+  });
+});
+
+describe('the Cluster section', () => {
+  const summary = clusterSummaryOf({
+    serverVersion: JSON.stringify({ gitVersion: evil }),
+    nodes: JSON.stringify({
+      items: [
+        { metadata: { name: 'ok' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+        {
+          metadata: { name: evil },
+          spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] },
+          status: {
+            conditions: [{ type: 'Ready', status: 'False', reason: 'Down', message: evil }],
+          },
+        },
+      ],
+    }),
+  })!;
+  it('lists not-ready nodes first, escaped, and only when the run has a snapshot', () => {
+    const html = renderReportHtml(buildReportModel({ source: 's', plugins: [], cluster: summary }));
+    const start = html.indexOf('<section id="cluster">');
+    const section = html.slice(start, html.indexOf('</section>', start));
+    expect(section).toContain(
+      `<tr class="not-ready" data-ready="False"><td>${escapeHtml(evil)}</td>`,
+    );
+    expect(section.indexOf('not-ready')).toBeLessThan(section.indexOf('<tr class="ready"'));
+    expect(section).toContain('k:NoSchedule');
+    expect(section).not.toContain('<script');
+    expect(renderReportHtml(buildReportModel({ source: 's', plugins: [] }))).not.toContain(
+      'id="cluster"',
+    );
+  });
+  it('caps the node rows', () => {
+    expect(clusterSection(summary, 1)).toContain('1 more nodes not shown');
   });
 });
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { SCRIPT, STYLE } from './assets.js';
 import { renderChart } from './chart.js';
 import { escapeHtml as esc, truncate } from './escape.js';
+import { clusterSection } from './cluster.js';
 import { errorFiles, healthPercent, unhealthy, type ClusterHealth } from '../../results/health.js';
 import type { Counts, ReportModel, StatusClass, TestRow } from './model.js';
 
@@ -240,6 +241,7 @@ ${rows}
 </tbody></table>
 ${ordered.length > shownTests.length ? `<p class="note">${ordered.length - shownTests.length} more tests not shown; see <code>fathom results -m detailed</code>.</p>` : ''}
 </section>
+${model.cluster ? clusterSection(model.cluster) : ''}
 ${model.health ? healthSection(model.health) : ''}
 </main>
 <footer>${esc(options.generator ?? 'fathom')}: a self-contained page; it loads nothing from the network.</footer>

@@ -9,6 +9,7 @@ import {
   STATUS_SKIPPED,
   STATUS_TIMEOUT,
 } from '../../results/index.js';
+import type { ClusterSummaryView } from '../../results/cluster.js';
 import type { ClusterHealth } from '../../results/health.js';
 import type { RunMeta } from '../../results/reader.js';
 
@@ -79,6 +80,8 @@ export interface ReportInput {
   plugins: readonly PluginInput[];
   /** `meta/clusterhealth.json`, when the run has one. */
   health?: ClusterHealth;
+  /** The cluster snapshot's summary, when the run has one. */
+  cluster?: ClusterSummaryView;
 }
 
 export interface ReportModel {
@@ -90,6 +93,7 @@ export interface ReportModel {
   plugins: PluginSummary[];
   tests: TestRow[];
   health?: ClusterHealth;
+  cluster?: ClusterSummaryView;
 }
 
 export function emptyCounts(): Counts {
@@ -176,5 +180,6 @@ export function buildReportModel(input: ReportInput): ReportModel {
     plugins,
     tests,
     ...(input.health ? { health: input.health } : {}),
+    ...(input.cluster ? { cluster: input.cluster } : {}),
   };
 }
