@@ -68,7 +68,7 @@ beforeAll(async () => {
   expect(created.code, created.stderr).toBe(0);
 });
 afterAll(async () => {
-  for (const ns of ['snap', 'snap-version']) await fathom(['delete', '-n', ns], env);
+  for (const ns of ['snap', 'snap-version', 'snap-some']) await fathom(['delete', '-n', ns], env);
 });
 
 describe('the local snapshot in a run tarball', () => {
@@ -242,5 +242,20 @@ describe('--kubernetes-version on the local backend', () => {
     expect(log).toBe('k8s=v1.35.2\n');
     const version = JSON.parse(await readFile(join(dir, 'serverversion.json'), 'utf8')) as Obj;
     expect(version.gitVersion).toBe('v1.36.3');
+  });
+});
+
+describe('--resources on the local backend', () => {
+  it('collects what it names, and meta/config.json keeps it for --from', async () => {
+    const [, dir] = await runAndExtract('snap-some', ['--resources', 'nodes,podlogs']);
+    const rows = JSON.parse(await readFile(join(dir, 'meta/query-time.json'), 'utf8')) as Obj[];
+    expect(rows.map((r): unknown => r.queryobj)).toEqual(['nodes', 'Nodes', 'PodLogs']);
+    await expect(readFile(join(dir, 'serverversion.json'))).rejects.toThrow(/ENOENT/);
+    await expect(readFile(join(dir, 'resources/ns/snap-some/core_v1_pods.json'))).rejects.toThrow(
+      /ENOENT/,
+    );
+    const config = JSON.parse(await readFile(join(dir, 'meta/config.json'), 'utf8')) as Obj;
+    expect(config.Resources).toEqual(['nodes', 'podlogs']);
+    expect(config.Limits.PodLogs.Namespaces).toBe('kube-system');
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sonobuoyConfigKeys } from '../../snapshot/config.js';
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { RunStatus } from '../../aggregation/types.js';
@@ -112,6 +113,7 @@ export class LocalBackend implements Backend {
       plugins: spec.plugins,
       ...(spec.pool ? { pool: spec.pool.name } : {}),
       kubernetesVersion: spec.kubernetesVersion ?? LOCAL_KUBERNETES_VERSION,
+      ...(spec.snapshot ? { snapshot: sonobuoyConfigKeys(spec.snapshot) } : {}),
     };
     await writeFile(join(dir, files.record), JSON.stringify(record, null, 2));
     await spawnAggregator(dir);

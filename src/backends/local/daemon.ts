@@ -1,4 +1,10 @@
 import { copyFile } from 'node:fs/promises';
+import {
+  DEFAULT_SNAPSHOT_CONFIG,
+  readSnapshotConfig,
+  sonobuoyConfigKeys,
+  type SnapshotConfig,
+} from '../../snapshot/config.js';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { runAggregation, type PluginVerdicts, type RunConfig } from '../../aggregation/run.js';
@@ -69,6 +75,7 @@ export async function runLocalAggregator(runDir: string, clock: Clock): Promise<
         await writeLocalSnapshot(root, {
           runDir,
           record,
+          config: snapshotConfigOf(record),
           clock,
           home: dirname(dirname(runDir)),
         }).catch((err: unknown) => logger.warn({ err }, 'cluster snapshot incomplete'));
@@ -98,9 +105,19 @@ export async function runLocalAggregator(runDir: string, clock: Clock): Promise<
   }
 }
 
+/** What the run's snapshot collects: run.json's keys, checked as they are read back. */
+function snapshotConfigOf(record: LocalRunRecord): SnapshotConfig {
+  if (!record.snapshot) return DEFAULT_SNAPSHOT_CONFIG;
+  return readSnapshotConfig(record.snapshot, {
+    where: 'run.json snapshot',
+    code: 'FATHOM_STATE_INVALID',
+  });
+}
+
 /** A local run's settings as the aggregator takes them: everything on loopback, any free port. */
 export function runConfigOf(record: LocalRunRecord): RunConfig {
   return {
+    snapshotConfig: sonobuoyConfigKeys(snapshotConfigOf(record)),
     uuid: record.uuid,
     namespace: record.namespace,
     timeoutMs: record.timeoutMs,

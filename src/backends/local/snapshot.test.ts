@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readSnapshotConfig, snapshotConfigFor } from '../../snapshot/config.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -116,7 +117,10 @@ describe('the local cluster snapshot', () => {
       record,
       clock,
       isAlive: (pid) => live.has(pid ?? -1),
-      logLimitBytes: 64,
+      config: readSnapshotConfig(
+        { Limits: { PodLogs: { LimitBytes: 64 } } },
+        { where: 'test', code: 'FATHOM_USAGE' },
+      ),
     });
     expect(rows.map((r) => [r.queryobj, r.namespace, r.error])).toEqual([
       ['serverversion', undefined, undefined],
@@ -219,6 +223,40 @@ describe('the local cluster snapshot', () => {
       msg: 'an error',
     });
     await expect(readFile(join(root, 'podlogs/fathom/fathom-ds-node-1'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('collects only what Resources names, and no logs when pod-log limits exclude the run', async () => {
+    await writeRunDir(true);
+    const rows = await writeLocalSnapshot(root, {
+      runDir: dir,
+      record,
+      clock: new ManualClock(0),
+      isAlive: (pid) => live.has(pid ?? -1),
+      config: snapshotConfigFor(undefined, ['nodes', 'podlogs']),
+    });
+    expect(rows.map((r) => r.queryobj)).toEqual(['nodes', 'Nodes', 'PodLogs']);
+    expect((await json('resources/cluster/core_v1_nodes.json')).items).toHaveLength(2);
+    await expect(readFile(join(root, 'serverversion.json'))).rejects.toThrow(/ENOENT/);
+    await expect(readFile(join(root, 'resources/ns/fathom/core_v1_pods.json'))).rejects.toThrow(
+      /ENOENT/,
+    );
+    expect(await json('podlogs/fathom/fathom-aggregator/logs/aggregator.txt')).toBeTruthy();
+
+    const other = join(dir, 'other-root');
+    const none = await writeLocalSnapshot(other, {
+      runDir: dir,
+      record,
+      clock: new ManualClock(0),
+      isAlive: (pid) => live.has(pid ?? -1),
+      config: readSnapshotConfig(
+        { Resources: ['podlogs'], Limits: { PodLogs: { SonobuoyNamespace: false } } },
+        { where: 'test', code: 'FATHOM_USAGE' },
+      ),
+    });
+    expect(none).toEqual([]);
+    await expect(
+      readFile(join(other, 'podlogs/fathom/fathom-aggregator/logs/aggregator.txt')),
+    ).rejects.toThrow(/ENOENT/);
   });
 
   it.each([

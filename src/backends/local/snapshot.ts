@@ -14,11 +14,11 @@
  * taint, the way to simulate a node that is not. Each piece that fails is a query-time row with
  * its error; nothing here fails the run.
  */
+import { DEFAULT_SNAPSHOT_CONFIG, wants, type SnapshotConfig } from '../../snapshot/config.js';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
-import { MiB } from '../../core/bounded.js';
 import type { ClusterNode } from '../../core/nodes.js';
 import { GLOBAL_NODE, type PluginDefinition } from '../../plugin/types.js';
 import {
@@ -42,9 +42,6 @@ import {
   readRunStatus,
   type LocalRunRecord,
 } from './store.js';
-
-/** Each container log is cut here (Kubernetes' `limitBytes`: the first bytes are kept). */
-export const POD_LOG_LIMIT_BYTES = 8 * MiB;
 
 const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
 const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
@@ -189,7 +186,8 @@ export interface LocalSnapshotOptions {
   /** Where the cluster file is ($FATHOM_HOME); the run's own nodes when it has none. */
   readonly home?: string;
   readonly isAlive?: (pid: number | undefined) => boolean;
-  readonly logLimitBytes?: number;
+  /** `Resources`, the namespace filters and `Limits.PodLogs` (default: Sonobuoy's). */
+  readonly config?: SnapshotConfig;
 }
 
 /** Writes the snapshot under `root`; resolves to its query-time.json rows (also written). */
@@ -198,8 +196,14 @@ export async function writeLocalSnapshot(
   options: LocalSnapshotOptions,
 ): Promise<QueryRecord[]> {
   const { runDir, record, clock } = options;
+  const config = options.config ?? DEFAULT_SNAPSHOT_CONFIG;
   const alive = options.isAlive ?? isAlive;
   const ns = record.namespace;
+  // The run's namespace is the only one here: listed if the filter matches it, its logs kept
+  // if the pod-log limits name it.
+  const podLogs = config.Limits.PodLogs;
+  const listNs = new RegExp(config.Filters.Namespaces).test(ns);
+  const logNs = podLogs.SonobuoyNamespace || new RegExp(podLogs.Namespaces).test(ns);
   const rows: QueryRecord[] = [];
   const put = async (rel: string, value: unknown): Promise<void> => {
     await mkdir(dirname(join(root, rel)), { recursive: true });
@@ -217,88 +221,110 @@ export async function writeLocalSnapshot(
   };
   const now = new Date(clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
 
-  await query('serverversion', undefined, () =>
-    put(SERVER_VERSION_FILE, serverVersion(LOCAL_KUBERNETES_VERSION)),
-  );
+  if (wants(config, 'serverversion')) {
+    await query('serverversion', undefined, () =>
+      put(SERVER_VERSION_FILE, serverVersion(LOCAL_KUBERNETES_VERSION)),
+    );
+  }
 
   let nodes: readonly ClusterNode[] = record.nodes;
   let hostRunning = false;
-  await query('nodes', undefined, async () => {
-    const cluster = options.home
-      ? await readCluster(options.home).catch(() => undefined)
-      : undefined;
-    if (cluster) nodes = cluster.nodes;
-    hostRunning = await nodeHostRunning(runDir, alive);
-    const createdAt = cluster?.createdAt ?? record.createdAt;
-    const items = nodes.map((n) =>
-      nodeObject(n, nodeReadiness(n, hostRunning), {
-        createdAt,
-        now,
-        kubeletVersion: LOCAL_KUBERNETES_VERSION,
-      }),
-    );
-    await put(
-      CORE_NODES_FILE,
-      listDocument({ group: '', version: 'v1', resource: 'nodes', kind: 'Node' }, items),
-    );
-  });
-
-  let pods: Record<string, unknown>[] = [];
-  await query('pods', ns, async () => {
-    const { status, aggregatorAlive } = await readRunStatus(runDir, alive);
-    const objects = await podObjects(
-      { namespace: ns, dir: runDir, record, status, aggregatorAlive },
-      alive,
-    );
-    pods = objects.map((o) => {
-      const meta = o.metadata as { name: string; labels?: Record<string, string> };
-      if (meta.name === LOCAL_AGGREGATOR_POD) return o;
-      const def = record.plugins.find((p) => p.name === meta.labels?.['fathom-plugin']);
-      const spec = o.spec as Record<string, unknown>;
-      return { ...o, spec: { ...spec, containers: pluginContainers(def) } };
+  if (wants(config, 'nodes')) {
+    await query('nodes', undefined, async () => {
+      const cluster = options.home
+        ? await readCluster(options.home).catch(() => undefined)
+        : undefined;
+      if (cluster) nodes = cluster.nodes;
+      hostRunning = await nodeHostRunning(runDir, alive);
+      const createdAt = cluster?.createdAt ?? record.createdAt;
+      const items = nodes.map((n) =>
+        nodeObject(n, nodeReadiness(n, hostRunning), {
+          createdAt,
+          now,
+          kubeletVersion: LOCAL_KUBERNETES_VERSION,
+        }),
+      );
+      await put(
+        CORE_NODES_FILE,
+        listDocument({ group: '', version: 'v1', resource: 'nodes', kind: 'Node' }, items),
+      );
     });
-    const items = pods.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
-    if (items.length === 0) return;
-    await put(
-      resourceFile({ group: '', version: 'v1', resource: 'pods' }, ns),
-      listDocument({ group: '', version: 'v1', resource: 'pods', kind: 'Pod' }, items),
-    );
-  });
+  }
 
-  await query('Nodes', undefined, async () => {
-    const ready = (n: ClusterNode): boolean => nodeReadiness(n, hostRunning).status === 'True';
-    const down = nodes.filter((n) => !ready(n));
-    await forEachLimit(nodes.filter(ready), (n) =>
-      put(hostFile(n.name, 'healthz'), { status: 200 }),
-    );
-    // Sonobuoy records the first node it could not reach; the others are still written here.
-    if (down[0]) throw new Error(`node ${down[0].name}: its kubelet does not answer (not ready)`);
-  });
+  // The run's pods, read once for the pods list and for their logs.
+  let podsRead: Promise<Record<string, unknown>[]> | undefined;
+  const readPods = (): Promise<Record<string, unknown>[]> =>
+    (podsRead ??= (async () => {
+      const { status, aggregatorAlive } = await readRunStatus(runDir, alive);
+      const objects = await podObjects(
+        { namespace: ns, dir: runDir, record, status, aggregatorAlive },
+        alive,
+      );
+      return objects.map((o) => {
+        const meta = o.metadata as { name: string; labels?: Record<string, string> };
+        if (meta.name === LOCAL_AGGREGATOR_POD) return o;
+        const def = record.plugins.find((p) => p.name === meta.labels?.['fathom-plugin']);
+        const spec = o.spec as Record<string, unknown>;
+        return { ...o, spec: { ...spec, containers: pluginContainers(def) } };
+      });
+    })());
 
-  await query('PodLogs', ns, async () => {
-    const limit = options.logLimitBytes ?? POD_LOG_LIMIT_BYTES;
-    const copy = async (pod: string, container: string, from: string): Promise<void> => {
-      if (!(await stat(from).catch(() => undefined))?.isFile()) return;
-      const rel = podLogFile(ns, pod, container);
-      await mkdir(dirname(join(root, rel)), { recursive: true });
-      await writeFile(join(root, rel), await readHead(from, limit));
-    };
-    const logs: [string, string, string][] = [
-      [LOCAL_AGGREGATOR_POD, 'aggregator', join(runDir, files.log)],
-    ];
-    for (const pod of pods) {
-      const meta = pod.metadata as { name: string; labels?: Record<string, string> };
-      const def = record.plugins.find((p) => p.name === meta.labels?.['fathom-plugin']);
-      if (!def) continue;
-      const nodeName = (pod.spec as { nodeName?: string }).nodeName;
-      const key = def.driver === 'Job' ? GLOBAL_NODE : nodeName;
-      if (key === undefined) continue;
-      for (const c of ['plugin', 'sonobuoy-worker']) {
-        logs.push([meta.name, c, join(runDir, files.pods, def.name, key, `${c}.log`)]);
+  if (listNs && wants(config, 'pods')) {
+    await query('pods', ns, async () => {
+      const items = (await readPods()).map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
+      if (items.length === 0) return;
+      await put(
+        resourceFile({ group: '', version: 'v1', resource: 'pods' }, ns),
+        listDocument({ group: '', version: 'v1', resource: 'pods', kind: 'Pod' }, items),
+      );
+    });
+  }
+
+  if (wants(config, 'nodes')) {
+    await query('Nodes', undefined, async () => {
+      const ready = (n: ClusterNode): boolean => nodeReadiness(n, hostRunning).status === 'True';
+      const down = nodes.filter((n) => !ready(n));
+      await forEachLimit(nodes.filter(ready), (n) =>
+        put(hostFile(n.name, 'healthz'), { status: 200 }),
+      );
+      // Sonobuoy records the first node it could not reach; the others are still written here.
+      if (down[0]) throw new Error(`node ${down[0].name}: its kubelet does not answer (not ready)`);
+    });
+  }
+
+  if (wants(config, 'podlogs') && logNs) {
+    await query('PodLogs', ns, async () => {
+      const limit = podLogs.LimitBytes ?? Number.MAX_SAFE_INTEGER;
+      const copy = async (pod: string, container: string, from: string): Promise<void> => {
+        if (!(await stat(from).catch(() => undefined))?.isFile()) return;
+        const rel = podLogFile(ns, pod, container);
+        await mkdir(dirname(join(root, rel)), { recursive: true });
+        await writeFile(join(root, rel), await readHead(from, limit));
+      };
+      const logs: [string, string, string][] = [
+        [LOCAL_AGGREGATOR_POD, 'aggregator', join(runDir, files.log)],
+      ];
+      // Pods that cannot be read leave their logs out; the aggregator's still goes in.
+      let unread: Error | undefined;
+      const pods = await readPods().catch((err: unknown) => {
+        unread = err instanceof Error ? err : new Error(String(err));
+        return [];
+      });
+      for (const pod of pods) {
+        const meta = pod.metadata as { name: string; labels?: Record<string, string> };
+        const def = record.plugins.find((p) => p.name === meta.labels?.['fathom-plugin']);
+        if (!def) continue;
+        const nodeName = (pod.spec as { nodeName?: string }).nodeName;
+        const key = def.driver === 'Job' ? GLOBAL_NODE : nodeName;
+        if (key === undefined) continue;
+        for (const c of ['plugin', 'sonobuoy-worker']) {
+          logs.push([meta.name, c, join(runDir, files.pods, def.name, key, `${c}.log`)]);
+        }
       }
-    }
-    await forEachLimit(logs, ([pod, container, from]) => copy(pod, container, from));
-  });
+      await forEachLimit(logs, ([pod, container, from]) => copy(pod, container, from));
+      if (unread) throw unread;
+    });
+  }
 
   await put(QUERY_TIME_FILE, rows).catch(() => undefined);
   return rows;

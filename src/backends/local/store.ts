@@ -28,6 +28,8 @@ export interface LocalRunRecord {
   readonly pool?: string;
   /** The plugins' SONOBUOY_K8S_VERSION (`--kubernetes-version`, else the local cluster's). */
   readonly kubernetesVersion?: string;
+  /** What the cluster snapshot collects, as meta/config.json's keys (absent: the defaults). */
+  readonly snapshot?: Readonly<Record<string, unknown>>;
 }
 
 /** The Kubernetes version of the embedded cluster (the test control plane's, test/cluster/). */
@@ -47,6 +49,8 @@ const recordSchema = Type.Object({
   plugins: Type.Array(pluginDefinitionSchema),
   pool: Type.Optional(Type.String({ minLength: 1 })),
   kubernetesVersion: Type.Optional(Type.String()),
+  // Checked field by field by readSnapshotConfig where the aggregator takes it.
+  snapshot: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 const _record = (v: Static<typeof recordSchema>): LocalRunRecord => v;
 
