@@ -236,6 +236,24 @@ describe.skipIf(!cluster || noHostAddress)(
       expect(forbidden.error).toMatch(/^listing configmaps in namespace .*: Forbidden: /);
       const failed = queries.filter((q) => q.error !== undefined).map((q) => q.queryobj);
       expect(new Set(failed)).toEqual(new Set(['Nodes', 'configmaps']));
+
+      // Sonobuoy's health summary of the snapshot: every node and pod of the listed files.
+      const health = await readJson<{
+        node_health: { total_nodes: number; healthy_nodes: number };
+        pod_health: { total_nodes: number };
+        api_version: string;
+      }>(join(home, 'meta/clusterhealth.json'));
+      expect(health.node_health.total_nodes).toBe(nodeNames.length);
+      expect(health.node_health.healthy_nodes).toBeGreaterThan(0);
+      expect(health.pod_health.total_nodes).toBeGreaterThanOrEqual(pods.items.length);
+      expect(health.api_version).toMatch(/^v1\./);
+      const summary = await fathom(['results', retrieved.stdout.trim(), '--cluster', '-o', 'json']);
+      expect(summary.code, summary.stderr).toBe(0);
+      const doc = JSON.parse(summary.stdout) as { nodes: number; items: { name: string }[] };
+      expect([doc.nodes, doc.items.map((n) => n.name).sort()]).toEqual([
+        nodeNames.length,
+        [...nodeNames].sort(),
+      ]);
     });
   },
 );
