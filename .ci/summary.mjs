@@ -44,12 +44,14 @@ for (let i = 0; i < runs.length; i += 2) {
   const prefix = i ? `${basename(file)}: ` : '';
   for (const s of suites) {
     if (s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed'))
-      failedNames.push(`${prefix}${s.name}: ${(s.message ?? 'did not load').split('\n')[0]}`);
+      failedNames.push(
+        `${prefix}${s.name}: ${(s.message || 'failed outside its tests (the file or a hook; see its output above)').split('\n')[0]}`,
+      );
     for (const a of s.assertionResults ?? []) {
       const name = `${prefix}${s.name}: ${a.fullName ?? a.title}`;
       if (['pending', 'skipped', 'todo'].includes(a.status)) skippedNames.push(name);
       if (a.status === 'failed')
-        failedNames.push(`${name}: ${(a.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300)}`);
+        failedNames.push(`${name}: ${(a.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 800)}`);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,4 +37,16 @@ export function fathom(
 
 export function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `fathom-${prefix}-`));
+}
+
+/**
+ * One line on where a local run stands, for the message of an assertion that failed on it: its
+ * status file and the last lines of its aggregator's log (CI shows a failure's first line only).
+ */
+export async function localRunTrail(home: string, namespace: string): Promise<string> {
+  const dir = join(home, 'runs', namespace);
+  const read = (file: string): Promise<string> =>
+    readFile(join(dir, file), 'utf8').catch((err: Error) => `(${err.message})`);
+  const log = (await read('aggregator.log')).trimEnd().split('\n').slice(-6);
+  return `status.json: ${(await read('status.json')).trim()} | aggregator.log: ${log.join(' / ')}`;
 }

@@ -99,7 +99,9 @@ describe('.ci/summary.mjs', () => {
     };
     expect(await summary(broken, { CI: 'true' }, ['1', '2'])).toEqual({
       code: 1,
-      out: 'failed (1):\n  x.test.ts: did not load\n3 passed, 3 failed\n',
+      out:
+        'failed (1):\n  x.test.ts: failed outside its tests (the file or a hook; see its output above)\n' +
+        '3 passed, 3 failed\n',
     });
     expect(await summary({ numPassedTests: 4 }, { CI: 'true' }, ['0', '0'])).toEqual({
       code: 0,
