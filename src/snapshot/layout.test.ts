@@ -32,6 +32,9 @@ describe('snapshot layout', () => {
     for (const bad of ['', '.', '..', 'a/b', 'a\\b', 'a\u0000', 'x'.repeat(256)])
       expect(() => segment('node', bad)).toThrow(/not a safe path segment/);
     expect(() => podLogFile('ns', '..', 'c')).toThrow(/pod name "\.\." is not a safe path segment/);
+    expect(() => resourceFile({ group: '../../x', version: 'v1', resource: 'y' })).toThrow(
+      /resource name .* is not a safe path segment/,
+    );
   });
 
   it('writes a List object with each item typed and managedFields stripped', () => {

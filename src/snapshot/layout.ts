@@ -25,15 +25,20 @@ const MAX_SEGMENT_BYTES = 255;
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[/\\\u0000-\u001f\u007f]/;
 
+/** Whether a name can be one path segment: not empty, `.` or `..`, no separator or control. */
+export function isSegment(name: string): boolean {
+  return (
+    name.length > 0 &&
+    name !== '.' &&
+    name !== '..' &&
+    !UNSAFE.test(name) &&
+    Buffer.byteLength(name) <= MAX_SEGMENT_BYTES
+  );
+}
+
 /** A name from the cluster as one path segment; throws when it could escape its directory. */
 export function segment(what: string, name: string): string {
-  if (
-    name.length === 0 ||
-    name === '.' ||
-    name === '..' ||
-    UNSAFE.test(name) ||
-    Buffer.byteLength(name) > MAX_SEGMENT_BYTES
-  ) {
+  if (!isSegment(name)) {
     throw new FathomError(
       'FATHOM_RESULT_BAD_NAME',
       `${what} name ${JSON.stringify(name)} is not a safe path segment`,
@@ -52,7 +57,11 @@ export interface ResourceRef {
 
 /** `resources/cluster/core_v1_nodes.json`, `resources/ns/<ns>/apps_v1_deployments.json`. */
 export function resourceFile(r: ResourceRef, namespace?: string): string {
-  const name = `${r.group === '' ? 'core' : r.group}_${r.version}_${r.resource}.json`;
+  // Group, version and resource come from the server's discovery: one segment, or refused.
+  const name = segment(
+    'resource',
+    `${r.group === '' ? 'core' : r.group}_${r.version}_${r.resource}.json`,
+  );
   return namespace === undefined
     ? `resources/cluster/${name}`
     : `resources/ns/${segment('namespace', namespace)}/${name}`;

@@ -95,6 +95,28 @@ describe('choosing resources as Sonobuoy (ServerPreferredResources, kubectl, its
     });
   });
 
+  it('skips a discovered name that cannot be a file name, as from a hostile aggregated API', () => {
+    const evil = discoveredGroups(
+      { versions: [] },
+      {
+        groups: [
+          {
+            name: 'evil.dev',
+            versions: [{ groupVersion: 'evil.dev/v1', version: 'v1' }],
+            preferredVersion: { groupVersion: 'evil.dev/v1', version: 'v1' },
+          },
+        ],
+      },
+    );
+    const served = new Map([
+      [
+        'evil.dev/v1',
+        [res('..\\x', false, 'X'), res('a\u0000b', false, 'Y'), res('ok', false, 'Z')],
+      ],
+    ]);
+    expect(preferredResources(evil, served).map(gvr)).toEqual(['evil.dev/v1/ok']);
+  });
+
   it.each([
     [
       'null: everything but secrets',

@@ -6,7 +6,7 @@
  * groups, each namespace's resources, then the pod logs per namespace. Each becomes one row of
  * meta/query-time.json.
  */
-import { apiVersionOf, resourceFile, type ResourceRef } from './layout.js';
+import { apiVersionOf, isSegment, resourceFile, type ResourceRef } from './layout.js';
 import { wants, type SnapshotConfig } from './config.js';
 
 /** A resource as one group-version's discovery document lists it. */
@@ -48,7 +48,8 @@ export function preferredResources(
     const chosen = new Map<string, SnapshotResource>();
     for (const version of g.versions) {
       for (const r of lists.get(apiVersionOf(g.name, version)) ?? []) {
-        if (r.name.includes('/')) continue;
+        // Subresources (`pods/log`) are not listed; a name that cannot be a file is skipped.
+        if (r.name.includes('/') || !isSegment(`${g.name}_${version}_${r.name}.json`)) continue;
         if (chosen.has(r.name) && version !== g.preferredVersion) continue;
         chosen.set(r.name, {
           group: g.name,
