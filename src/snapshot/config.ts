@@ -33,9 +33,6 @@ export interface SnapshotConfig {
   readonly Limits: { readonly PodLogs: PodLogLimits };
 }
 
-/** The names in `Resources` that are not API resources. */
-export const SPECIAL_RESOURCES = ['podlogs', 'servergroups', 'serverversion'] as const;
-
 /**
  * fathom bounds every container log it collects: Sonobuoy reads whole logs, and one chatty
  * container could otherwise fill the aggregator's disk. `LimitBytes` in the config overrides it.

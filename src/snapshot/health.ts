@@ -5,6 +5,7 @@
  * errors or warnings. Pure: the caller walks the results root (health-file.ts) and hands the
  * files over in the order Go's filepath.Walk visits them.
  */
+import { CORE_PODS_FILE_NAME } from './layout.js';
 
 export interface HealthDetail {
   readonly name: string;
@@ -47,8 +48,6 @@ export interface HealthInputs {
   readonly logHits: ReadonlyMap<string, LogHits>;
 }
 
-export const PODS_FILE_NAME = 'core_v1_pods.json';
-
 /** Sonobuoy's pod-log file pattern (the glob podlogs, any, any, logs, any `.txt`; no end anchor). */
 const POD_LOG = /^podlogs\/[^/]+\/[^/]+\/logs\/.+\.txt/;
 
@@ -76,7 +75,7 @@ export function podListFiles(paths: readonly string[]): string[] {
     if (skip !== undefined && p.startsWith(skip)) continue;
     skip = undefined;
     const slash = p.lastIndexOf('/');
-    if (p.slice(slash + 1) !== PODS_FILE_NAME) continue;
+    if (p.slice(slash + 1) !== CORE_PODS_FILE_NAME) continue;
     out.push(p);
     skip = p.slice(0, slash + 1);
   }
