@@ -23,7 +23,7 @@ import {
 } from './restart.js';
 import { retrievePartial } from './partial.js';
 import type { ClusterNode } from '../../core/nodes.js';
-import { stopDaemon } from './process/daemon.js';
+import { stopDaemon, withRestartsHeld } from './process/daemon.js';
 import { isAlive, signalGroup } from './process/group.js';
 import { PidRegistry, readPidFile } from './process/pidfile.js';
 import {
@@ -143,6 +143,8 @@ export class LocalBackend implements Backend {
       }
       throw err;
     });
+    // The record is cached: a run deleted since (`fathom delete` elsewhere) must end a wait.
+    await assertRunDirExists(dir, namespace);
     const { status, aggregatorAlive } = await readRunStatus(dir);
     if (aggregatorAlive || status.status === 'complete') return status;
     if (!(await restartAggregator(dir, this.#clock, { limit: MAX_AUTOMATIC_RESTARTS }))) {
@@ -203,14 +205,19 @@ export class LocalBackend implements Backend {
     // Not the record: a corrupt or missing run.json must not keep the user from cleaning up.
     await assertRunDirExists(dir, namespace);
     this.#records.delete(dir);
-    // The aggregator stops its plugins and the node host on SIGTERM; give it a moment, then force.
-    await stopDaemon(aggregatorDaemon(dir), this.#clock, 5000);
-    // Anything still recorded (the aggregator may have died before cleaning up).
-    for (const pid of (await new PidRegistry(join(dir, files.pids)).read()).keys()) {
-      // A stray name must never become -0 or -1: the caller's own group, or every process.
-      if (Number.isInteger(pid) && pid > 1) signalGroup(pid, 'SIGKILL');
-    }
-    await rm(dir, { recursive: true, force: true });
+    // With its restarts held: a `run --wait` or `status` elsewhere that sees the aggregator
+    // stopped must not start it again inside the directory being removed.
+    const aggregator = aggregatorDaemon(dir);
+    await withRestartsHeld(aggregator, this.#clock, async () => {
+      // The aggregator stops its plugins and the node host on SIGTERM; a moment, then force.
+      await stopDaemon(aggregator, this.#clock, 5000);
+      // Anything still recorded (the aggregator may have died before cleaning up).
+      for (const pid of (await new PidRegistry(join(dir, files.pids)).read()).keys()) {
+        // A stray name must never become -0 or -1: the caller's own group, or every process.
+        if (Number.isInteger(pid) && pid > 1) signalGroup(pid, 'SIGKILL');
+      }
+      await rm(dir, { recursive: true, force: true });
+    });
     // A run on a pool gives its nodes back (the controller's probe would find it gone too).
     if (await stat(join(this.options.home, 'state.db')).catch(() => undefined)) {
       const { releaseClaim } = await import('./sessions/run-claims.js');

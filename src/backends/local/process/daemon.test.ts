@@ -1,10 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../core/clock.js';
-import { daemonFiles, daemonPid, restartDaemon, spawnDaemon, type DaemonSpec } from './daemon.js';
+import {
+  daemonFiles,
+  daemonPid,
+  restartDaemon,
+  spawnDaemon,
+  withRestartsHeld,
+  type DaemonSpec,
+} from './daemon.js';
 import { whenInDir } from '../../../../test/support/wait.js';
 import { isAlive } from './group.js';
 
@@ -64,5 +71,35 @@ describe('detached daemons', () => {
     await mkdir(spec.files.lock);
     expect(await restartDaemon(spec, systemClock, { limit: 5 })).toBe(true);
     expect(await daemonPid(spec)).toBeUndefined(); // not started here
+  });
+
+  it('fails, not waits, when its directory is gone (a deleted run)', async () => {
+    await rm(dir, { recursive: true, force: true });
+    await expect(restartDaemon(spec, systemClock, { limit: 5 })).rejects.toThrow(/ENOENT/);
+  });
+
+  it('holds restarts while a delete stops it: nobody starts it again meanwhile', async () => {
+    const first = await spawnDaemon(spec);
+    started.push(first);
+    const seen = await withRestartsHeld(spec, systemClock, async () => {
+      first.kill('SIGKILL');
+      await gone(first);
+      // What a `status` elsewhere does on finding it stopped: leaves it to the lock's holder.
+      expect(await restartDaemon(spec, systemClock, { limit: 5 })).toBe(true);
+      return daemonPid(spec);
+    });
+    expect(seen).toBe(first.pid);
+    expect(isAlive(first.pid)).toBe(false);
+  });
+
+  it('takes over a stale lock, and fails when the directory is gone', async () => {
+    await mkdir(spec.files.lock);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(spec.files.lock, old, old);
+    expect(await withRestartsHeld(spec, systemClock, () => Promise.resolve('held'))).toBe('held');
+    await rm(dir, { recursive: true, force: true });
+    await expect(
+      withRestartsHeld(spec, systemClock, () => Promise.resolve('held')),
+    ).rejects.toThrow(/ENOENT/);
   });
 });

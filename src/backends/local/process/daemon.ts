@@ -85,7 +85,10 @@ export async function restartDaemon(
   if (restarts >= options.limit) return false;
   try {
     await mkdir(spec.files.lock);
-  } catch {
+  } catch (err) {
+    // Only a lock held by another process waits; a directory that is gone (a deleted run) is
+    // an error, never "someone else is restarting it".
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const age = await stat(spec.files.lock).then(
       (s) => clock.now() - s.mtimeMs,
       () => 0,
@@ -102,6 +105,34 @@ export async function restartDaemon(
   } finally {
     await rm(spec.files.lock, { recursive: true, force: true });
   }
+}
+
+/**
+ * Takes the daemon's restart lock for good (its directory is about to be removed): once it is
+ * held, whoever finds the daemon stopped leaves the restart to the holder, so nothing starts it
+ * again while `fn` stops it and removes its files. A restart under way is waited for, a stale
+ * lock taken over. Throws when the directory is gone.
+ */
+export async function withRestartsHeld<T>(
+  spec: DaemonSpec,
+  clock: Clock,
+  fn: () => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    try {
+      await mkdir(spec.files.lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(spec.files.lock).then(
+        (s) => clock.now() - s.mtimeMs,
+        () => STALE_LOCK_MS,
+      );
+      if (age >= STALE_LOCK_MS) await rm(spec.files.lock, { recursive: true, force: true });
+      else await clock.sleep(50);
+    }
+  }
+  return fn();
 }
 
 /**
