@@ -4,14 +4,16 @@
  * session ends, runs its DaemonSet plugin on exactly the pool's nodes and its Job on one of
  * them, and holds the pool meanwhile (`fathom pools` shows `run/<name>`, and a session
  * submitted then waits, also across a controller killed with SIGKILL); when the run completes the pool is free and that session runs. A pool
- * no node is in is refused at once. Waits poll the CLI's own answers against deadlines.
+ * no node is in is refused at once. Waits ask the CLI again whenever the state under
+ * $FATHOM_HOME changes (or the run's output grows), never on a timer.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/backends/local/process/group.js';
 import { fathom, fathomBin, repoRoot, tempDir } from '../support/cli.js';
+import { whenInDir } from '../support/wait.js';
 
 let home = '';
 let plugins = '';
@@ -22,12 +24,23 @@ interface PoolJson {
   holders: { holder: string; nodes: string[] }[];
 }
 
-async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Resolves once `probe` holds, asking again at each change in `dir` (the store is state.db). */
+function until(probe: () => Promise<boolean>, dir = home): Promise<true> {
+  return whenInDir(dir, async () => ((await probe()) ? true : undefined));
+}
+
+/** Resolves once the child's output holds `text`. */
+function untilOutput(child: ChildProcessWithoutNullStreams, text: string): Promise<void> {
+  let seen = '';
+  return new Promise((resolve) => {
+    const look = (c: Buffer): void => {
+      seen += c.toString();
+      if (!seen.includes(text)) return;
+      child.stderr.off('data', look);
+      resolve();
+    };
+    child.stderr.on('data', look);
+  });
 }
 
 async function holders(pool: string): Promise<string[]> {
@@ -98,8 +111,8 @@ afterAll(async () => {
   const pid = Number(
     await readFile(join(home, 'sessions', 'controller.pid'), 'utf8').catch(() => '0'),
   );
-  if (isAlive(pid)) process.kill(pid, 'SIGTERM');
-  await until('the controller to stop', () => !isAlive(pid), 10_000).catch(() => {});
+  // Killed outright: nothing of it is needed once the home is removed.
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   await rm(home, { recursive: true, force: true });
 });
 
@@ -123,7 +136,7 @@ describe('fathom run --pool on the local backend', () => {
     const holdGo = join(home, 'hold-go');
     const s = await fathom(['session', 'submit', '-f', await session('holder', holdGo)], env());
     expect(s.code, s.stderr).toBe(0);
-    await until('holder running', async () => (await state('holder')) === 'Running');
+    await until(async () => (await state('holder')) === 'Running');
 
     const child = spawn(
       process.execPath,
@@ -147,20 +160,17 @@ describe('fathom run --pool on the local backend', () => {
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const granted = untilOutput(child, 'Pool "servers": granted s1, s2.');
 
-    await until('the run to wait', () =>
-      stderr.includes('Waiting for the nodes of pool "servers", held by session holder.'),
-    );
+    await untilOutput(child, 'Waiting for the nodes of pool "servers", held by session holder.');
     expect(await holders('servers')).toEqual(['holder:s1']);
     expect(stderr).not.toMatch(/granted/);
     const waits = await fathom(['status', '-n', 'pooled'], env());
     expect(waits.stderr).toMatch(/the run in namespace "pooled" waits for the nodes of its pool/);
 
     await writeFile(holdGo, 'go');
-    await until('the grant', () => stderr.includes('Pool "servers": granted s1, s2.'));
-    await until('the run to hold the pool', async () => {
-      return (await holders('servers')).join() === 'run/pooled:s1,s2';
-    });
+    await granted;
+    await until(async () => (await holders('servers')).join() === 'run/pooled:s1,s2');
     expect(await state('holder')).toBe('Succeeded');
 
     // A session submitted now waits for the run's nodes.
@@ -178,7 +188,7 @@ describe('fathom run --pool on the local backend', () => {
       'SIGKILL',
     );
     expect((await fathom(['session', 'list'], env())).stderr).toMatch(/restarted it/);
-    await until('the new controller to lead', async () => (await leading()) > before);
+    await until(async () => (await leading()) > before, join(home, 'sessions'));
     expect(await state('after')).toBe('Queued');
     expect(await holders('servers')).toEqual(['run/pooled:s1,s2']);
 
@@ -193,8 +203,8 @@ describe('fathom run --pool on the local backend', () => {
     expect(['s1', 's2']).toContain((await readFile(join(home, 'job-node'), 'utf8')).trim());
 
     // Complete: the pool goes to the session that waited, then is free.
-    await until('after to succeed', async () => (await state('after')) === 'Succeeded');
-    await until('the pool to be free', async () => (await holders('servers')).length === 0);
+    await until(async () => (await state('after')) === 'Succeeded');
+    await until(async () => (await holders('servers')).length === 0);
   });
 
   it("fathom delete gives the run's nodes back at once", async () => {
