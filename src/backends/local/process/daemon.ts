@@ -83,20 +83,7 @@ export async function restartDaemon(
 ): Promise<boolean> {
   const restarts = Number(await readFile(spec.files.restarts, 'utf8').catch(() => '0')) || 0;
   if (restarts >= options.limit) return false;
-  try {
-    await mkdir(spec.files.lock);
-  } catch (err) {
-    // Only a lock held by another process waits; a directory that is gone (a deleted run) is
-    // an error, never "someone else is restarting it".
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const age = await stat(spec.files.lock).then(
-      (s) => clock.now() - s.mtimeMs,
-      () => 0,
-    );
-    if (age < STALE_LOCK_MS) return true; // someone else is restarting it right now
-    await rm(spec.files.lock, { recursive: true, force: true });
-    return restartDaemon(spec, clock, options);
-  }
+  if (!(await takeRestartLock(spec, clock))) return true; // someone else is restarting it
   try {
     if (await daemonAlive(spec)) return true; // restarted meanwhile by someone else
     await writeFileAtomic(spec.files.restarts, String(restarts + 1));
@@ -104,6 +91,28 @@ export async function restartDaemon(
     return true;
   } finally {
     await rm(spec.files.lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Takes the restart lock: true once taken, false while another process holds a fresh one. A
+ * stale lock (its holder died) is taken over. A directory that is gone (a deleted run) is an
+ * error, never "someone else is restarting it".
+ */
+async function takeRestartLock(spec: DaemonSpec, clock: Clock): Promise<boolean> {
+  for (;;) {
+    try {
+      await mkdir(spec.files.lock);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(spec.files.lock).then(
+        (st) => clock.now() - st.mtimeMs,
+        () => STALE_LOCK_MS, // gone meanwhile: try again
+      );
+      if (age < STALE_LOCK_MS) return false;
+      await rm(spec.files.lock, { recursive: true, force: true });
+    }
   }
 }
 
@@ -118,20 +127,7 @@ export async function withRestartsHeld<T>(
   clock: Clock,
   fn: () => Promise<T>,
 ): Promise<T> {
-  for (;;) {
-    try {
-      await mkdir(spec.files.lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await stat(spec.files.lock).then(
-        (s) => clock.now() - s.mtimeMs,
-        () => STALE_LOCK_MS,
-      );
-      if (age >= STALE_LOCK_MS) await rm(spec.files.lock, { recursive: true, force: true });
-      else await clock.sleep(50);
-    }
-  }
+  while (!(await takeRestartLock(spec, clock))) await clock.sleep(50);
   return fn();
 }
 
