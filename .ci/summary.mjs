@@ -20,6 +20,20 @@ let skipped = 0;
 const skippedNames = [];
 const failedNames = [];
 
+/**
+ * A failure's message without its stack, its lines indented under the test's name: an
+ * assertion's own message (a command's stdout and stderr) often says why on its later lines.
+ */
+function failure(message) {
+  const text = message
+    .split('\n')
+    .filter((l) => !/^\s+at /.test(l))
+    .join('\n')
+    .trim();
+  const cut = text.length > 2000 ? `${text.slice(0, 2000)} …` : text;
+  return cut.replace(/\n/g, '\n      ');
+}
+
 for (let i = 0; i < runs.length; i += 2) {
   const file = runs[i];
   const rc = Number(runs[i + 1] ?? 0);
@@ -45,13 +59,13 @@ for (let i = 0; i < runs.length; i += 2) {
   for (const s of suites) {
     if (s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed'))
       failedNames.push(
-        `${prefix}${s.name}: ${(s.message || 'failed outside its tests (the file or a hook; see its output above)').split('\n')[0]}`,
+        `${prefix}${s.name}: ${failure(s.message || 'failed outside its tests (the file or a hook; see its output above)')}`,
       );
     for (const a of s.assertionResults ?? []) {
       const name = `${prefix}${s.name}: ${a.fullName ?? a.title}`;
       if (['pending', 'skipped', 'todo'].includes(a.status)) skippedNames.push(name);
       if (a.status === 'failed')
-        failedNames.push(`${name}: ${(a.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 800)}`);
+        failedNames.push(`${name}: ${failure(a.failureMessages?.[0] ?? '')}`);
     }
   }
 }

@@ -123,8 +123,32 @@ async function stopLeading(l: Leading | undefined): Promise<void> {
   await l.site.close().catch(() => {});
 }
 
-/** Runs until `signal` aborts; acts only while leading. */
+/** Longest pause before campaigning again after failing to start leading. */
+const MAX_RETRY_MS = 60_000;
+
+/**
+ * Runs until `signal` aborts; acts only while leading. A leader that cannot start (the store or
+ * the API server did not answer) steps down, handing the lease back, and campaigns again after
+ * a pause that doubles up to a minute: the process lives on for the next chance.
+ */
 export async function runControllerDaemon(o: ControllerDaemonOptions): Promise<void> {
+  try {
+    for (let failures = 0; ; failures++) {
+      if ((await campaign(o)) === 'stopped') return;
+      const pause = Math.min(MAX_RETRY_MS, (o.lease.retryMs ?? 1_000) * 2 ** failures);
+      try {
+        await o.clock.sleep(pause, o.signal);
+      } catch {
+        return;
+      }
+    }
+  } finally {
+    o.log.info({}, 'stopped');
+  }
+}
+
+/** One candidacy: until the signal aborts ('stopped') or starting to lead failed ('failed'). */
+async function campaign(o: ControllerDaemonOptions): Promise<'stopped' | 'failed'> {
   let leading: Leading | undefined;
   const election = elect(
     {
@@ -144,16 +168,16 @@ export async function runControllerDaemon(o: ControllerDaemonOptions): Promise<v
         try {
           leading = await lead(o);
         } catch (err) {
-          o.log.error({ error: messageOf(err) }, 'cannot start the controller');
-          throw err;
+          o.log.error({ error: messageOf(err) }, 'cannot start the controller; stepping down');
+          return 'failed';
         }
       } else if (l.role !== 'leader' && leading) {
         await stopLeading(leading);
         leading = undefined;
       }
     }
+    return 'stopped';
   } finally {
     await stopLeading(leading);
-    o.log.info({}, 'stopped');
   }
 }

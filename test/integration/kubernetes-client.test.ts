@@ -10,6 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiProxy } from './api-proxy.js';
 import { providedCluster } from './provided.js';
 import { parse, stringify } from 'yaml';
 import {
@@ -308,24 +309,8 @@ describe.skipIf(!cluster)(
     });
 
     it('a dropped connection (the API server going away) is retried with backoff and the watch resumes', async () => {
-      const target = new URL(cluster!.server);
-      const sockets = new Set<net.Socket>();
-      const proxy = net.createServer((down) => {
-        const up = net.connect(Number(target.port), target.hostname);
-        for (const s of [down, up]) {
-          sockets.add(s);
-          s.on('error', () => s.destroy());
-          s.on('close', () => sockets.delete(s));
-        }
-        down.pipe(up).pipe(down);
-      });
-      const listen = (port: number): Promise<void> =>
-        new Promise((r) => proxy.listen(port, '127.0.0.1', () => r()));
-      await listen(0);
-      const port = (proxy.address() as net.AddressInfo).port;
-      const client = clientFor(
-        await kubeconfigFor('proxied', { server: `https://127.0.0.1:${port}` }),
-      );
+      const proxy = await startApiProxy(cluster!.server);
+      const client = clientFor(await kubeconfigFor('proxied', { server: proxy.server }));
       const clock = new ManualClock(Date.now());
       const stop = new AbortController();
       const events = watchObjects<Pod>({
@@ -349,10 +334,7 @@ describe.skipIf(!cluster)(
         expect(before.type === 'added' && before.object.metadata.name).toBe('before');
 
         // The server goes away: open connections break and new ones are refused.
-        await new Promise<void>((r) => {
-          proxy.close(() => r());
-          for (const s of sockets) s.destroy();
-        });
+        await proxy.down();
         let down = await next();
         while (down.type === 'updated') down = await next(); // the scheduler and kwok at work
         expect(down.type).toBe('error');
@@ -368,7 +350,7 @@ describe.skipIf(!cluster)(
 
         // Meanwhile the world moves on; once the server is back the watch catches up.
         await admin.create(resourcePath('', 'pods', ns), pod('during'), 'creating Pod during');
-        await listen(port);
+        await proxy.up();
         await clock.advance(2000);
         let ev = await next();
         while (ev.type === 'updated' && ev.object.metadata.name === 'before') ev = await next();
@@ -377,8 +359,7 @@ describe.skipIf(!cluster)(
         stop.abort();
         await events.return?.(undefined);
         client.close();
-        for (const s of sockets) s.destroy();
-        proxy.close();
+        await proxy.close();
       }
     });
   },

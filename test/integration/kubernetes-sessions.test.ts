@@ -36,6 +36,7 @@ import { fathom, fathomBin, type CliResult } from '../support/cli.js';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../src/backends/kubernetes/api/types.js';
 import { applyObject } from '../../src/backends/kubernetes/apply.js';
+import { kubeconfigVia, startApiProxy } from './api-proxy.js';
 import { WAIT_FOR_FILE } from './kube-cli.js';
 import { providedCluster } from './provided.js';
 
@@ -118,6 +119,13 @@ describe.skipIf(!cluster)(
         await new Promise((r) => setTimeout(r, 250));
       }
     }
+    /** What a CLI call said and the controller's last log lines, for a failed assertion. */
+    async function trail(r: CliResult): Promise<string> {
+      const log = await readFile(join(dir, 'controller.log'), 'utf8').catch(
+        (err: Error) => `(${err.message})`,
+      );
+      return `${r.stdout}\n${r.stderr}\ncontroller.log:\n${log.trimEnd().split('\n').slice(-15).join('\n')}`;
+    }
     const stateOf = async (name: string): Promise<string | undefined> =>
       (await get(name)).status?.state;
 
@@ -137,11 +145,17 @@ function go() {
   const all = process.env.QPS_WORKERS.split(",");
   if (all.length !== ${(o.servers ?? 2) + 1}) { console.error("QPS_WORKERS=" + process.env.QPS_WORKERS); process.exit(3); }
   let left = all.length;
-  for (const a of all) {
+  // A server counts as started once its process runs, maybe before it listens: dial again
+  // while it is refused, as a real driver would.
+  const dial = (a, tries) => {
     const [host, port] = a.split(":");
     require("node:net").connect(Number(port), host, () => { if (--left === 0) { console.log("dialled " + all.join(" ")); process.exit(0); } })
-      .on("error", (e) => { console.error(a + ": " + e.message); process.exit(1); });
-  }
+      .on("error", (e) => {
+        if (e.code === "ECONNREFUSED" && tries > 0) return setTimeout(() => dial(a, tries - 1), 100);
+        console.error(a + ": " + e.message); process.exit(1);
+      });
+  };
+  for (const a of all) dial(a, 300);
 }`,
       );
       const doc = {
@@ -231,7 +245,7 @@ function go() {
     it('a load test with --wait succeeds: events in order, pods gone, nothing held', async () => {
       const file = await sessionFile('load');
       const r = await cli(['session', 'submit', '-f', file, '--wait']);
-      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.code, await trail(r)).toBe(0);
       expect(r.stdout).toMatch(/session load: Succeeded/);
       const events = await cli(['session', 'events', 'load', '-o', 'json']);
       const kinds = (JSON.parse(events.stdout) as { kind: string }[]).map((e) => e.kind);
@@ -242,6 +256,74 @@ function go() {
       );
       expect(await podsOf('load')).toEqual([]);
       expect((await pools()).every((p) => p.reserved === 0)).toBe(true);
+    }, 180_000);
+
+    it('the API server gone for a while during --wait: one warning, and the wait still sees it succeed', async () => {
+      const proxy = await startApiProxy(cluster!.server);
+      const kubeconfig = join(dir, 'proxied.kubeconfig');
+      await kubeconfigVia(cluster!.kubeconfig, proxy.server, kubeconfig);
+      const gate = join(dir, 'gate-outage');
+      const file = await sessionFile('outage', { gate });
+      const waiting = spawn(
+        node,
+        [
+          fathomBin,
+          'session',
+          'submit',
+          '-f',
+          file,
+          '--wait',
+          ...['--backend', 'kubernetes', '--kubeconfig', kubeconfig, '-n', ns],
+        ],
+        { env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const said = { out: '', err: '' };
+      waiting.stdout.on('data', (d: Buffer) => (said.out += d.toString()));
+      const exited = new Promise<number | null>((r) => waiting.once('exit', (code) => r(code)));
+      /** `p`, unless the wait ends first: then fail with what it said. */
+      const beforeExit = <T>(p: Promise<T>): Promise<T> =>
+        Promise.race([
+          p,
+          exited.then((code): never => {
+            throw new Error(`the wait ended early (${code}):\n${said.out}\n${said.err}`);
+          }),
+        ]);
+      const onStderr = (re: RegExp): Promise<void> =>
+        new Promise((resolve) => {
+          const check = (d?: Buffer): void => {
+            if (d) said.err += d.toString();
+            if (re.test(said.err)) {
+              waiting.stderr.off('data', check);
+              resolve();
+            }
+          };
+          waiting.stderr.on('data', check);
+          check();
+        });
+      try {
+        await beforeExit(
+          // Not found until the waiting command has submitted it.
+          until('outage running', async () => {
+            const r = await cli(['session', 'get', 'outage', '-o', 'json']);
+            return (
+              r.code === 0 && (JSON.parse(r.stdout) as SessionJson).status?.state === 'Running'
+            );
+          }),
+        );
+        await proxy.down();
+        await beforeExit(onStderr(/^warning: .*cannot reach the API server.*; retrying$/m));
+        await proxy.up();
+        await writeFile(gate, '');
+        const answered = onStderr(/^it answered again; going on$/m);
+        const code = await exited;
+        await answered;
+        expect(code, `${said.out}\n${said.err}`).toBe(0);
+        expect(said.out).toMatch(/session outage: Succeeded/);
+        expect(said.err.match(/^warning:/gm)).toHaveLength(1);
+      } finally {
+        waiting.kill();
+        await proxy.close();
+      }
     }, 180_000);
 
     it('a session needing more servers than the pool has is refused at submit: exit 2, one line', async () => {

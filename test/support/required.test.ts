@@ -109,7 +109,7 @@ describe('.ci/summary.mjs', () => {
     });
   });
 
-  it('names each failed test with the first line of its failure, just above the last line', async () => {
+  it('names each failed test with its failure (stack left out), just above the last line', async () => {
     const report = {
       numPassedTests: 1,
       numFailedTests: 1,
@@ -124,17 +124,28 @@ describe('.ci/summary.mjs', () => {
               fullName: 'completes when kube-apiserver restarts',
               failureMessages: ['Error: Test timed out in 90000ms.\n    at stack'],
             },
+            {
+              status: 'failed',
+              fullName: 'submit --wait succeeds',
+              failureMessages: [
+                'AssertionError: session load: queued\nerror: getting Session: Timeout\n: expected 1 to be +0\n    at file.ts:3:4\n    at other.ts:5:6',
+              ],
+            },
           ],
         },
       ],
     };
+    report.numFailedTests = 2;
     expect(await summary(report, { CI: 'true' }, ['1', '0'])).toEqual({
       code: 1,
       out:
-        'failed (1):\n' +
+        'failed (2):\n' +
         '  /repo/test/integration/run.test.ts: completes when kube-apiserver restarts: ' +
         'Error: Test timed out in 90000ms.\n' +
-        '1 passed, 1 failed\n',
+        '  /repo/test/integration/run.test.ts: submit --wait succeeds: AssertionError: session load: queued\n' +
+        '      error: getting Session: Timeout\n' +
+        '      : expected 1 to be +0\n' +
+        '1 passed, 2 failed\n',
     });
   });
 

@@ -1,9 +1,12 @@
 /**
  * The session commands that follow a session in time: `submit --wait`, `logs -f`, `cancel`.
  * They poll the store (another process, the controller, writes it) and make sure the controller
- * still runs while they wait: a controller killed meanwhile is restarted and picks up again.
+ * still runs while they wait: a controller killed meanwhile is restarted and picks up again. An
+ * API server that stops answering for a while is said once on stderr and waited out.
  */
+import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
+import { pollUntil } from '../../core/poll.js';
 import type { SessionsBackend } from '../../backends/sessions.js';
 import type { Session } from '../../sessions/index.js';
 import { isFinal } from '../../sessions/index.js';
@@ -14,10 +17,26 @@ const POLL_MS = 200;
 /** How often a waiting command checks the controller is alive. */
 const CONTROLLER_CHECK_MS = 1_000;
 
-async function ensureNow(s: SessionsBackend, io: Io): Promise<void> {
-  if ((await s.ensureController()) === 'restarted') {
-    io.err('The session controller had stopped: restarted it.\n');
-  }
+/**
+ * Polls until `attempt` answers, checking every second that the controller runs; an API
+ * server that does not answer for a while is said on stderr and waited for (core/poll.ts).
+ */
+function follow<T>(
+  s: SessionsBackend,
+  io: Io,
+  clock: Clock,
+  attempt: () => Promise<T | undefined>,
+): Promise<T> {
+  let checked = clock.now();
+  return pollUntil({ clock, everyMs: POLL_MS, warn: (l) => io.err(l) }, async () => {
+    const value = await attempt();
+    if (value !== undefined || clock.now() - checked < CONTROLLER_CHECK_MS) return value;
+    checked = clock.now();
+    if ((await s.ensureController()) === 'restarted') {
+      io.err('The session controller had stopped: restarted it.\n');
+    }
+    return undefined;
+  });
 }
 
 /** Whether `name` ended and its nodes and workloads are free again. */
@@ -37,6 +56,7 @@ export async function waitForSession(
   io: Io,
   out: (line: string) => void = (l) => io.out(l),
   tty: boolean = io.isTTY,
+  clock: Clock = systemClock,
 ): Promise<Session> {
   const columns = process.stdout.columns;
   const view = createSessionProgress({ tty, out, ...(columns ? { columns } : {}) });
@@ -44,35 +64,26 @@ export async function waitForSession(
     session,
     workloads: await s.workloads(name),
     events: await s.store.events(name),
-    now: systemClock.now(),
+    now: clock.now(),
   });
-  let checked = systemClock.now();
-  for (;;) {
+  const done = await follow(s, io, clock, async () => {
     const snapshot = await read((await s.get(name)).session);
-    const done = await over(s, name);
-    if (done) {
-      view.done(await read(done)); // re-read: the final event may be newer than the snapshot
-      return done;
-    }
-    view.update(snapshot);
-    if (systemClock.now() - checked >= CONTROLLER_CHECK_MS) {
-      checked = systemClock.now();
-      await ensureNow(s, io);
-    }
-    await systemClock.sleep(POLL_MS);
-  }
+    const ended = await over(s, name);
+    if (!ended) view.update(snapshot);
+    return ended;
+  });
+  view.done(await read(done)); // re-read: the final event may be newer than the snapshot
+  return done;
 }
 
 /** Returns once the cancelled session holds nothing and runs nothing. */
-export async function awaitReleased(s: SessionsBackend, name: string): Promise<void> {
-  let checked = systemClock.now();
-  while (!(await s.released(name))) {
-    if (systemClock.now() - checked >= CONTROLLER_CHECK_MS) {
-      checked = systemClock.now();
-      await s.ensureController();
-    }
-    await systemClock.sleep(POLL_MS);
-  }
+export async function awaitReleased(
+  s: SessionsBackend,
+  name: string,
+  io: Io,
+  clock: Clock = systemClock,
+): Promise<void> {
+  await follow(s, io, clock, async () => ((await s.released(name)) ? true : undefined));
 }
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -90,6 +101,7 @@ export async function printLogs(
   name: string,
   io: Io,
   o: { component?: string; follow?: boolean },
+  clock: Clock = systemClock,
 ): Promise<void> {
   const session = (await s.get(name)).session;
   if (o.component && !session.spec.components.some((c) => c.name === o.component)) {
@@ -110,18 +122,17 @@ export async function printLogs(
     printed.set(workload, all.length);
     io.out(instances > 1 ? text.replace(/^(?=.)/gm, `[${workload}] `) : text);
   };
-  for (;;) {
+  const ended = await follow(s, io, clock, async () => {
     const cur = (await s.get(name)).session;
-    const ended = isFinal(cur.status?.state ?? 'Queued') && (await s.released(name));
-    if (ended) break;
+    if (isFinal(cur.status?.state ?? 'Queued') && (await s.released(name))) return true;
     for (const w of await s.workloads(name)) {
       const container = w.containers[0]?.name;
       if (!container || (o.component && container !== o.component)) continue;
       emit(w.name, await collect(s.runtime.logs(w.name, container)).catch(() => Buffer.alloc(0)));
     }
-    if (!o.follow) return;
-    await systemClock.sleep(POLL_MS);
-  }
+    return o.follow ? undefined : false;
+  });
+  if (!ended) return;
   const kept = (await s.logs(name))
     .filter((l) => !o.component || l.component === o.component)
     .sort((a, b) => (a.workload < b.workload ? -1 : 1));

@@ -222,7 +222,7 @@ export function registerSessions(program: Command, io: Io): void {
         const { awaitReleased } = await import('./session-wait.js');
         await open(o, io, async (s) => {
           const after = await s.cancel(name);
-          await awaitReleased(s, name);
+          await awaitReleased(s, name, io);
           if (o.output !== 'table') {
             const { renderSession } = await import('../reporters/sessions.js');
             io.out(renderSession((await s.get(name)).session, o.output));

@@ -61,7 +61,9 @@ async function clusterStamp(home: string): Promise<string> {
 }
 
 /** The SQLite store, the local runtime and the embedded cluster's pools (re-read when cluster.json changes). */
-async function openSite(o: ControllerProcessOptions): Promise<ControllerSite> {
+export async function openSite(
+  o: Pick<ControllerProcessOptions, 'home' | 'clock' | 'labelKey'>,
+): Promise<ControllerSite> {
   const { home, clock, labelKey } = o;
   let stamp = await clusterStamp(home);
   const nodes = (await readCluster(home))?.nodes ?? [];
