@@ -5,7 +5,6 @@
  * of the embedded cluster, and records their URLs; `down` stops them all (grace, then kill) and
  * removes the state. The API is reached with the token over HTTPS verified by the CA.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { ChecksBackend, ChecksUpInfo, ChecksUpRequest, ReplicaView } from '../../checks.js';
@@ -20,7 +19,7 @@ import { clusterForRun } from '../cluster-store.js';
 import {
   daemonAlive,
   daemonFiles,
-  spawnDaemon,
+  spawnReadyDaemon,
   stopDaemon,
   type DaemonSpec,
 } from '../process/daemon.js';
@@ -256,26 +255,23 @@ export class LocalChecks implements ChecksBackend {
 
 /** Starts a daemon and resolves with the URL it says it listens on. */
 async function ready(spec: DaemonSpec, clock: Clock): Promise<string | undefined> {
-  const child: ChildProcess = await spawnDaemon(spec, { ipc: true });
+  const { child, ready: said } = await spawnReadyDaemon(spec);
   const limit = new AbortController();
   try {
-    return await new Promise<string | undefined>((resolve, reject) => {
-      const failed = (why: string): void =>
-        reject(
-          new FathomError(
-            'FATHOM_PROCESS_FAILED',
-            `${spec.name} ${why} before it listened; see ${spec.files.log}`,
-          ),
-        );
-      child.once('message', (m: { type?: string; url?: string }) =>
-        m.type === 'ready' ? resolve(m.url) : failed('said something else'),
-      );
-      child.once('exit', (code, signal) => failed(`exited (${signal ?? `code ${code}`})`));
-      clock.sleep(READY_MS, limit.signal).then(
-        () => failed(`did not answer within ${READY_MS / 1000}s`),
-        () => undefined,
+    const late = clock.sleep(READY_MS, limit.signal).then((): never => {
+      throw new FathomError(
+        'FATHOM_PROCESS_FAILED',
+        `${spec.name} did not answer within ${READY_MS / 1000}s; see ${spec.files.log}`,
       );
     });
+    const m = (await Promise.race([said, late])) as { type?: string; url?: string };
+    if (m.type !== 'ready') {
+      throw new FathomError(
+        'FATHOM_PROCESS_FAILED',
+        `${spec.name} said something else before it listened; see ${spec.files.log}`,
+      );
+    }
+    return m.url;
   } finally {
     limit.abort();
     child.removeAllListeners('exit');

@@ -132,12 +132,16 @@ export class NodeHostClient {
   #connect(): Promise<Socket> {
     return new Promise((resolve, reject) => {
       const socket = connect(this.options.socketPath);
+      // A host closing before its hello (going away as this connects) fails the connect.
+      const early = (): void => reject(new Error('the node host closed before it said hello'));
       socket.once('error', reject);
+      socket.once('close', early);
       onLines(socket, (message) => {
         const event = message as HostEvent;
         if (event.ev === 'hello') {
           this.#pid = event.pid;
           socket.off('error', reject);
+          socket.off('close', early);
           socket.on('error', () => undefined); // its close follows
           socket.once('close', () => void this.#lost(socket));
           resolve(socket);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { FathomError } from '../../../core/errors.js';
 import { PACKAGE_ROOT } from '../../../core/version.js';
-import { daemonFiles, spawnDaemon, type DaemonSpec } from '../process/daemon.js';
+import { daemonFiles, spawnReadyDaemon, type DaemonSpec } from '../process/daemon.js';
 import type { PidRegistry } from '../process/pidfile.js';
 import type { StartedHost } from './client.js';
 import { NODE_HOST_OWNER, socketPathOf } from './protocol.js';
@@ -23,22 +23,12 @@ export function nodeHostDaemon(runDir: string): DaemonSpec {
 /** Starts the run's node host and resolves once it listens. */
 export async function startNodeHost(runDir: string, pids: PidRegistry): Promise<StartedHost> {
   const spec = nodeHostDaemon(runDir);
-  const child = await spawnDaemon(spec, { ipc: true });
+  const { child, ready } = await spawnReadyDaemon(spec);
   const pid = child.pid;
   if (!pid) throw new FathomError('FATHOM_PROCESS_FAILED', `the node host did not start`);
   // Recorded before it is ready: `fathom delete` stops a host stuck starting, too.
   await pids.record(pid, NODE_HOST_OWNER);
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code, signal) =>
-      reject(
-        new FathomError(
-          'FATHOM_PROCESS_FAILED',
-          `the node host exited (${signal ?? `code ${code}`}) before it listened; see ${spec.files.log}`,
-        ),
-      ),
-    );
-  });
+  await ready;
   child.channel?.unref();
   return { pid, child };
 }

@@ -9,6 +9,7 @@ import {
   daemonPid,
   restartDaemon,
   spawnDaemon,
+  spawnReadyDaemon,
   withRestartsHeld,
   type DaemonSpec,
 } from './daemon.js';
@@ -101,5 +102,36 @@ describe('detached daemons', () => {
     await expect(
       withRestartsHeld(spec, systemClock, () => Promise.resolve('held')),
     ).rejects.toThrow(/ENOENT/);
+  });
+
+  it('hears a ready message sent before anyone awaited it (the node host was waited for forever)', async () => {
+    const said = join(dir, 'said');
+    const ready: DaemonSpec = {
+      ...spec,
+      name: 'ready',
+      // Says it is ready at once, lets the channel go, then marks that it has.
+      argv: [
+        process.execPath,
+        '-e',
+        `process.send({ ready: true }, () => { process.disconnect(); require('node:fs').writeFileSync(${JSON.stringify(said)}, ''); }); setInterval(() => {}, 1000);`,
+      ],
+      files: daemonFiles(dir, 'ready'),
+    };
+    const { child, ready: isReady } = await spawnReadyDaemon(ready);
+    started.push(child);
+    await whenInDir(dir, async () => (await readFile(said).then(() => true)) || undefined);
+    await expect(isReady).resolves.toEqual({ ready: true });
+  });
+
+  it('a daemon that exits before it is ready fails the wait, naming its log', async () => {
+    const { ready } = await spawnReadyDaemon({
+      ...spec,
+      name: 'quitter',
+      argv: [process.execPath, '-e', 'process.exit(3)'],
+      files: daemonFiles(dir, 'quitter'),
+    });
+    await expect(ready).rejects.toThrow(
+      /^quitter exited \(code 3\) before it was ready; see .*quitter\.log$/,
+    );
   });
 });

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../../core/clock.js';
+import { FathomError } from '../../../core/errors.js';
 import { isAlive, signalGroup, spawnGroup } from './group.js';
 import { readPidFile, writeFileAtomic, writePidFile } from './pidfile.js';
 
@@ -46,21 +47,51 @@ const STALE_LOCK_MS = 30_000;
  * Starts the daemon in its own process group and records its pid (atomically: a reader in
  * another process never sees half a pid). The child is unref'd: this process may exit first.
  */
-export async function spawnDaemon(
+export async function spawnDaemon(spec: DaemonSpec): Promise<ChildProcess> {
+  return (await spawnWith(spec, false)).child;
+}
+
+/**
+ * A daemon that says when it is ready by its first IPC message. `ready` listens from the moment
+ * of the spawn: a message (or an exit) during the pid file's write would otherwise go unheard,
+ * and whoever waited for it would wait forever.
+ */
+export async function spawnReadyDaemon(
   spec: DaemonSpec,
-  options: { ipc?: boolean } = {},
-): Promise<ChildProcess> {
+): Promise<{ child: ChildProcess; ready: Promise<unknown> }> {
+  const { child, ready } = await spawnWith(spec, true);
+  return { child, ready: ready! };
+}
+
+async function spawnWith(
+  spec: DaemonSpec,
+  ipc: boolean,
+): Promise<{ child: ChildProcess; ready?: Promise<unknown> }> {
   const [command, ...args] = spec.argv;
   const child = await spawnGroup({
     command,
     args,
     env: spec.env ?? process.env,
     logFile: spec.files.log,
-    ...(options.ipc ? { ipc: true } : {}),
+    ...(ipc ? { ipc: true } : {}),
   });
+  const ready = ipc
+    ? new Promise<unknown>((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('exit', (code, signal) =>
+          reject(
+            new FathomError(
+              'FATHOM_PROCESS_FAILED',
+              `${spec.name} exited (${signal ?? `code ${code}`}) before it was ready; see ${spec.files.log}`,
+            ),
+          ),
+        );
+      })
+    : undefined;
+  ready?.catch(() => undefined); // the caller's to handle, maybe after its own awaits
   await writePidFile(spec.files.pid, child.pid ?? 0);
   child.unref();
-  return child;
+  return { child, ...(ready ? { ready } : {}) };
 }
 
 export function daemonPid(spec: DaemonSpec): Promise<number | undefined> {
