@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,15 +35,12 @@ async function text(chunks: AsyncIterable<Buffer>): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** Resolves once something accepts connections on `address`, false when it refuses. */
-function accepts(address: string): Promise<boolean> {
-  const [host, port] = address.split(':');
-  return new Promise((resolve) => {
-    const s = connect(Number(port), host);
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
+/** What the server at `address` answers over HTTP, or 'nothing' when none answers. */
+const answer = (address: string): Promise<string> =>
+  fetch(`http://${address}/`).then(
+    (r) => r.text(),
+    () => 'nothing',
+  );
 
 /** Running means started: a server's own word says when it listens. */
 async function listening(r: WorkloadRuntime, workload: string): Promise<void> {
@@ -65,8 +61,9 @@ describe('local workloads: another process reads and removes them', () => {
   it('a second runtime over the same home gets, lists, follows and removes what the first placed', async () => {
     const other = createLocalWorkloadRuntime({ home, clock: systemClock, nodes });
     const n = name();
-    const serve =
-      'process.on("SIGTERM", () => process.exit(0)); require("node:http").createServer((q, s) => s.end("up")).listen(Number(process.env.FATHOM_PORT), () => console.log("listening"))';
+    // What this server answers: after removal its port may serve another test's process.
+    const token = `up-${n}`;
+    const serve = `process.on("SIGTERM", () => process.exit(0)); require("node:http").createServer((q, s) => s.end(${JSON.stringify(token)})).listen(Number(process.env.FATHOM_PORT), () => console.log("listening"))`;
     await runtime.place({
       name: n,
       owner: n,
@@ -77,10 +74,10 @@ describe('local workloads: another process reads and removes them', () => {
     expect(seen).toMatchObject({ phase: 'Running', node: 'node-2' });
     expect((await other.list(n)).map((w) => w.name)).toEqual([n]);
     await listening(other, n);
-    expect(await accepts(seen.addresses.srv!)).toBe(true);
+    expect(await answer(seen.addresses.srv!)).toBe(token);
 
     expect(await other.remove(n, { graceMs: 5000 })).toBe(true);
-    expect(await accepts(seen.addresses.srv!)).toBe(false);
+    expect(await answer(seen.addresses.srv!)).not.toBe(token);
     expect(await runtime.get(n)).toBeUndefined();
     expect(await runtime.remove(n)).toBe(false);
   });
@@ -132,11 +129,7 @@ describe('local workloads: another process reads and removes them', () => {
     });
 
     expect(await runtime.remove(n, { graceMs: 5000 })).toBe(true);
-    const answer = await fetch(`http://${running.addresses.srv!}/`).then(
-      (r) => r.text(),
-      () => 'nothing',
-    );
-    expect(answer).not.toBe(token);
+    expect(await answer(running.addresses.srv!)).not.toBe(token);
     expect(await runtime.remove(q)).toBe(true);
   });
 
