@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../core/clock.js';
 import { FathomError } from '../core/errors.js';
+import { safeSegment } from '../core/segment.js';
 import { resultKey, type ExpectedResult } from '../plugin/types.js';
 import {
-  assertSafeSegment,
   checkDeclaredSize,
   DEFAULT_FILENAME,
   extractTarball,
@@ -150,11 +150,11 @@ class FileAggregator implements Aggregator {
   }
 
   async ingest(result: IncomingResult): Promise<void> {
-    assertSafeSegment('plugin', result.plugin);
-    assertSafeSegment('node', result.node);
+    safeSegment('plugin', result.plugin);
+    safeSegment('node', result.node);
     const archive = result.contentType === GZIP_CONTENT_TYPE;
     const filename = result.filename || DEFAULT_FILENAME;
-    if (!archive) assertSafeSegment('file', filename);
+    if (!archive) safeSegment('file', filename);
     const slot = this.#slot(result.plugin, result.node, 'result');
     // The body may fail while this upload waits for the key's lock: that must reject this
     // ingest (the writers see the destroyed stream), never crash the process.
@@ -235,8 +235,8 @@ class FileAggregator implements Aggregator {
     error: { error: string } & Record<string, unknown>,
     options: RecordErrorOptions = {},
   ): Promise<boolean> {
-    assertSafeSegment('plugin', plugin);
-    assertSafeSegment('node', node);
+    safeSegment('plugin', plugin);
+    safeSegment('node', node);
     const slot = this.#slot(plugin, node, 'result');
     if (options.preempt) {
       slot.inflight?.abort(

@@ -15,32 +15,6 @@ import {
  * before it becomes part of a path.
  */
 
-const MAX_SEGMENT_BYTES = 255; // NAME_MAX on the filesystems results land on
-// eslint-disable-next-line no-control-regex
-const UNSAFE_SEGMENT = /[/\\\u0000-\u001f\u007f]/;
-
-/** True when `name` can be one path component: non-empty, no separators, not `.` or `..`. */
-export function isSafeSegment(name: string): boolean {
-  return (
-    name.length > 0 &&
-    name !== '.' &&
-    name !== '..' &&
-    !UNSAFE_SEGMENT.test(name) &&
-    Buffer.byteLength(name) <= MAX_SEGMENT_BYTES
-  );
-}
-
-/** Throws FATHOM_RESULT_BAD_NAME unless `name` is a safe path segment. */
-export function assertSafeSegment(what: string, name: string): void {
-  if (!isSafeSegment(name)) {
-    throw new FathomError(
-      'FATHOM_RESULT_BAD_NAME',
-      `${what} name ${JSON.stringify(name)} is not a safe path segment`,
-      { details: { [what]: name } },
-    );
-  }
-}
-
 /** The name Sonobuoy stores an upload under when the sender gives none. */
 export const DEFAULT_FILENAME = 'result';
 

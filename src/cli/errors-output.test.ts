@@ -4,24 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { errorCatalogue } from '../core/errors.js';
-import type { Io } from './context.js';
-import { main } from './main.js';
+import { runMain } from '../../test/support/main.js';
 
-async function run(
-  args: readonly string[],
-  isTTY: boolean,
-): Promise<{ code: number; err: string }> {
-  let err = '';
-  const io: Io = {
-    out: () => undefined,
-    err: (t) => void (err += t),
-    isTTY,
-    env: {},
-    cwd: process.cwd(),
-    stdin: (async function* () {})(),
-  };
-  return { code: await main(['node', 'fathom', ...args], io), err };
-}
+const run = (args: readonly string[], isTTY: boolean) => runMain(args, { isTTY });
 
 describe('error output', () => {
   const args = ['run', '--timeout', 'soon'];

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  hostFile,
-  listDocument,
-  podLogFile,
-  queryRecord,
-  resourceFile,
-  segment,
-} from './layout.js';
+import { hostFile, listDocument, podLogFile, queryRecord, resourceFile } from './layout.js';
 
 describe('snapshot layout', () => {
   it.each([
@@ -30,7 +23,7 @@ describe('snapshot layout', () => {
       'podlogs/fathom/agg/logs/aggregator.txt',
     );
     for (const bad of ['', '.', '..', 'a/b', 'a\\b', 'a\u0000', 'x'.repeat(256)])
-      expect(() => segment('node', bad)).toThrow(/not a safe path segment/);
+      expect(() => hostFile(bad, 'configz')).toThrow(/not a safe path segment/);
     expect(() => podLogFile('ns', '..', 'c')).toThrow(/pod name "\.\." is not a safe path segment/);
     expect(() => resourceFile({ group: '../../x', version: 'v1', resource: 'y' })).toThrow(
       /resource name .* is not a safe path segment/,

@@ -12,7 +12,7 @@
  * segment before it becomes part of a path.
  */
 import { formatDuration } from '../core/duration.js';
-import { FathomError } from '../core/errors.js';
+import { safeSegment } from '../core/segment.js';
 
 export const QUERY_TIME_FILE = 'meta/query-time.json';
 export const CLUSTER_HEALTH_FILE = 'meta/clusterhealth.json';
@@ -20,33 +20,6 @@ export const SERVER_VERSION_FILE = 'serverversion.json';
 export const SERVER_GROUPS_FILE = 'servergroups.json';
 export const CORE_NODES_FILE = 'resources/cluster/core_v1_nodes.json';
 export const CORE_PODS_FILE_NAME = 'core_v1_pods.json';
-
-const MAX_SEGMENT_BYTES = 255;
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[/\\\u0000-\u001f\u007f]/;
-
-/** Whether a name can be one path segment: not empty, `.` or `..`, no separator or control. */
-export function isSegment(name: string): boolean {
-  return (
-    name.length > 0 &&
-    name !== '.' &&
-    name !== '..' &&
-    !UNSAFE.test(name) &&
-    Buffer.byteLength(name) <= MAX_SEGMENT_BYTES
-  );
-}
-
-/** A name from the cluster as one path segment; throws when it could escape its directory. */
-export function segment(what: string, name: string): string {
-  if (!isSegment(name)) {
-    throw new FathomError(
-      'FATHOM_RESULT_BAD_NAME',
-      `${what} name ${JSON.stringify(name)} is not a safe path segment`,
-      { details: { [what]: name } },
-    );
-  }
-  return name;
-}
 
 /** A listed resource: its group ('' for core), version and plural resource name. */
 export interface ResourceRef {
@@ -58,23 +31,23 @@ export interface ResourceRef {
 /** `resources/cluster/core_v1_nodes.json`, `resources/ns/<ns>/apps_v1_deployments.json`. */
 export function resourceFile(r: ResourceRef, namespace?: string): string {
   // Group, version and resource come from the server's discovery: one segment, or refused.
-  const name = segment(
+  const name = safeSegment(
     'resource',
     `${r.group === '' ? 'core' : r.group}_${r.version}_${r.resource}.json`,
   );
   return namespace === undefined
     ? `resources/cluster/${name}`
-    : `resources/ns/${segment('namespace', namespace)}/${name}`;
+    : `resources/ns/${safeSegment('namespace', namespace)}/${name}`;
 }
 
 /** `hosts/<node>/configz.json` or `hosts/<node>/healthz.json`. */
 export function hostFile(node: string, endpoint: 'configz' | 'healthz'): string {
-  return `hosts/${segment('node', node)}/${endpoint}.json`;
+  return `hosts/${safeSegment('node', node)}/${endpoint}.json`;
 }
 
 /** `podlogs/<ns>/<pod>/logs/<container>.txt`. */
 export function podLogFile(namespace: string, pod: string, container: string): string {
-  return `podlogs/${segment('namespace', namespace)}/${segment('pod', pod)}/logs/${segment('container', container)}.txt`;
+  return `podlogs/${safeSegment('namespace', namespace)}/${safeSegment('pod', pod)}/logs/${safeSegment('container', container)}.txt`;
 }
 
 /** `v1` for the core group, `apps/v1` otherwise. */

@@ -6,7 +6,8 @@
  * groups, each namespace's resources, then the pod logs per namespace. Each becomes one row of
  * meta/query-time.json.
  */
-import { apiVersionOf, isSegment, resourceFile, type ResourceRef } from './layout.js';
+import { isSafeSegment } from '../core/segment.js';
+import { apiVersionOf, resourceFile, type ResourceRef } from './layout.js';
 import { wants, type SnapshotConfig } from './config.js';
 
 /** A resource as one group-version's discovery document lists it. */
@@ -49,7 +50,7 @@ export function preferredResources(
     for (const version of g.versions) {
       for (const r of lists.get(apiVersionOf(g.name, version)) ?? []) {
         // Subresources (`pods/log`) are not listed; a name that cannot be a file is skipped.
-        if (r.name.includes('/') || !isSegment(`${g.name}_${version}_${r.name}.json`)) continue;
+        if (r.name.includes('/') || !isSafeSegment(`${g.name}_${version}_${r.name}.json`)) continue;
         if (chosen.has(r.name) && version !== g.preferredVersion) continue;
         chosen.set(r.name, {
           group: g.name,

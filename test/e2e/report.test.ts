@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeObject, nodeReadiness, serverVersion } from '../../src/backends/local/snapshot.js';
 import type { ClusterNode } from '../../src/core/nodes.js';
 import { type Item, itemToYaml } from '../../src/results/index.js';
-import { listDocument } from '../../src/snapshot/layout.js';
 import { fathom, tempDir } from '../support/cli.js';
 import { available } from '../support/required.js';
+import { writeNodesSnapshot } from '../support/snapshot.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = available(
@@ -75,21 +74,6 @@ const clusterNodes: ClusterNode[] = [
   },
 ];
 
-async function writeSnapshot(dir: string): Promise<void> {
-  const at = { createdAt: '2026-01-01T00:00:00Z', now: '2026-01-01T00:00:00Z' };
-  const items = clusterNodes.map((n) =>
-    nodeObject(n, nodeReadiness(n, true), { ...at, kubeletVersion: 'v1.36.3' }),
-  );
-  await mkdir(join(dir, 'resources/cluster'), { recursive: true });
-  await writeFile(
-    join(dir, 'resources/cluster/core_v1_nodes.json'),
-    JSON.stringify(
-      listDocument({ group: '', version: 'v1', resource: 'nodes', kind: 'Node' }, items),
-    ),
-  );
-  await writeFile(join(dir, 'serverversion.json'), JSON.stringify(serverVersion('v1.36.3')));
-}
-
 /**
  * Browser code (a string: this project compiles without the DOM types): draws a base64 PNG on a
  * canvas and counts its pixels by exact `#rrggbb` colour.
@@ -129,7 +113,7 @@ describe.skipIf(!haveChromium)('the HTML report in Chromium', () => {
       await mkdir(join(dir, 'plugins', item.name), { recursive: true });
       await writeFile(join(dir, 'plugins', item.name, 'sonobuoy_results.yaml'), itemToYaml(item));
     }
-    await writeSnapshot(dir);
+    await writeNodesSnapshot(dir, clusterNodes);
     const r = await fathom(['results', dir, '--format', 'html']);
     expect(r.code).toBe(0);
     const file = join(dir, 'report.html');

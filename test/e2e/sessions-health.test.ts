@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/backends/local/process/group.js';
 import { fathom, fathomBin, tempDir, type CliResult } from '../support/cli.js';
+import { whenInDir } from '../support/wait.js';
 
 let home = '';
 const env = () => ({ FATHOM_HOME: home });
@@ -68,16 +69,15 @@ function start(args: string[]) {
   };
 }
 
-/** Polls the CLI's answer until the session is final, failing after `ms`. */
-async function finalState(name: string, ms = 30_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+/** The session's state once it is final, asking again at each change of the store (state.db). */
+function finalState(name: string): Promise<string> {
+  return whenInDir(home, async () => {
     const r = await fathom(['session', 'get', name, '-o', 'json'], env());
     const state = (JSON.parse(r.stdout) as { status?: { state: string } }).status?.state;
-    if (state === 'Succeeded' || state === 'Errored' || state === 'Cancelled') return state;
-    if (Date.now() > deadline) throw new Error(`session ${name} still ${state}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return state === 'Succeeded' || state === 'Errored' || state === 'Cancelled'
+      ? state
+      : undefined;
+  });
 }
 
 beforeAll(async () => {
@@ -96,8 +96,8 @@ afterAll(async () => {
   const pid = Number(
     await readFile(join(home, 'sessions', 'controller.pid'), 'utf8').catch(() => 0),
   );
-  if (pid && isAlive(pid)) process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100 && pid && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  // Killed outright: nothing of it is needed once the home is removed.
+  if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
   await rm(home, { recursive: true, force: true });
 });
 

@@ -8,20 +8,29 @@ export interface Printed {
   readonly err: string;
 }
 
-export async function runMain(
-  args: readonly string[],
-  o: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<Printed> {
+export interface IoOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly isTTY?: boolean;
+}
+
+/** An Io that keeps what is printed, with no input; `out()` and `err()` read it so far. */
+export function capturingIo(o: IoOptions = {}): { io: Io; out: () => string; err: () => string } {
   let out = '';
   let err = '';
   const io: Io = {
     out: (t) => void (out += t),
     err: (t) => void (err += t),
-    isTTY: false,
+    isTTY: o.isTTY ?? false,
     env: o.env ?? {},
     cwd: o.cwd ?? process.cwd(),
     stdin: (async function* () {})(),
   };
-  const code = await main(['node', 'fathom', ...args], io);
-  return { code, out, err };
+  return { io, out: () => out, err: () => err };
+}
+
+export async function runMain(args: readonly string[], o: IoOptions = {}): Promise<Printed> {
+  const captured = capturingIo(o);
+  const code = await main(['node', 'fathom', ...args], captured.io);
+  return { code, out: captured.out(), err: captured.err() };
 }

@@ -10,7 +10,7 @@ import { createStatusPoller } from '../../status/poller.js';
 import type { KubeObject } from '../../status/types.js';
 import { watchStatus, type WatchUpdate } from '../../status/watch.js';
 import { createLocalClusterReader, LOCAL_GROUP } from './reader.js';
-import type { LocalRunRecord } from './store.js';
+import { recordPlugin } from './test-helpers.js';
 
 const RUN = { group: LOCAL_GROUP, kind: 'Run' };
 const POD = { group: '', kind: 'Pod' };
@@ -26,29 +26,8 @@ beforeEach(async () => {
 });
 afterEach(() => rm(home, { recursive: true, force: true }));
 
-function plugin(
-  name: string,
-  driver: 'Job' | 'DaemonSet',
-  nodeSelector = {},
-): LocalRunRecord['plugins'][number] {
-  return {
-    name,
-    driver,
-    resultFormat: 'raw',
-    resultFiles: [],
-    skipCleanup: false,
-    exitCodeVerdict: false,
-    description: '',
-    sourceUrl: '',
-    order: 0,
-    container: { name: 'plugin', image: 'busybox', command: ['true'], args: [], env: [] },
-    nodeSelector,
-    tolerations: [],
-    configMap: {},
-    manifest: {},
-    source: { file: `${name}.yaml`, document: 0 },
-  };
-}
+const plugin = (name: string, driver: 'Job' | 'DaemonSet', nodeSelector = {}) =>
+  recordPlugin(name, driver, { nodeSelector });
 
 const entry = (
   p: string,

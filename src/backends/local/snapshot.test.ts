@@ -10,6 +10,7 @@ import { NODE_HOST_OWNER } from './nodehost/protocol.js';
 import { PidRegistry } from './process/pidfile.js';
 import { nodeReadiness, serverVersion, writeLocalSnapshot } from './snapshot.js';
 import { files, LOCAL_KUBERNETES_VERSION, type LocalRunRecord } from './store.js';
+import { recordPlugin } from './test-helpers.js';
 
 const HOST_PID = 777;
 let dir: string;
@@ -32,17 +33,8 @@ const nodes: ClusterNode[] = [
   },
 ];
 
-function plugin(name: string, driver: 'Job' | 'DaemonSet'): LocalRunRecord['plugins'][number] {
-  return {
-    name,
-    driver,
-    resultFormat: 'raw',
-    resultFiles: [],
-    skipCleanup: false,
-    exitCodeVerdict: false,
-    description: '',
-    sourceUrl: '',
-    order: 0,
+const plugin = (name: string, driver: 'Job' | 'DaemonSet') =>
+  recordPlugin(name, driver, {
     container: {
       name: 'plugin',
       image: 'busybox',
@@ -50,13 +42,7 @@ function plugin(name: string, driver: 'Job' | 'DaemonSet'): LocalRunRecord['plug
       args: ['echo hi'],
       env: [{ name: 'A', value: '1' }],
     },
-    nodeSelector: {},
-    tolerations: [],
-    configMap: {},
-    manifest: {},
-    source: { file: `${name}.yaml`, document: 0 },
-  };
-}
+  });
 
 const record: LocalRunRecord = {
   uuid: 'u-1',

@@ -8,15 +8,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeObject, nodeReadiness, serverVersion } from '../../backends/local/snapshot.js';
 import { FathomError } from '../../core/errors.js';
 import type { ClusterNode } from '../../core/nodes.js';
 import { writeResultsTarball } from '../../results/tarball.js';
-import { listDocument } from '../../snapshot/layout.js';
-import type { Io } from '../context.js';
 import type { ResultsOptions } from './results.js';
 import { showResults } from './results-show.js';
+import { capturingIo } from '../../../test/support/main.js';
 import { available } from '../../../test/support/required.js';
+import { writeNodesSnapshot } from '../../../test/support/snapshot.js';
 
 const fixtures = new URL('../../../../shared/conformance/sonobuoy/', import.meta.url).pathname;
 const haveFixtures = available(existsSync(fixtures), `Sonobuoy's tarballs: ${fixtures} is absent`);
@@ -32,15 +31,7 @@ async function show(
   o: Partial<ResultsOptions> = {},
   modeGiven = false,
 ): Promise<{ out: string; error?: string; code?: string }> {
-  let out = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: () => undefined,
-    isTTY: false,
-    env: {},
-    cwd: work,
-    stdin: (async function* () {})(),
-  };
+  const { io, out } = capturingIo({ cwd: work });
   const options: ResultsOptions = {
     mode: 'report',
     output: 'text',
@@ -50,10 +41,10 @@ async function show(
   };
   try {
     await showResults(path, options, io, modeGiven);
-    return { out };
+    return { out: out() };
   } catch (err) {
     if (!(err instanceof FathomError)) throw err;
-    return { out, error: err.message.replaceAll(path, '<path>'), code: err.code };
+    return { out: out(), error: err.message.replaceAll(path, '<path>'), code: err.code };
   }
 }
 
@@ -73,20 +64,7 @@ async function runRoot(withSnapshot: boolean): Promise<{ dir: string; tarball: s
   const dir = await mkdtemp(join(work, 'root-'));
   await mkdir(join(dir, 'meta'), { recursive: true });
   await writeFile(join(dir, 'meta/info.json'), '{"plugins":[]}');
-  if (withSnapshot) {
-    const at = { createdAt: '2026-01-01T00:00:00Z', now: '2026-01-01T00:00:00Z' };
-    const items = nodes.map((n) =>
-      nodeObject(n, nodeReadiness(n, true), { ...at, kubeletVersion: 'v1.36.3' }),
-    );
-    await mkdir(join(dir, 'resources/cluster'), { recursive: true });
-    await writeFile(
-      join(dir, 'resources/cluster/core_v1_nodes.json'),
-      JSON.stringify(
-        listDocument({ group: '', version: 'v1', resource: 'nodes', kind: 'Node' }, items),
-      ),
-    );
-    await writeFile(join(dir, 'serverversion.json'), JSON.stringify(serverVersion('v1.36.3')));
-  }
+  if (withSnapshot) await writeNodesSnapshot(dir, nodes);
   const tarball = join(work, `${withSnapshot ? 'with' : 'without'}.tar.gz`);
   await writeResultsTarball(dir, tarball);
   return { dir, tarball };

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FathomError } from '../../core/errors.js';
 import type { ArchiveLimits } from '../../results/archive.js';
 import { extractResults, writeResultsTarball } from '../../results/tarball.js';
-import type { Io } from '../context.js';
+import { capturingIo } from '../../../test/support/main.js';
 import type { ResultsOptions } from './results.js';
 import { showResults } from './results-show.js';
 import { available } from '../../../test/support/required.js';
@@ -40,22 +40,17 @@ async function show(
   o: Partial<ResultsOptions>,
   limits: ArchiveLimits = {},
 ): Promise<Shown> {
-  let out = '';
-  const io: Io = {
-    out: (t) => void (out += t),
-    err: () => undefined,
-    isTTY: false,
-    env: {},
-    cwd: work,
-    stdin: (async function* () {})(),
-  };
+  const { io, out } = capturingIo({ cwd: work });
   const options: ResultsOptions = { mode: 'report', output: 'text', format: 'text', ...o };
   try {
     await showResults(path, options, io, o.mode !== undefined, limits);
-    return { out };
+    return { out: out() };
   } catch (err) {
     if (!(err instanceof FathomError)) throw err;
-    return { out, error: { code: err.code, message: err.message.replaceAll(path, '<path>') } };
+    return {
+      out: out(),
+      error: { code: err.code, message: err.message.replaceAll(path, '<path>') },
+    };
   }
 }
 

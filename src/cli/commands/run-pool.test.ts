@@ -6,8 +6,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Io } from '../context.js';
-import { main } from '../main.js';
+import { runMain } from '../../../test/support/main.js';
 
 let home: string;
 beforeAll(async () => {
@@ -15,19 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(home, { recursive: true, force: true }));
 
-async function run(args: readonly string[]) {
-  let err = '';
-  const io: Io = {
-    out: () => {},
-    err: (t) => void (err += t),
-    isTTY: false,
-    env: { FATHOM_HOME: home },
-    cwd: home,
-    stdin: (async function* () {})(),
-  };
-  const code = await main(['node', 'fathom', ...args], io);
-  return { code, err };
-}
+const run = (args: readonly string[]) => runMain(args, { env: { FATHOM_HOME: home }, cwd: home });
 
 describe('run --pool: flags and bad input', () => {
   it.each([

@@ -48,7 +48,9 @@ const STALE_LOCK_MS = 30_000;
  * another process never sees half a pid). The child is unref'd: this process may exit first.
  */
 export async function spawnDaemon(spec: DaemonSpec): Promise<ChildProcess> {
-  return (await spawnWith(spec, false)).child;
+  const child = await spawnGroup(groupOf(spec, false));
+  await recorded(spec, child);
+  return child;
 }
 
 /**
@@ -59,39 +61,31 @@ export async function spawnDaemon(spec: DaemonSpec): Promise<ChildProcess> {
 export async function spawnReadyDaemon(
   spec: DaemonSpec,
 ): Promise<{ child: ChildProcess; ready: Promise<unknown> }> {
-  const { child, ready } = await spawnWith(spec, true);
-  return { child, ready: ready! };
+  const child = await spawnGroup(groupOf(spec, true));
+  const ready = new Promise<unknown>((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code, signal) =>
+      reject(
+        new FathomError(
+          'FATHOM_PROCESS_FAILED',
+          `${spec.name} exited (${signal ?? `code ${code}`}) before it was ready; see ${spec.files.log}`,
+        ),
+      ),
+    );
+  });
+  ready.catch(() => undefined); // the caller's to handle, maybe after its own awaits
+  await recorded(spec, child);
+  return { child, ready };
 }
 
-async function spawnWith(
-  spec: DaemonSpec,
-  ipc: boolean,
-): Promise<{ child: ChildProcess; ready?: Promise<unknown> }> {
+function groupOf(spec: DaemonSpec, ipc: boolean) {
   const [command, ...args] = spec.argv;
-  const child = await spawnGroup({
-    command,
-    args,
-    env: spec.env ?? process.env,
-    logFile: spec.files.log,
-    ...(ipc ? { ipc: true } : {}),
-  });
-  const ready = ipc
-    ? new Promise<unknown>((resolve, reject) => {
-        child.once('message', resolve);
-        child.once('exit', (code, signal) =>
-          reject(
-            new FathomError(
-              'FATHOM_PROCESS_FAILED',
-              `${spec.name} exited (${signal ?? `code ${code}`}) before it was ready; see ${spec.files.log}`,
-            ),
-          ),
-        );
-      })
-    : undefined;
-  ready?.catch(() => undefined); // the caller's to handle, maybe after its own awaits
+  return { command, args, env: spec.env ?? process.env, logFile: spec.files.log, ipc };
+}
+
+async function recorded(spec: DaemonSpec, child: ChildProcess): Promise<void> {
   await writePidFile(spec.files.pid, child.pid ?? 0);
   child.unref();
-  return { child, ...(ready ? { ready } : {}) };
 }
 
 export function daemonPid(spec: DaemonSpec): Promise<number | undefined> {
